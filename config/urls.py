@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("markdownx/", include("lessons.markdownx_urls")),
+    path("accounts/", include("courses.account_urls")),
+    path("", include("courses.urls")),
+    path("", include("lessons.urls")),
+]
