@@ -115,9 +115,15 @@ class Exercise(models.Model):
         self.instructions_html = render_markdown(self.instructions)
         super().save(*args, **kwargs)
 
-    def files_under(self, prefix: str) -> dict[str, str]:
-        """Return the files below a folder (e.g. ``starter/flask``), keyed by path inside it."""
-        prefix = prefix.rstrip("/") + "/"
-        return {p[len(prefix) :]: t for p, t in self.files.items() if p.startswith(prefix)}
+    @property
+    def lesson_path(self) -> str:
+        """Return "chapter-slug/lesson-slug" of the linked lesson, as written in exercise.toml."""
+        return f"{self.lesson.chapter.slug}/{self.lesson.slug}" if self.lesson_id else ""
+
+    def spec(self):
+        """Return this exercise as a sandbox ExerciseSpec (what the grader reads)."""
+        from sandbox.spec import ExerciseSpec
+
+        return ExerciseSpec.from_exercise(self)
 
 
