@@ -6,6 +6,7 @@ DATABASE_URL / REDIS_URL / SECRET_KEY / DEBUG=false for production.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -75,6 +76,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+    # A file (not :memory:) so a real Celery worker started by a test can share the test database;
+    # the pid keeps concurrent test runs apart.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

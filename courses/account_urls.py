@@ -1,3 +1,18 @@
+"""Account pages: sign up, log in, log out. Mounted at /accounts/ without a namespace."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from courses import views
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+]

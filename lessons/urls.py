@@ -1,4 +1,20 @@
 from __future__ import annotations
+
+from django.urls import path
+
+from lessons import views
+
 app_name = "lessons"
 
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "courses/<slug:course>/<slug:chapter>/<slug:lesson>/",
+        views.lesson_detail,
+        name="lesson",
+    ),
+    path(
+        "courses/<slug:course>/<slug:chapter>/<slug:lesson>/preview/",
+        views.lesson_preview,
+        name="lesson_preview",
+    ),
+]
