@@ -1,22 +1,324 @@
-"""The one Markdown pipeline: Python-Markdown + pymdown-extensions, then nh3."""
+"""The one Markdown pipeline: Python-Markdown + pymdown-extensions, then nh3.
+
+Lesson pages, exercise instructions, course and chapter texts and the editor's
+live preview all go through `render_lesson` / `render_markdown`, so what an
+author previews is exactly what learners get. Markdown passes raw HTML
+through, so the sanitizer below, not the Markdown stage, is the security
+boundary: it keeps only the tags, attributes, classes and URL schemes that the
+extensions in use produce.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
+import xml.etree.ElementTree as etree
+
 import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from pygments.token import STANDARD_TYPES
+from pymdownx.keymap_db import keymap
+
+# Left out on purpose: `extra` and `fenced_code` (they clash with superfences),
+# `md_in_html` and `attr_list` (they let authors put arbitrary attributes on
+# elements), and `pymdownx.snippets` / `pymdownx.b64` (they read files from the
+# server's disk).
+EXTENSIONS = [
+    "abbr",
+    "admonition",
+    "def_list",
+    "footnotes",
+    "sane_lists",
+    "tables",
+    "toc",
+    "pymdownx.details",
+    "pymdownx.highlight",
+    "pymdownx.inlinehilite",
+    "pymdownx.keys",
+    "pymdownx.magiclink",
+    "pymdownx.mark",
+    "pymdownx.superfences",
+    "pymdownx.tabbed",
+]
+
+EXTENSION_CONFIGS = {
+    "pymdownx.highlight": {
+        "use_pygments": True,
+        "css_class": "highlight",
+        # Guessing is slow and often wrong; an unlabelled fence is plain text.
+        "guess_lang": False,
+    },
+    "pymdownx.tabbed": {"alternate_style": True},
+    # The align attribute instead of inline styles, which the sanitizer drops.
+    "tables": {"use_align_attribute": True},
+    "toc": {
+        "permalink": "#",
+        "permalink_title": "Link to this section",
+        # The lesson title is the page's <h1>; the body starts at <h2>.
+        "toc_depth": "2-3",
+    },
+}
+
+ADMONITION_TYPES = frozenset(
+    {
+        "note",
+        "abstract",
+        "summary",
+        "tldr",
+        "info",
+        "todo",
+        "tip",
+        "hint",
+        "important",
+        "success",
+        "check",
+        "done",
+        "question",
+        "help",
+        "faq",
+        "warning",
+        "caution",
+        "attention",
+        "failure",
+        "fail",
+        "missing",
+        "danger",
+        "error",
+        "bug",
+        "example",
+        "quote",
+        "cite",
+    }
+)
+
+_PYGMENTS_CLASSES = {name for name in STANDARD_TYPES.values() if name}
+_KEY_CLASSES = {f"key-{name}" for name in keymap}
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "input",
+        "ins",
+        "kbd",
+        "label",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "var",
+    }
+)
+
+# Removed together with everything inside them, not just unwrapped.
+REMOVED_WITH_CONTENT = frozenset(
+    {
+        "button",
+        "embed",
+        "form",
+        "iframe",
+        "math",
+        "noscript",
+        "object",
+        "script",
+        "select",
+        "style",
+        "svg",
+        "template",
+        "textarea",
+    }
+)
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "id", "title"},
+    "abbr": {"title"},
+    "div": {"id"},
+    "img": {"alt", "height", "src", "title", "width"},
+    # The radio buttons and labels of tabbed blocks (alternate style).
+    "input": {"id", "name"},
+    "label": {"for"},
+    "li": {"id"},
+    "ol": {"start"},
+    "sup": {"id"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    **{heading: {"id"} for heading in _HEADINGS},
+}
+
+_ALIGN = {"align": {"left", "center", "right"}}
+ALLOWED_ATTRIBUTE_VALUES = {
+    "details": {"open": {"", "open"}},
+    "input": {"checked": {"", "checked"}},
+    "td": _ALIGN,
+    "th": _ALIGN,
+}
+
+ALLOWED_CLASSES = {
+    "a": {"footnote-backref", "footnote-ref", "headerlink"},
+    "code": {"highlight"},
+    "details": set(ADMONITION_TYPES),
+    "div": {
+        "admonition",
+        "footnote",
+        "highlight",
+        "linenodiv",
+        "tabbed-alternate",
+        "tabbed-block",
+        "tabbed-content",
+        "tabbed-labels",
+        "tabbed-set",
+        "toc",
+        *ADMONITION_TYPES,
+    },
+    "kbd": _KEY_CLASSES,
+    "p": {"admonition-title"},
+    "span": {"filename", "hll", "keys", "linenos", "normal", *_PYGMENTS_CLASSES},
+    "table": {"highlighttable"},
+    "td": {"code", "linenos"},
+    "th": {"filename"},
+}
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_TAB_PREFIX = "__tabbed_"
+_SAFE_ID = re.compile(r"\w[\w.:-]{0,127}\Z", re.ASCII)
 
 
-def _md() -> markdown.Markdown:
-    return markdown.Markdown(
-        extensions=["pymdownx.superfences", "pymdownx.highlight", "toc", "tables"],
-        extension_configs={"pymdownx.highlight": {"use_pygments": True, "css_class": "highlight"}},
-    )
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Keep ids plain, and tab inputs and labels pointing only at tab inputs."""
+    if attribute not in {"id", "name", "for"}:
+        return value
+    if not _SAFE_ID.match(value):
+        return None
+    # Inputs exist only as tab switches: one named like a form field (say
+    # csrfmiddlewaretoken) could shadow the real one for scripts on the page.
+    if tag in {"input", "label"} and not value.startswith(_TAB_PREFIX):
+        return None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(REMOVED_WITH_CONTENT),
+    attributes=ALLOWED_ATTRIBUTES,
+    attribute_filter=_filter_attribute,
+    tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
+    # An <input> can only ever be a radio button; lazy images keep long lessons fast.
+    set_tag_attribute_values={"input": {"type": "radio"}, "img": {"loading": "lazy"}},
+    allowed_classes=ALLOWED_CLASSES,
+    url_schemes=set(URL_SCHEMES),
+    strip_comments=True,
+    # On every link, not only external ones: a raw-HTML <a> escapes any
+    # Markdown-level check, and on a same-site link the attribute does no harm.
+    link_rel="noopener noreferrer",
+)
+
+
+def sanitize(html: str) -> str:
+    """Return HTML with everything outside the allow-lists removed."""
+    return _CLEANER.clean(html)
+
+
+class _TabNamespace(Treeprocessor):
+    """Prefix tab radio names and ids with a key derived from the source text.
+
+    pymdownx.tabbed numbers tab sets from 1 in every document. Two rendered
+    texts on one page (a lesson and an exercise's instructions) would share
+    radio groups, and switching a tab in one would blank the other.
+    """
+
+    key = ""
+
+    def run(self, root: etree.Element) -> None:
+        for element in root.iter("input"):
+            for attribute in ("id", "name"):
+                self._namespace(element, attribute)
+        for element in root.iter("label"):
+            self._namespace(element, "for")
+
+    def _namespace(self, element: etree.Element, attribute: str) -> None:
+        value = element.get(attribute, "")
+        if value.startswith(_TAB_PREFIX):
+            element.set(attribute, f"{_TAB_PREFIX}{self.key}_{value[len(_TAB_PREFIX) :]}")
+
+
+class _TabNamespaceExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_TabNamespace(md), "tab_namespace", 1)
+
+
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    """Return this thread's Markdown instance, reset for a new document."""
+    # Building the instance loads every extension; a Markdown object keeps
+    # per-document state, so each thread reuses its own and resets it.
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(
+            extensions=[*EXTENSIONS, _TabNamespaceExtension()],
+            extension_configs=EXTENSION_CONFIGS,
+        )
+    return md.reset()
 
 
 def render_lesson(text: str) -> tuple[str, str]:
-    """Return (body HTML, table-of-contents HTML) for a lesson's Markdown."""
-    md = _md()
-    html = md.convert(text or "")
-    return html, md.toc
+    """Return sanitized (body HTML, table-of-contents HTML) for a lesson's Markdown."""
+    text = text or ""
+    md = _markdown()
+    md.treeprocessors["tab_namespace"].key = hashlib.blake2b(
+        text.encode(), digest_size=4
+    ).hexdigest()
+    body = md.convert(text)
+    # A lesson without sections gets no table of contents rather than an empty box.
+    toc = sanitize(md.toc) if md.toc_tokens else ""
+    return sanitize(body), toc
 
 
 def render_markdown(text: str) -> str:

@@ -1,0 +1,122 @@
+# Shared set-up steps for scripts/up and scripts/test. Source it; don't run it.
+# Everything here is idempotent: a step that is already done is skipped.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+export VAR_DIR="${VAR_DIR:-$ROOT/var}"
+LOG_DIR="$VAR_DIR/log"
+mkdir -p "$LOG_DIR"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31mError:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# ensure_debian_packages CMD:PACKAGE ... — install the packages whose command is missing.
+ensure_debian_packages() {
+    local missing=() pair cmd pkg
+    for pair in "$@"; do
+        cmd="${pair%%:*}"; pkg="${pair#*:}"
+        if ! command -v "$cmd" >/dev/null 2>&1 && [[ ! -x "/usr/sbin/$cmd" && ! -x "/usr/bin/$cmd" ]]; then
+            missing+=("$pkg")
+        fi
+    done
+    ((${#missing[@]})) || return 0
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "Installing Debian packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >"$LOG_DIR/apt.log" 2>&1 || die "apt-get update failed (see $LOG_DIR/apt.log)"
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
+            || die "apt-get install failed (see $LOG_DIR/apt.log)"
+    else
+        die "these system packages are missing: ${missing[*]}
+  On Debian/Ubuntu, as root:  apt-get install -y ${missing[*]}
+  Elsewhere install the equivalents (Docker engine, Redis server, debootstrap) and run this again."
+    fi
+}
+
+ensure_python() {
+    PYTHON="${PYTHON:-}"
+    if [[ -z $PYTHON ]]; then
+        for candidate in python3.11 python3.12 python3.13 python3; do
+            if command -v "$candidate" >/dev/null 2>&1 \
+                && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+                PYTHON="$(command -v "$candidate")"; break
+            fi
+        done
+    fi
+    [[ -n $PYTHON ]] || die "Python 3.11 or newer is needed (Debian 12: apt-get install -y python3 python3-venv)."
+    if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        ensure_debian_packages "__no_such_command__:python3-venv"
+    fi
+}
+
+# ensure_venv — create .venv and install the project with its dev extras when pyproject.toml changed.
+ensure_venv() {
+    ensure_python
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        say "Creating $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+    if [[ ! -f $stamp ]]; then
+        say "Installing Python dependencies into .venv"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]" \
+            || die "pip install failed"
+        rm -f "$VENV"/.installed-*
+        touch "$stamp"
+    fi
+}
+
+# ensure_docker — make sure a Docker engine answers, starting dockerd when we may.
+ensure_docker() {
+    if "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v dockerd >/dev/null 2>&1 || ensure_debian_packages "dockerd:docker.io"
+    if [[ $(id -u) -ne 0 ]]; then
+        die "the Docker engine is not running and only root can start it here.
+  Start it (e.g. sudo systemctl start docker) and make sure you are in the 'docker' group."
+    fi
+    say "Starting the Docker engine (log: $LOG_DIR/dockerd.log)"
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+        systemctl start docker || true
+    fi
+    if ! "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; then
+        setsid nohup dockerd >"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+    fi
+    for _ in $(seq 1 60); do
+        if "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 1
+    done
+    die "dockerd did not come up within 60 s; see $LOG_DIR/dockerd.log"
+}
+
+# ensure_redis PORT — start a local Redis on PORT unless one answers there.
+ensure_redis() {
+    local port="$1"
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+        return 0
+    fi
+    say "Starting Redis on 127.0.0.1:$port"
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+        --logfile "$LOG_DIR/redis-$port.log" --dir "$VAR_DIR" >/dev/null
+    for _ in $(seq 1 50); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "Redis did not start; see $LOG_DIR/redis-$port.log"
+}
+
+# ensure_images — build the sandbox runner image unless it is already present.
+ensure_images() {
+    if ! "$VENV/bin/python" "$ROOT/manage.py" sandbox_images --check >/dev/null 2>&1; then
+        say "Building the sandbox runner image (first time only: a few minutes)"
+    fi
+    "$VENV/bin/python" "$ROOT/manage.py" sandbox_images
+}
+
+# System packages every command needs (command:package).
+BASE_PACKAGES=(redis-server:redis-server redis-cli:redis-tools dockerd:docker.io debootstrap:debootstrap)
