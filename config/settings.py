@@ -146,6 +146,7 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image
 MARKDOWNX_SVG_JAVASCRIPT_PROTECTION = True
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_MEDIA_PATH = "lesson-images/"
+MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 90}
 
 # Celery: Redis is the broker; the database row of a submission is the source of truth.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

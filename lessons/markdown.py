@@ -207,6 +207,8 @@ ALLOWED_CLASSES = {
         "footnote",
         "highlight",
         "linenodiv",
+        # Set by authors (```{.python .runnable}) on examples readers can run.
+        "runnable",
         "tabbed-alternate",
         "tabbed-block",
         "tabbed-content",
@@ -308,7 +310,7 @@ def _markdown() -> markdown.Markdown:
     return md.reset()
 
 
-def render_lesson(text: str) -> tuple[str, str]:
+def render_lesson(text: str | None) -> tuple[str, str]:
     """Return sanitized (body HTML, table-of-contents HTML) for a lesson's Markdown."""
     text = text or ""
     md = _markdown()
@@ -321,6 +323,6 @@ def render_lesson(text: str) -> tuple[str, str]:
     return sanitize(body), toc
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str | None) -> str:
     """Return sanitized HTML for Markdown text."""
     return render_lesson(text)[0]

@@ -26,6 +26,7 @@ IMAGE_FORMATS = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
+UNSUPPORTED_FORMAT = "Only PNG, JPEG, GIF and WebP images can be uploaded."
 
 
 class StaffOnlyMixin(UserPassesTestMixin):
@@ -46,6 +47,10 @@ class LessonImageForm(ImageForm):
     """
 
     def clean(self):
+        declared = self.cleaned_data.get("image")
+        if declared is not None and declared.content_type not in MARKDOWNX_UPLOAD_CONTENT_TYPES:
+            # Before markdownx's own check, whose message names no format.
+            raise MarkdownxImageUploadError(UNSUPPORTED_FORMAT)
         upload = super().clean()
         try:
             with Image.open(upload) as image:
@@ -60,9 +65,7 @@ class LessonImageForm(ImageForm):
             upload.seek(0)
         content_type, extension = IMAGE_FORMATS.get(image_format, ("", ""))
         if content_type not in MARKDOWNX_UPLOAD_CONTENT_TYPES:
-            raise MarkdownxImageUploadError(
-                "This image format is not supported. Upload a PNG, JPEG, GIF or WebP image."
-            )
+            raise MarkdownxImageUploadError(UNSUPPORTED_FORMAT)
         # From here on markdownx goes by the content type: make it the real one.
         upload.content_type = content_type
         self.image_extension = extension

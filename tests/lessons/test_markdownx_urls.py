@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from lessons.markdownx_urls import UNSUPPORTED_FORMAT
+from tests.factories import StaffFactory
+
+ENDPOINTS = ["markdownx_markdownify", "markdownx_upload"]
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>'
+
+
+def _image(image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(buffer, image_format)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _upload(client, name: str, content: bytes, content_type: str):
+    return client.post(
+        reverse("markdownx_upload"),
+        {"image": SimpleUploadedFile(name, content, content_type=content_type)},
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+
+
+def _stored_files(root) -> list:
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_anonymous_users_are_refused(client, name):
+    assert client.post(reverse(name), {"content": "# Hi"}).status_code == 403
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_learners_are_refused(learner_client, name):
+    assert learner_client.post(reverse(name), {"content": "# Hi"}).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_inactive_staff_are_refused(client, name):
+    client.force_login(StaffFactory(is_active=False))
+    assert client.post(reverse(name), {"content": "# Hi"}).status_code == 403
+
+
+def test_learner_upload_stores_nothing(learner_client, media_root):
+    response = _upload(learner_client, "a.png", _image("PNG"), "image/png")
+    assert response.status_code == 403
+    assert _stored_files(media_root) == []
+
+
+def test_staff_preview_renders_through_the_lesson_pipeline(staff_client):
+    response = staff_client.post(
+        reverse("markdownx_markdownify"),
+        {"content": "## Routes\n\n```python\ndef index():\n    pass\n```\n"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<h2 id="routes">' in body
+    assert '<span class="k">def</span>' in body
+
+
+def test_staff_preview_sanitizes(staff_client):
+    response = staff_client.post(
+        reverse("markdownx_markdownify"), {"content": "<img src=x onerror=alert(1)>"}
+    )
+    assert response.status_code == 200
+    assert "onerror" not in response.content.decode()
+
+
+def test_preview_without_content_is_a_bad_request(staff_client):
+    response = staff_client.post(reverse("markdownx_markdownify"), {})
+    assert response.status_code == 400
+    assert "no content" in response.content.decode()
+
+
+def test_preview_does_not_answer_get(staff_client):
+    assert staff_client.get(reverse("markdownx_markdownify")).status_code == 405
+
+
+def test_staff_can_upload_a_png(staff_client, media_root):
+    response = _upload(staff_client, "diagram.png", _image("PNG"), "image/png")
+    assert response.status_code == 200
+    image_code = json.loads(response.content)["image_code"]
+    assert image_code.startswith("![](/media/lesson-images/")
+    assert image_code.endswith(".png)")
+    [stored] = _stored_files(media_root)
+    assert stored.suffix == ".png"
+    assert stored.parent == media_root / "lesson-images"
+    with Image.open(stored) as image:
+        assert image.format == "PNG"
+
+
+def test_an_svg_upload_is_refused(staff_client, media_root):
+    response = _upload(staff_client, "drawing.svg", SVG, "image/svg+xml")
+    assert response.status_code == 400
+    assert json.loads(response.content)["__all__"] == [UNSUPPORTED_FORMAT]
+    assert _stored_files(media_root) == []
+
+
+def test_an_svg_sent_as_png_is_refused(staff_client, media_root):
+    response = _upload(staff_client, "drawing.png", SVG, "image/png")
+    assert response.status_code == 400
+    assert "not an image we can read" in json.loads(response.content)["__all__"][0]
+    assert _stored_files(media_root) == []
+
+
+def test_html_sent_as_gif_is_refused(staff_client, media_root):
+    # markdownx stores GIFs byte for byte under the uploaded name's extension.
+    html = b"GIF89a<script>alert(1)</script>"
+    response = _upload(staff_client, "page.html", html, "image/gif")
+    assert response.status_code == 400
+    assert _stored_files(media_root) == []
+
+
+def test_an_image_is_named_after_its_real_format(staff_client, media_root):
+    response = _upload(staff_client, "page.html", _image("GIF"), "image/png")
+    assert response.status_code == 200
+    [stored] = _stored_files(media_root)
+    assert stored.suffix == ".gif"
+
+
+def test_a_refused_upload_explains_itself_without_a_template(staff_client, media_root):
+    # A plain form post (no XHR header) still gets JSON rather than a server error.
+    response = staff_client.post(
+        reverse("markdownx_upload"),
+        {"image": SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain")},
+    )
+    assert response.status_code == 400
+    assert json.loads(response.content)["__all__"] == [UNSUPPORTED_FORMAT]
