@@ -129,7 +129,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "https:"],  # lessons may show images hosted elsewhere
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
