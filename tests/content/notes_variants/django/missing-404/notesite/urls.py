@@ -7,7 +7,6 @@ The `urlpatterns` list routes URLs to views. For more information please see:
 
 from django.contrib import admin
 from django.urls import path
-
 from notes import views
 
 urlpatterns = [

@@ -1,0 +1,15 @@
+from django.db import models
+
+
+class Note(models.Model):
+    title = models.CharField(max_length=100)
+    body = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.title
+
+    def as_dict(self):
+        return {"id": self.id, "title": self.title, "body": self.body}

@@ -1,0 +1,179 @@
+"""The course's exercises: valid folders, and graded by the real sandbox as their authors intend.
+
+Every solution must score full marks, every starter must boot and score less, and each
+deliberately wrong notes-api app in notes_variants/ must lose exactly the points of the tests
+that expected.toml says it breaks.
+"""
+
+from __future__ import annotations
+
+import ast
+import filecmp
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from courses.content import course_folder_read
+from sandbox import images
+from sandbox.archive import pack_directory
+from sandbox.grading import grade
+from sandbox.results import render_text
+from sandbox.spec import ExerciseSpec
+
+COURSE_DIR = Path(settings.COURSE_CONTENT_DIR) / "python-web"
+EXERCISES_DIR = COURSE_DIR / "exercises"
+EXERCISE_DIRS = sorted(p for p in EXERCISES_DIR.iterdir() if (p / "exercise.toml").is_file())
+VARIANTS_DIR = Path(__file__).parent / "notes_variants"
+MANIFEST = tomllib.loads((VARIANTS_DIR / "expected.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def spec_of(slug: str) -> ExerciseSpec:
+    return ExerciseSpec.from_dir(EXERCISES_DIR / slug)
+
+
+def solutions_and_starters() -> list[pytest.param]:
+    """Return (exercise slug, framework) for every framework each exercise offers."""
+    return [
+        pytest.param(d.name, fw, id=f"{d.name}-{fw}")
+        for d in EXERCISE_DIRS
+        for fw in spec_of(d.name).frameworks
+    ]
+
+
+def variants() -> list[pytest.param]:
+    """Return (framework, variant name) for every wrong app listed in the manifest."""
+    return [
+        pytest.param(fw, name, id=f"{fw}-{name}")
+        for fw, entries in MANIFEST.items()
+        for name in entries
+    ]
+
+
+@cache
+def graded(folder: Path, slug: str, framework: str) -> dict[str, Any]:
+    """Grade a folder as a submission to an exercise, once per test session."""
+    return grade(spec=spec_of(slug), archive=pack_directory(folder), framework=framework)
+
+
+def ordered_test_names(spec: ExerciseSpec) -> list[str]:
+    """Return the exercise's test functions in the order pytest runs them (and reports them)."""
+    names = []
+    for path, source in sorted(spec.tests.items()):
+        if Path(path).name.startswith("test_") and path.endswith(".py"):
+            tree = ast.parse(source)
+            names += [
+                node.name
+                for node in tree.body
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+            ]
+    return names
+
+
+def outcomes_by_function(spec: ExerciseSpec, result: dict[str, Any]) -> dict[str, dict]:
+    """Key a result's tests by function name (hidden tests are shown as "Hidden test N")."""
+    names = ordered_test_names(spec)
+    assert len(names) == len(result["tests"]), render_text(result)
+    return dict(zip(names, result["tests"], strict=True))
+
+
+@pytest.fixture(scope="module")
+def runner_image() -> str:
+    """Build the runner image if it is not there yet (a no-op when it is)."""
+    return images.build_runner_image(progress=lambda line: None)
+
+
+# The folders -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", EXERCISE_DIRS, ids=lambda p: p.name)
+def test_exercise_folder_is_a_valid_spec(folder):
+    spec = ExerciseSpec.from_dir(folder)
+    assert spec.slug == folder.name
+    assert spec.instructions.strip(), "README.md is missing or empty"
+    for path, source in spec.tests.items():
+        compile(source, path, "exec")
+
+
+def test_every_exercise_links_a_lesson_of_the_course():
+    course = course_folder_read(path=COURSE_DIR)
+    lessons = {f"{chapter.slug}/{lesson.slug}" for chapter, lesson in course.lessons()}
+    unlinked = {spec.slug: spec.lesson for spec in course.exercises if spec.lesson not in lessons}
+    assert course.exercises
+    assert not unlinked, f"exercises without a lesson of the course: {unlinked}"
+
+
+def test_the_course_offers_the_framework_exercises():
+    frameworks = {d.name: spec_of(d.name).frameworks for d in EXERCISE_DIRS}
+    assert set(frameworks["notes-api"]) == {"flask", "django", "fastapi"}
+    assert frameworks["flask-templates"] == ("flask",)
+    assert frameworks["django-guestbook"] == ("django",)
+    assert frameworks["fastapi-validation"] == ("fastapi",)
+
+
+def test_every_variant_folder_is_in_the_manifest():
+    on_disk = {(p.parent.name, p.name) for p in VARIANTS_DIR.glob("*/*") if p.is_dir()}
+    assert on_disk == {(fw, name) for fw, entries in MANIFEST.items() for name in entries}
+    for framework in spec_of("notes-api").frameworks:
+        assert len(MANIFEST[framework]) >= 3, framework
+
+
+@pytest.mark.parametrize(("framework", "name"), variants())
+def test_variant_differs_from_its_solution_only_where_the_manifest_says(framework, name):
+    solution = EXERCISES_DIR / "notes-api" / "solution" / framework
+    entry = MANIFEST[framework][name]
+    assert entry["fault"] and entry["fails"]
+    differing = _differences(filecmp.dircmp(solution, VARIANTS_DIR / framework / name))
+    assert differing == sorted(entry["changed"])
+
+
+def _differences(comparison: filecmp.dircmp, prefix: str = "") -> list[str]:
+    ignored = {"__pycache__"}
+    found = [
+        prefix + n
+        for n in comparison.left_only + comparison.right_only + comparison.diff_files
+        if n not in ignored
+    ]
+    for sub, child in comparison.subdirs.items():
+        if sub not in ignored:
+            found += _differences(child, f"{prefix}{sub}/")
+    return sorted(found)
+
+
+# Grading through the sandbox ---------------------------------------------------------------
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(("slug", "framework"), solutions_and_starters())
+def test_solution_scores_full_marks(runner_image, slug, framework):
+    result = graded(EXERCISES_DIR / slug / "solution" / framework, slug, framework)
+    assert result["status"] == "passed", render_text(result)
+    assert result["score"] == result["max_score"] > 0
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(("slug", "framework"), solutions_and_starters())
+def test_starter_boots_and_scores_less(runner_image, slug, framework):
+    result = graded(EXERCISES_DIR / slug / "starter" / framework, slug, framework)
+    assert result["status"] == "failed", render_text(result)
+    assert result["score"] < result["max_score"]
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(("framework", "name"), variants())
+def test_wrong_notes_app_loses_exactly_the_points_of_the_tests_it_breaks(
+    runner_image, framework, name
+):
+    spec = spec_of("notes-api")
+    result = graded(VARIANTS_DIR / framework / name, "notes-api", framework)
+    tests = outcomes_by_function(spec, result)
+    failed = {fn for fn, test in tests.items() if test["status"] != "passed"}
+    expected = set(MANIFEST[framework][name]["fails"])
+    assert failed == expected, render_text(result)
+    lost = sum(tests[fn]["max_points"] for fn in expected)
+    assert result["status"] == "failed"
+    assert result["score"] == result["max_score"] - lost
