@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class LessonsConfig(AppConfig):
     name = "lessons"
+
+    def ready(self) -> None:
+        from lessons import search  # noqa: F401 - connects the search index signals

@@ -56,10 +56,6 @@ class Lesson(models.Model):
         # The course's `updated` stamp versions cached navigation.
         Course.objects.filter(chapters=self.chapter_id).update(updated=self.updated)
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == Status.PUBLISHED
-
     def get_absolute_url(self) -> str:
         return reverse(
             "lessons:lesson",
@@ -69,6 +65,10 @@ class Lesson(models.Model):
                 "lesson": self.slug,
             },
         )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
 
 
 class ExerciseQuerySet(models.QuerySet):
