@@ -8,9 +8,7 @@ class CourseQuerySet(models.QuerySet):
     def listed(self) -> CourseQuerySet:
         """Return the courses that have at least one published lesson, in catalog order."""
         return (
-            self.filter(chapters__lessons__status="published")
-            .distinct()
-            .order_by("order", "title")
+            self.filter(chapters__lessons__status="published").distinct().order_by("order", "title")
         )
 
 

@@ -125,5 +125,3 @@ class Exercise(models.Model):
         from sandbox.spec import ExerciseSpec
 
         return ExerciseSpec.from_exercise(self)
-
-

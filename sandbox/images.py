@@ -145,7 +145,9 @@ def ensure_base_image(*, progress: Progress) -> str:
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
         for line in proc.stdout:
-            if line.startswith(("I: Retrieving", "I: Validating", "I: Unpacking", "I: Configuring")):
+            if line.startswith(
+                ("I: Retrieving", "I: Validating", "I: Unpacking", "I: Configuring")
+            ):
                 continue  # hundreds of lines; the milestones below are enough
             progress("  " + line.rstrip())
     if proc.returncode:
