@@ -50,3 +50,25 @@ class Submission(models.Model):
     @property
     def verdict(self) -> str:
         return (self.result or {}).get("status", "")
+
+
+class Draft(models.Model):
+    """A learner's work in progress in the browser editor, saved as they type."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="drafts")
+    framework = models.CharField(max_length=10, choices=Framework.choices)
+    files = models.JSONField(default=dict, help_text="Relative path → text.")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "exercise", "framework"], name="unique_draft"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} ({self.framework}) draft by {self.learner}"
