@@ -1,8 +1,9 @@
-"""The course outline behind the sidebar, the course page and previous/next links.
+"""The course outline behind the course menu, the course page and previous/next links.
 
-One query fetches every lesson of a course with its chapter; the result is cached
-under the course's `updated` stamp, which `Lesson.save()` bumps, so an edited
-lesson shows up at once and a warm page costs no query for navigation at all.
+One query fetches every lesson of a course with its chapter; the outline, with its
+menu already rendered to HTML, is cached under the course's `updated` stamp, which
+`Lesson.save()` bumps, so an edited lesson shows up at once and a warm page costs
+no query and almost no template work for navigation.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import Course
 from lessons.models import Lesson, Status
@@ -18,6 +22,7 @@ from lessons.models import Lesson, Status
 # The key is versioned by Course.updated; the timeout only bounds staleness after
 # edits that do not touch a lesson (a renamed chapter, a deleted lesson).
 OUTLINE_CACHE_SECONDS = 600
+MENU_TEMPLATE = "lessons/course_menu.html"
 
 
 class OutlineLesson(NamedTuple):
@@ -39,18 +44,18 @@ class OutlineChapter(NamedTuple):
 
 
 class CourseOutline:
-    """The chapters and lessons of a course in reading order."""
+    """The chapters and lessons of a course in reading order, and its menu as HTML."""
 
-    def __init__(self, chapters: tuple[OutlineChapter, ...]) -> None:
+    def __init__(self, title: str, url: str, chapters: tuple[OutlineChapter, ...]) -> None:
+        self.title = title
+        self.url = url
         self.chapters = chapters
         self.lessons = tuple(lesson for chapter in chapters for lesson in chapter.lessons)
         self._position = {lesson.id: i for i, lesson in enumerate(self.lessons)}
+        self.menu_html = render_to_string(MENU_TEMPLATE, {"outline": self})
 
     def __len__(self) -> int:
         return len(self.lessons)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CourseOutline) and self.chapters == other.chapters
 
     @property
     def first(self) -> OutlineLesson | None:
@@ -66,16 +71,32 @@ class CourseOutline:
         after = self.lessons[i + 1] if i + 1 < len(self.lessons) else None
         return before, after
 
+    def menu_for(self, lesson_id: int) -> SafeString:
+        """Return the course menu with one lesson marked current and its chapter open."""
+        i = self._position.get(lesson_id)
+        html = self.menu_html
+        if i is not None:
+            # Marking the cached HTML costs two string replacements; rendering the
+            # menu for every request cost more than the rest of the page together.
+            lesson = self.lessons[i]
+            link = f'<a href="{escape(lesson.url)}">'
+            chapter = f'<details class="course-nav__chapter" id="nav-chapter-{lesson.chapter_id}">'
+            html = html.replace(link, f'{link[:-1]} aria-current="page">', 1)
+            html = html.replace(chapter, f"{chapter[:-1]} open>", 1)
+        return mark_safe(html)  # noqa: S308 (our own template's output)
+
     def published(self, *, keep: int | None = None) -> CourseOutline:
-        """Return the outline a learner sees, optionally keeping one draft in its place."""
+        """Return the outline learners see, with one draft in its place as if published."""
         chapters = []
         for chapter in self.chapters:
             lessons = tuple(
-                lesson for lesson in chapter.lessons if not lesson.is_draft or lesson.id == keep
+                lesson._replace(is_draft=False) if lesson.id == keep else lesson
+                for lesson in chapter.lessons
+                if not lesson.is_draft or lesson.id == keep
             )
             if lessons:
                 chapters.append(chapter._replace(lessons=lessons))
-        return CourseOutline(tuple(chapters))
+        return CourseOutline(self.title, self.url, tuple(chapters))
 
 
 def build_outline(course: Course, *, include_drafts: bool) -> CourseOutline:
@@ -118,7 +139,8 @@ def build_outline(course: Course, *, include_drafts: bool) -> CourseOutline:
         )
     if chapters:
         chapters[-1] = chapters[-1]._replace(lessons=tuple(current))
-    return CourseOutline(tuple(chapters))
+    url = reverse("courses:course", kwargs={"course": course.slug})
+    return CourseOutline(course.title, url, tuple(chapters))
 
 
 def course_outline(course: Course, *, include_drafts: bool) -> CourseOutline:

@@ -1,0 +1,15 @@
+"""Settings for benchmarks: the real settings plus a bare view to compare against."""
+
+from __future__ import annotations
+
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES
+
+ROOT_URLCONF = "bench.urls"
+
+# `bench/pages.py --conn-max-age N` tries persistent database connections
+# without changing the site's own settings.
+if "BENCH_CONN_MAX_AGE" in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])

@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from lessons.models import Status
+from tests.factories import (
+    ChapterFactory,
+    CourseFactory,
+    ExerciseFactory,
+    LessonFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.usefixtures("clear_cache")
+
+
+def preview_url(lesson) -> str:
+    return reverse(
+        "lessons:lesson_preview",
+        kwargs={
+            "course": lesson.chapter.course.slug,
+            "chapter": lesson.chapter.slug,
+            "lesson": lesson.slug,
+        },
+    )
+
+
+def nav_link(html: str, lesson) -> str:
+    """Return the opening <a> tag of a lesson's entry in the course menu."""
+    match = re.search(rf'<a href="{re.escape(lesson.get_absolute_url())}"[^>]*>', html)
+    assert match, f"no link to {lesson.slug}"
+    return match.group(0)
+
+
+def pager(html: str) -> str:
+    return html[html.index('class="pager"') :]
+
+
+@pytest.fixture
+def course(db):
+    """Chapter one: intro, routes, a draft; chapter two: templates."""
+    course = CourseFactory(slug="web", title="Web Frameworks")
+    one = ChapterFactory(course=course, slug="basics", title="Basics", order=1)
+    two = ChapterFactory(course=course, slug="views", title="Views", order=2)
+    LessonFactory(chapter=one, slug="intro", title="Introduction", order=1)
+    LessonFactory(chapter=one, slug="routes", title="Routes", order=2)
+    LessonFactory(chapter=one, slug="wip", title="Work in progress", order=3, status=Status.DRAFT)
+    LessonFactory(chapter=two, slug="templates", title="Templates", order=1)
+    return course
+
+
+def lesson(course, slug):
+    return LessonFactory._meta.model.objects.get(chapter__course=course, slug=slug)
+
+
+def test_lesson_page_renders_for_anonymous_readers(client, course):
+    routes = lesson(course, "routes")
+
+    response = client.get(routes.get_absolute_url())
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Routes" in html
+    assert routes.body_html in html
+    assert '<main id="main"' in html
+
+
+def test_lesson_page_marks_the_current_lesson_in_the_menu(client, course):
+    routes = lesson(course, "routes")
+
+    html = client.get(routes.get_absolute_url()).content.decode()
+
+    assert 'aria-current="page"' in nav_link(html, routes)
+    assert 'aria-current="page"' not in nav_link(html, lesson(course, "intro"))
+
+
+def test_lesson_page_has_breadcrumbs_to_catalog_course_and_chapter(client, course):
+    html = client.get(lesson(course, "routes").get_absolute_url()).content.decode()
+
+    crumbs = html[html.index('aria-label="Breadcrumb"') :]
+    crumbs = crumbs[: crumbs.index("</nav>")]
+    assert 'href="/"' in crumbs
+    assert 'href="/courses/web/"' in crumbs
+    assert 'href="/courses/web/#chapter-basics"' in crumbs
+    assert "Routes" in crumbs
+
+
+def test_lesson_page_menu_lists_every_chapter_of_the_course(client, course):
+    html = client.get(lesson(course, "intro").get_absolute_url()).content.decode()
+
+    assert "<summary>Basics</summary>" in html
+    assert "<summary>Views</summary>" in html
+    assert 'href="/courses/web/views/templates/"' in html
+
+
+def test_next_link_crosses_into_the_next_chapter_skipping_drafts(client, course):
+    html = client.get(lesson(course, "routes").get_absolute_url()).content.decode()
+
+    assert 'href="/courses/web/basics/intro/" rel="prev"' in pager(html)
+    assert 'href="/courses/web/views/templates/" rel="next"' in pager(html)
+
+
+def test_previous_link_crosses_back_into_the_previous_chapter(client, course):
+    html = client.get(lesson(course, "templates").get_absolute_url()).content.decode()
+
+    assert 'href="/courses/web/basics/routes/" rel="prev"' in pager(html)
+    assert 'rel="next"' not in pager(html)
+    assert "Back to Web Frameworks" in pager(html)
+
+
+def test_first_lesson_has_no_previous_link(client, course):
+    html = client.get(lesson(course, "intro").get_absolute_url()).content.decode()
+
+    assert 'rel="prev"' not in pager(html)
+    assert 'href="/courses/web/basics/routes/" rel="next"' in pager(html)
+
+
+def test_staff_navigation_includes_drafts_in_reading_order(staff_client, course):
+    html = staff_client.get(lesson(course, "routes").get_absolute_url()).content.decode()
+
+    assert 'href="/courses/web/basics/wip/" rel="next"' in pager(html)
+
+
+def test_draft_lesson_is_not_found_for_anonymous_readers(client, course):
+    response = client.get(lesson(course, "wip").get_absolute_url())
+
+    assert response.status_code == 404
+
+
+def test_draft_lesson_is_not_found_for_learners(learner_client, course):
+    response = learner_client.get(lesson(course, "wip").get_absolute_url())
+
+    assert response.status_code == 404
+
+
+def test_drafts_are_missing_from_the_learners_menu(client, course):
+    html = client.get(lesson(course, "intro").get_absolute_url()).content.decode()
+
+    assert "/courses/web/basics/wip/" not in html
+    assert "Draft" not in html
+
+
+def test_staff_see_a_draft_with_badge_and_preview_link(staff_client, course):
+    wip = lesson(course, "wip")
+
+    response = staff_client.get(wip.get_absolute_url())
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<span class="badge badge--draft">Draft</span>' in html
+    assert f'href="{preview_url(wip)}">Preview as learner</a>' in html
+
+
+def test_staff_see_drafts_labelled_in_the_menu(staff_client, course):
+    html = staff_client.get(lesson(course, "intro").get_absolute_url()).content.decode()
+
+    wip_entry = html[html.index('href="/courses/web/basics/wip/"') :]
+    assert '<span class="badge badge--draft">Draft</span>' in wip_entry[: wip_entry.index("</li>")]
+    intro_entry = html[html.index('href="/courses/web/basics/intro/"') :]
+    assert "Draft" not in intro_entry[: intro_entry.index("</li>")]
+
+
+def test_preview_is_not_found_for_anonymous_readers(client, course):
+    assert client.get(preview_url(lesson(course, "wip"))).status_code == 404
+
+
+def test_preview_is_not_found_for_learners(learner_client, course):
+    assert learner_client.get(preview_url(lesson(course, "wip"))).status_code == 404
+
+
+def test_preview_shows_the_draft_as_learners_would_see_it(staff_client, course):
+    wip = lesson(course, "wip")
+    LessonFactory(chapter=wip.chapter, slug="other-draft", order=4, status=Status.DRAFT)
+
+    response = staff_client.get(preview_url(wip))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Preview</strong> — draft, not visible to learners" in html
+    assert wip.body_html in html
+    assert "Preview as learner" not in html
+    assert 'class="badge badge--draft"' not in html
+    assert "/courses/web/basics/other-draft/" not in html
+    assert 'aria-current="page"' in nav_link(html, wip)
+    assert "/admin/" not in html
+
+
+def test_preview_places_the_draft_in_reading_order(staff_client, course):
+    html = staff_client.get(preview_url(lesson(course, "wip"))).content.decode()
+
+    assert 'href="/courses/web/basics/routes/" rel="prev"' in pager(html)
+    assert 'href="/courses/web/views/templates/" rel="next"' in pager(html)
+
+
+def test_unknown_lesson_is_not_found(client, course):
+    url = reverse("lessons:lesson", kwargs={"course": "web", "chapter": "basics", "lesson": "nope"})
+
+    assert client.get(url).status_code == 404
+
+
+def test_lesson_is_not_found_under_another_course(client, course):
+    CourseFactory(slug="other")
+    url = reverse(
+        "lessons:lesson", kwargs={"course": "other", "chapter": "basics", "lesson": "intro"}
+    )
+
+    assert client.get(url).status_code == 404
+
+
+def test_table_of_contents_is_shown_when_the_lesson_has_sections(client, course):
+    html = client.get(lesson(course, "intro").get_absolute_url()).content.decode()
+
+    assert "On this page" in html
+    assert 'href="#introduction"' in html
+
+
+def test_lesson_without_sections_has_no_table_of_contents(client, course):
+    plain = LessonFactory(chapter=lesson(course, "intro").chapter, slug="plain", body="Just text.")
+
+    html = client.get(plain.get_absolute_url()).content.decode()
+
+    assert "On this page" not in html
+
+
+def test_published_exercises_are_listed_as_practice(client, course):
+    routes = lesson(course, "routes")
+    ExerciseFactory(course=course, lesson=routes, title="Add a route", summary="Greet by name.")
+    ExerciseFactory(course=course, lesson=routes, title="Hidden one", status=Status.DRAFT)
+
+    html = client.get(routes.get_absolute_url()).content.decode()
+
+    practice = html[html.index('id="lesson-practice"') : html.index('class="pager"')]
+    assert "Add a route" in practice
+    assert "Greet by name." in practice
+    assert "Hidden one" not in practice
+    assert "<a " not in practice
+
+
+def test_lesson_without_exercises_has_no_practice_section(client, course):
+    html = client.get(lesson(course, "intro").get_absolute_url()).content.decode()
+
+    assert "Practice" not in html
+
+
+def test_lesson_pages_never_render_markdown(client, staff, course):
+    routes, wip = lesson(course, "routes"), lesson(course, "wip")
+    boom = mock.Mock(side_effect=AssertionError("Markdown rendered during a request"))
+
+    with (
+        mock.patch("lessons.markdown.render_lesson", boom),
+        mock.patch("lessons.markdown.render_markdown", boom),
+    ):
+        statuses = [client.get(routes.get_absolute_url()).status_code]
+        client.force_login(staff)
+        statuses.append(client.get(wip.get_absolute_url()).status_code)
+        statuses.append(client.get(preview_url(wip)).status_code)
+        statuses.append(client.get(reverse("courses:course", kwargs={"course": "web"})).status_code)
+
+    assert statuses == [200, 200, 200, 200]
+    boom.assert_not_called()
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("reader", ["client", "staff_client"])
+def test_lesson_page_query_count_does_not_grow_with_the_course(request, make_course, reader):
+    client = request.getfixturevalue(reader)
+    small = make_course(chapters=2, lessons_per_chapter=5)
+    large = make_course(chapters=10, lessons_per_chapter=100)
+    small_url = reverse(
+        "lessons:lesson", kwargs={"course": small.slug, "chapter": "ch-1", "lesson": "lesson-1-3"}
+    )
+    large_url = reverse(
+        "lessons:lesson", kwargs={"course": large.slug, "chapter": "ch-9", "lesson": "lesson-9-50"}
+    )
+
+    small_queries = count_queries(client, small_url)
+    large_queries = count_queries(client, large_url)
+
+    assert small_queries == large_queries
+    assert large_queries <= 6
+
+
+def test_warm_lesson_page_costs_one_query(client, make_course, django_assert_num_queries):
+    course = make_course()
+    url = reverse(
+        "lessons:lesson", kwargs={"course": course.slug, "chapter": "ch-0", "lesson": "lesson-0-1"}
+    )
+    cold = count_queries(client, url)
+
+    with django_assert_num_queries(1):  # the course's version stamp
+        html = client.get(url).content.decode()
+
+    assert cold == 4
+    assert "Lesson 0.1" in html
+
+
+def test_saving_a_lesson_updates_the_menu_of_other_lessons(client, course):
+    intro_url = lesson(course, "intro").get_absolute_url()
+    client.get(intro_url)
+    templates = lesson(course, "templates")
+    templates.title = "Templates and inheritance"
+    templates.save()
+
+    html = client.get(intro_url).content.decode()
+
+    assert "Templates and inheritance" in html
+
+
+def test_pages_cached_for_staff_never_reach_learners(client, staff, course):
+    routes, wip = lesson(course, "routes"), lesson(course, "wip")
+    client.force_login(staff)
+    client.get(routes.get_absolute_url())
+    client.get(wip.get_absolute_url())
+    client.logout()
+
+    html = client.get(routes.get_absolute_url()).content.decode()
+
+    assert "Preview as learner" not in html
+    assert "/courses/web/basics/wip/" not in html
+    assert client.get(wip.get_absolute_url()).status_code == 404
+
+
+def test_cached_page_still_shows_each_reader_their_own_header(client, course):
+    url = lesson(course, "routes").get_absolute_url()
+    first, second = UserFactory(username="ada"), UserFactory(username="grace")
+
+    client.force_login(first)
+    ada_html = client.get(url).content.decode()
+    client.force_login(second)
+    grace_html = client.get(url).content.decode()
+
+    assert 'class="account-nav__user">ada<' in ada_html
+    assert 'class="account-nav__user">grace<' in grace_html
+    assert ">ada<" not in grace_html
