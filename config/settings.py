@@ -71,6 +71,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Reusing connections saves ~1 ms a request; health checks drop ones the server closed.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while a grading worker writes a result.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -85,6 +88,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "webcourse",
+        # One cached lesson body and course menu per lesson; room for large courses.
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
 

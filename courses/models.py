@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class CourseQuerySet(models.QuerySet):
@@ -39,6 +40,11 @@ class Course(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"course": self.slug})
 
+    @classmethod
+    def touch(cls, course_id: int) -> None:
+        """Bump a course's `updated` stamp, which versions its cached pages and menus."""
+        cls.objects.filter(id=course_id).update(updated=timezone.now())
+
 
 class Chapter(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="chapters")
@@ -63,6 +69,12 @@ class Chapter(models.Model):
 
         self.intro_html = render_markdown(self.intro)
         super().save(*args, **kwargs)
+        Course.touch(self.course_id)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Course.touch(self.course_id)
+        return result
 
 
 class LessonProgress(models.Model):

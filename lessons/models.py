@@ -53,7 +53,6 @@ class Lesson(models.Model):
 
         self.body_html, self.toc_html = render_lesson(self.body)
         super().save(*args, **kwargs)
-        # The course's `updated` stamp versions cached navigation.
         Course.objects.filter(chapters=self.chapter_id).update(updated=self.updated)
 
     def get_absolute_url(self) -> str:
@@ -65,6 +64,13 @@ class Lesson(models.Model):
                 "lesson": self.slug,
             },
         )
+
+    def delete(self, *args, **kwargs):
+        course_id = Chapter.objects.filter(id=self.chapter_id).values_list("course_id").first()
+        result = super().delete(*args, **kwargs)
+        if course_id:
+            Course.touch(course_id[0])
+        return result
 
     @property
     def is_published(self) -> bool:
@@ -114,6 +120,12 @@ class Exercise(models.Model):
 
         self.instructions_html = render_markdown(self.instructions)
         super().save(*args, **kwargs)
+        Course.touch(self.course_id)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Course.touch(self.course_id)
+        return result
 
     @property
     def lesson_path(self) -> str:

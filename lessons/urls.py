@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lessons import views
+from lessons import search_views, views
 
 app_name = "lessons"
 
 urlpatterns = [
+    path("search/", search_views.search, name="search"),
     path(
         "courses/<slug:course>/<slug:chapter>/<slug:lesson>/",
         views.lesson_detail,

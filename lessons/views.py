@@ -54,7 +54,7 @@ def _render_lesson_page(
 ) -> LessonPage:
     """Render the lesson's part of the page for staff, for learners, or as a preview."""
     previous, following = outline.neighbours(lesson.id)
-    exercises = lesson.exercises.only("id", "title", "summary", "status", "lesson_id")
+    exercises = lesson.exercises.only("id", "slug", "title", "summary", "status", "lesson_id")
     if not staff_view:
         exercises = exercises.published()
     course = lesson.chapter.course

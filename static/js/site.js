@@ -335,7 +335,22 @@
     });
   }
 
+  // "/" focuses the search box, as on GitHub and MDN, unless the reader is typing.
+  function setupSearchShortcut() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+      var target = event.target;
+      if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+      var box = document.querySelector("[data-search-shortcut]");
+      if (!box) return;
+      event.preventDefault();
+      box.focus();
+      box.select();
+    });
+  }
+
   function init() {
+    setupSearchShortcut();
     setupThemeToggle();
     setupCourseNav();
     setupCopyButtons();
