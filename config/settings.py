@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -133,7 +134,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # The nonce reaches the header only on pages that read request.csp_nonce (the editor).
+        "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:", "https:"],  # lessons may show images hosted elsewhere
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
