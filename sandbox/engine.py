@@ -6,24 +6,36 @@ this policy", "build this image") and never imports the Docker SDK itself.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import docker
+import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
+from docker.utils.socket import frames_iter
 
 from sandbox.policy import SandboxPolicy
 
 SANDBOX_LABEL = "webcourse.sandbox"
+RUN_LABEL = "webcourse.run"
+CREATED_LABEL = "webcourse.created-at"  # epoch seconds; lets a sweep age containers cheaply
 
 
 class EngineUnavailable(RuntimeError):
-    """The Docker engine cannot be reached."""
+    """The Docker engine cannot be reached (a transient problem: try again later)."""
+
+
+class RunnerImageMissing(EngineUnavailable):
+    """The runner image is not built yet on this engine."""
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +96,9 @@ def import_rootfs(rootfs: Path, ref: str) -> None:
         raise RuntimeError(f"tar of {rootfs} failed with exit code {tar.returncode}")
 
 
-def build(context: Path, tag: str, *, labels: dict[str, str], progress: Callable[[str], None]) -> None:
+def build(
+    context: Path, tag: str, *, labels: dict[str, str], progress: Callable[[str], None]
+) -> None:
     """Build an image from a folder holding a Dockerfile, reporting each build line."""
     for chunk in client().api.build(
         path=str(context), tag=tag, labels=labels, rm=True, forcerm=True, decode=True, pull=False
@@ -119,6 +133,51 @@ class Mount:
     read_only: bool = True
 
 
+@dataclass(frozen=True)
+class ContainerState:
+    running: bool
+    exit_code: int | None
+    oom_killed: bool
+
+
+@dataclass
+class AppContainer:
+    """A started learner container and the live stream of everything it prints."""
+
+    id: str
+    name: str
+    output: Iterator[bytes]
+    _socket: Any = None
+
+    def close_output(self) -> None:
+        """Close the output stream's connection (the reader, if any, sees the end)."""
+        raw = getattr(self._socket, "_sock", self._socket)
+        with contextlib.suppress(OSError, AttributeError):
+            raw.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError, AttributeError):
+            self._socket.close()
+
+
+def _engine_calls(func):
+    """Turn a lost connection to the engine into EngineUnavailable."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (requests.exceptions.ConnectionError, ConnectionError) as exc:
+            client.cache_clear()
+            raise EngineUnavailable(f"The Docker engine stopped answering: {exc}") from exc
+
+    return wrapper
+
+
+def _user_ids(user: str) -> tuple[str, str]:
+    uid, _, gid = user.partition(":")
+    return uid, gid or uid
+
+
+@_engine_calls
 def start_app_container(
     *,
     image: str,
@@ -128,84 +187,114 @@ def start_app_container(
     labels: dict[str, str],
     environment: dict[str, str],
     name: str,
-):
-    """Start a learner's app container with every limit of `policy` applied."""
+) -> AppContainer:
+    """Start a learner's app container with every limit of `policy` applied.
+
+    Its output is read through an attach stream opened before the start, so nothing is
+    missed and the engine keeps no log of it (log driver "none"): a learner printing
+    100 MB costs no disk, and the reader sees the head as well as the tail.
+    """
+    api = client().api
     ulimits = [
         Ulimit(name="nofile", soft=policy.nofile, hard=policy.nofile),
         Ulimit(name="fsize", soft=policy.fsize_bytes, hard=policy.fsize_bytes),
     ]
     if not policy.core_dumps:
         ulimits.append(Ulimit(name="core", soft=0, hard=0))
-    tmpfs_opts = "rw,nosuid,nodev,noexec,mode=1777"
-    return client().containers.run(
-        image,
-        command,
-        name=name,
-        detach=True,
-        user=policy.user,
+    uid, gid = _user_ids(policy.user)
+    tmpfs_opts = "rw,nosuid,nodev,noexec"
+    host_config = api.create_host_config(
         network_mode="none" if policy.network_disabled else "bridge",
-        cap_drop=["ALL"] if policy.cap_drop_all else [],
-        security_opt=["no-new-privileges"] if policy.no_new_privileges else [],
+        cap_drop=["ALL"] if policy.cap_drop_all else None,
+        security_opt=["no-new-privileges"] if policy.no_new_privileges else None,
         read_only=policy.read_only_root,
         tmpfs={
-            "/scratch": f"{tmpfs_opts},size={policy.scratch_bytes}",
-            "/tmp": f"{tmpfs_opts},size={policy.scratch_bytes // 4}",
+            # The image's /scratch is root's; uid/gid make the tmpfs the learner's own
+            # (the engine copies the image folder's mode over any mode= given here).
+            "/scratch": f"{tmpfs_opts},size={policy.scratch_bytes},uid={uid},gid={gid}",
+            "/tmp": f"{tmpfs_opts},size={policy.scratch_bytes // 4},mode=1777",  # noqa: S108
         },
         mem_limit=policy.memory_bytes,
         memswap_limit=policy.memory_bytes,
         nano_cpus=int(policy.cpus * 1_000_000_000),
         pids_limit=policy.pids_limit,
         ulimits=ulimits,
-        labels={SANDBOX_LABEL: "app", **labels},
-        environment=environment,
-        volumes={
+        binds={
             str(m.host): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in mounts
         },
-        working_dir="/scratch",
-        # Keep the engine's copy of the output small; we read at most policy.log_limit_bytes.
-        log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+        log_config=LogConfig(type="none"),
+    )
+    try:
+        container_id = api.create_container(
+            image,
+            command,
+            name=name,
+            user=policy.user,
+            working_dir="/scratch",
+            environment=environment,
+            labels={SANDBOX_LABEL: "app", **labels},
+            host_config=host_config,
+        )["Id"]
+    except ImageNotFound as exc:
+        raise RunnerImageMissing(
+            f"The runner image {image} is missing. Build it with `python manage.py sandbox_images`."
+        ) from exc
+    try:
+        sock = api.attach_socket(
+            container_id, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0}
+        )
+        # The stream stays open for the whole run; the client's request timeout must not cut it.
+        for s in (sock, getattr(sock, "_sock", None)):
+            if hasattr(s, "settimeout"):
+                s.settimeout(None)
+        api.start(container_id)
+    except BaseException:
+        remove(container_id)
+        raise
+    return AppContainer(id=container_id, name=name, output=_frames(sock), _socket=sock)
+
+
+def _frames(sock) -> Iterator[bytes]:
+    try:
+        for _stream, data in frames_iter(sock, tty=False):
+            if data:
+                yield data
+    except (OSError, ValueError):
+        return  # the connection was closed under the reader
+
+
+@_engine_calls
+def container_state(container_id: str) -> ContainerState:
+    """Return whether a container runs, its exit code and whether it was killed for memory."""
+    try:
+        state = client().api.inspect_container(container_id)["State"]
+    except NotFound:
+        return ContainerState(running=False, exit_code=None, oom_killed=False)
+    return ContainerState(
+        running=bool(state.get("Running")),
+        exit_code=None if state.get("Running") else state.get("ExitCode"),
+        oom_killed=bool(state.get("OOMKilled")),
     )
 
 
-def container_status(container) -> tuple[str, int | None, bool]:
-    """Return (status, exit code, OOM-killed) of a container, fresh from the engine."""
-    container.reload()
-    state = container.attrs.get("State", {})
-    return state.get("Status", ""), state.get("ExitCode"), bool(state.get("OOMKilled"))
+@_engine_calls
+def container_attrs(container_id: str) -> dict:
+    """Return the engine's full description of a container (`docker inspect`)."""
+    return client().api.inspect_container(container_id)
 
 
-def container_host_config(container) -> dict:
-    container.reload()
-    return container.attrs["HostConfig"]
+@_engine_calls
+def kill(container_id: str) -> None:
+    """Stop a container at once (SIGKILL); a container already gone is fine."""
+    with contextlib.suppress(NotFound, APIError):
+        client().api.kill(container_id)
 
 
-def container_logs(container, limit: int) -> bytes:
-    """Return at most `limit` bytes of the container's output (stdout and stderr, interleaved)."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        stream: Iterator[bytes] = container.logs(stdout=True, stderr=True, stream=True)
-        for chunk in stream:
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                break
-    except (NotFound, APIError):
-        pass
-    return b"".join(chunks)
-
-
-def kill(container) -> None:
-    try:
-        container.kill()
-    except (NotFound, APIError):
-        pass
-
-
-def remove(container) -> None:
+@_engine_calls
+def remove(container_id: str) -> None:
     """Remove a container whatever its state; a missing container is fine."""
     try:
-        container.remove(force=True, v=True)
+        client().api.remove_container(container_id, force=True)
     except NotFound:
         pass
     except APIError as exc:
@@ -213,10 +302,11 @@ def remove(container) -> None:
             raise
 
 
-def sandbox_containers(**label_filters: str) -> list:
-    """Return the containers this project started (all states)."""
+@_engine_calls
+def sandbox_containers(**label_filters: str) -> list[dict]:
+    """Return the containers this project started (all states), as the engine lists them."""
     labels = [SANDBOX_LABEL] + [f"{k}={v}" for k, v in label_filters.items()]
-    return client().containers.list(all=True, filters={"label": labels})
+    return client().api.containers(all=True, filters={"label": labels})
 
 
 def remove_stale_containers(*, older_than: float) -> int:
@@ -224,20 +314,12 @@ def remove_stale_containers(*, older_than: float) -> int:
     removed = 0
     now = time.time()
     for container in sandbox_containers():
-        created = container.attrs.get("Created", "")
+        labels = container.get("Labels") or {}
         try:
-            started = _parse_docker_time(created)
+            created = float(labels.get(CREATED_LABEL) or container.get("Created") or 0)
         except ValueError:
-            started = 0
-        if now - started > older_than:
-            remove(container)
+            created = 0.0
+        if now - created > older_than:
+            remove(container["Id"])
             removed += 1
     return removed
-
-
-def _parse_docker_time(value: str) -> float:
-    from datetime import datetime
-
-    # Docker gives nanoseconds ("2024-01-01T10:00:00.123456789Z"); Python takes microseconds.
-    head, _, frac = value.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{head}.{(frac + '000000')[:6]}+00:00").timestamp()

@@ -24,6 +24,9 @@ class SandboxPolicy:
     nofile: int = 256
     fsize_bytes: int = 16 * MiB  # largest file the app may write
     scratch_bytes: int = 64 * MiB  # tmpfs holding the app's copy, its SQLite db, /tmp
+    # The host folder holding the app's Unix socket is the only one the app can write to;
+    # it is meant for the socket alone, and the run is stopped if it grows past this.
+    shared_dir_bytes: int = 1 * MiB
     core_dumps: bool = False
     # Time
     boot_timeout: float = 15.0  # from container start until the app answers HTTP
@@ -69,7 +72,7 @@ class SandboxPolicy:
         """Return the limits a learner cares about, in words."""
         return {
             "Memory": f"{self.memory_bytes // MiB} MiB (no swap)",
-            "CPU": f"{self.cpus:g} core",
+            "CPU": f"{self.cpus:g} core" + ("" if self.cpus <= 1 else "s"),
             "Processes": str(self.pids_limit),
             "Start-up time": f"{self.boot_timeout:g} s",
             "Whole run": f"{self.wall_timeout:g} s",

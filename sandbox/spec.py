@@ -70,7 +70,7 @@ class ExerciseSpec:
         return "\n".join(lines) + "\n"
 
     def write(self, folder: Path) -> None:
-        """Write the spec as an exercise folder (exercise.toml, README.md, tests/, starter/, solution/)."""
+        """Write the spec as an exercise folder: exercise.toml, README.md and the files."""
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "exercise.toml").write_text(self.toml_text(), encoding="utf-8")
         (folder / "README.md").write_text(self.instructions, encoding="utf-8")
@@ -92,7 +92,9 @@ class ExerciseSpec:
             raise ExerciseSpecError(f"{toml_path}: {exc}") from exc
         readme = folder / "README.md"
         instructions = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-        return cls.from_data(data, instructions=instructions, files=_read_files(folder), where=str(toml_path))
+        return cls.from_data(
+            data, instructions=instructions, files=_read_files(folder), where=str(toml_path)
+        )
 
     @classmethod
     def from_data(
@@ -122,7 +124,9 @@ class ExerciseSpec:
         ):
             raise fail(f"`frameworks` must be a non-empty list drawn from {', '.join(FRAMEWORKS)}")
         points = data.get("points")
-        if points is not None and (not isinstance(points, int) or isinstance(points, bool) or points < 0):
+        if points is not None and (
+            not isinstance(points, int) or isinstance(points, bool) or points < 0
+        ):
             raise fail("`points` must be a whole number ≥ 0")
         order = data.get("order", 0)
         if not isinstance(order, int) or isinstance(order, bool) or order < 0:

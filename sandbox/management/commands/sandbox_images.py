@@ -17,7 +17,9 @@ class Command(BaseCommand):
             if check:
                 tag = images.runner_image_tag()
                 if not images.runner_image_ready():
-                    raise CommandError(f"Runner image {tag} is missing; run `manage.py sandbox_images`.")
+                    raise CommandError(
+                        f"Runner image {tag} is missing; run `manage.py sandbox_images`."
+                    )
                 self.stdout.write(f"Runner image {tag} is present.")
                 return
             images.build_runner_image(progress=self.stdout.write, force=force)

@@ -1,0 +1,8 @@
+from django.http import HttpResponse
+
+
+def index(request):
+    return HttpResponse("Hello, world!")
+
+
+# TODO: a view for GET /hello/<name> answering the JSON {"message": "Hello, <name>!"}

@@ -1,0 +1,1 @@
+"""Files mounted read-only into the learner's container (at /opt/webcourse)."""

@@ -1,0 +1,593 @@
+"""Start a learner's web app inside the sandbox container.
+
+This file is mounted read-only into the learner's container and run there as the container's
+command (``python /opt/webcourse/boot.py FRAMEWORK``) with the runner image's Python. It imports
+nothing from the course project. It:
+
+1. copies the read-only submission (/submission) into the writable scratch dir (/scratch/app),
+   so a project's SQLite file next to manage.py and migrations can be written;
+2. checks requirements.txt: every package named must already be installed (there is no network);
+3. finds and imports the app for the framework (Flask: app.py, FastAPI: main.py, Django: manage.py,
+   then ``migrate``);
+4. serves it with ONE server process on the Unix socket /run/app/app.sock: gunicorn (gthread,
+   1 worker, 4 threads) for WSGI apps, uvicorn for ASGI apps.
+
+It talks to the grader with marker lines on stdout::
+
+    @@webcourse:ready
+    @@webcourse:fail {"kind": "...", "message": "...", ...}
+
+A learner's app can print those lines too; that only misleads the grading of its own run.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+SUBMISSION_DIR = "/submission"
+APP_DIR = "/scratch/app"
+SOCKET_PATH = "/run/app/app.sock"
+
+MARKER = "@@webcourse:"
+EXIT_FAILED = 3  # boot failed; the marker line says why
+
+FRAMEWORK_NAMES = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
+# Longest message sent in a marker line; tracebacks are cut from the top.
+MAX_MESSAGE_CHARS = 6000
+
+
+class BootFailure(Exception):
+    """The app cannot be started; `message` is meant for the learner."""
+
+    def __init__(self, kind: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.extra = extra
+
+
+# Talking to the grader ------------------------------------------------------------------
+
+
+def emit(name: str, payload: dict[str, Any] | None = None) -> None:
+    """Print a marker line for the grader (on a line of its own, whatever came before)."""
+    line = MARKER + name
+    if payload is not None:
+        line += " " + json.dumps(payload, ensure_ascii=True)
+    # Straight to file descriptor 1: the learner's code may have replaced sys.stdout.
+    with contextlib.suppress(Exception):  # a broken sys.stdout must not hide the marker
+        sys.stdout.flush()
+    data = ("\n" + line + "\n").encode()
+    while data:
+        data = data[os.write(1, data) :]
+
+
+def note(text: str) -> None:
+    """Print a note for the learner into the app's output."""
+    sys.stdout.write(f"[sandbox] {text}\n")
+    sys.stdout.flush()
+
+
+def announce_ready() -> None:
+    emit("ready")
+
+
+def announce_worker_ready(worker: Any) -> None:
+    """gunicorn's post_worker_init hook: the worker holds the app and accepts connections."""
+    announce_ready()
+
+
+# Copying and requirements -----------------------------------------------------------------
+
+
+def copy_submission(source: str, target: str) -> None:
+    """Copy the submitted files into the writable scratch directory."""
+    shutil.copytree(source, target, symlinks=True, copy_function=shutil.copyfile)
+
+
+def requirement_names(text: str) -> list[tuple[str, str]]:
+    """Return (name, version pin or "") for each requirement line of a requirements.txt."""
+    found: list[tuple[str, str]] = []
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if not line or line.startswith("-"):
+            continue  # options such as -r, -e, --index-url: nothing to install here anyway
+        line = line.split(";", 1)[0].strip()  # environment markers
+        match = re.match(
+            r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$", line
+        )
+        if not match:
+            continue
+        pin = ""
+        exact = re.match(r"==\s*([A-Za-z0-9.*+!_-]+)\s*$", match.group(3))
+        if exact:
+            pin = exact.group(1)
+        found.append((match.group(1), pin))
+    return found
+
+
+def normalise_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(normalise_name(name))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_requirements(
+    text: str, version_of: Callable[[str], str | None] = installed_version
+) -> tuple[list[str], list[str]]:
+    """Return (missing package names, notes for the learner) for a requirements.txt."""
+    missing: list[str] = []
+    notes: list[str] = []
+    for name, pin in requirement_names(text):
+        if name.lower() in sys.stdlib_module_names:
+            notes.append(f"requirements.txt lists {name}, which is part of Python itself; ignored.")
+            continue
+        version = version_of(name)
+        if version is None:
+            if name not in missing:
+                missing.append(name)
+        elif pin and pin != version:
+            notes.append(f"requirements.txt asks for {name}=={pin}; the sandbox has {version}.")
+    return missing, notes
+
+
+# Finding the app --------------------------------------------------------------------------
+
+
+def list_top_level(app_dir: str, limit: int = 12) -> str:
+    """Describe what is at the top of the submission, for "not found" messages."""
+    try:
+        entries = sorted(os.scandir(app_dir), key=lambda e: e.name)
+    except OSError:
+        return "nothing"
+    names = [e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in entries]
+    if not names:
+        return "nothing (the submission is empty)"
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def detect_other_framework(app_dir: str, framework: str) -> str | None:
+    """Return the framework a submission looks written for, when it is not `framework`."""
+    root = Path(app_dir)
+    if framework != "django" and (root / "manage.py").is_file():
+        return "django"
+    texts = ""
+    for path in sorted(root.glob("*.py"))[:30]:
+        try:
+            texts += path.read_text(encoding="utf-8", errors="replace")[:20000]
+        except OSError:
+            continue
+    if framework != "fastapi" and re.search(r"\bFastAPI\s*\(", texts):
+        return "fastapi"
+    if framework != "flask" and re.search(r"\bFlask\s*\(", texts):
+        return "flask"
+    return None
+
+
+def find_module(framework: str, app_dir: str) -> tuple[str, str]:
+    """Return (module, file) to import for a Flask or FastAPI submission, or raise BootFailure."""
+    root = Path(app_dir)
+    if framework == "flask":
+        # In Python's own order: a package app/ wins over a module app.py.
+        candidates = [("app/__init__.py", "app"), ("app.py", "app")]
+        wanted, constructor = "app.py", "Flask"
+    else:
+        candidates = [("main.py", "main"), ("app/main.py", "app.main")]
+        wanted, constructor = "main.py", "FastAPI"
+    for filename, module in candidates:
+        if (root / filename).is_file():
+            return module, filename
+    message = f"{wanted} not found at the top of your submission; found: {list_top_level(app_dir)}."
+    other = detect_other_framework(app_dir, framework)
+    if other:
+        message += (
+            f" It looks like a {FRAMEWORK_NAMES[other]} app, but you chose "
+            f"{FRAMEWORK_NAMES[framework]}: submit it as {FRAMEWORK_NAMES[other]} instead."
+        )
+    else:
+        hint = _file_creating(root, constructor)
+        if hint:
+            message += f" {hint} creates a {constructor} app: rename it to {wanted}."
+        nested = sorted(p.relative_to(root).as_posix() for p in root.glob(f"*/{wanted}"))
+        if nested:
+            message += f" ({nested[0]} is inside a folder: move it to the top.)"
+    raise BootFailure("layout", message)
+
+
+def _file_creating(root: Path, constructor: str) -> str | None:
+    for path in sorted(root.glob("*.py")):
+        try:
+            if re.search(
+                rf"\b{constructor}\s*\(", path.read_text(encoding="utf-8", errors="replace")
+            ):
+                return path.name
+        except OSError:
+            continue
+    return None
+
+
+def pick_app(module: ModuleType | Any, is_app: Callable[[Any], bool], *, what: str, where: str):
+    """Return the app a module defines: `app`, else `create_app()`, else the only app object."""
+    candidate = getattr(module, "app", None)
+    if candidate is not None and is_app(candidate):
+        return candidate
+    factory = getattr(module, "create_app", None)
+    if callable(factory):
+        try:
+            made = factory()
+        except TypeError as exc:
+            if "argument" in str(exc):
+                raise BootFailure(
+                    "entry",
+                    f"create_app() in {where} needs arguments ({exc}); the sandbox calls it "
+                    "with none. Give its parameters default values.",
+                ) from exc
+            raise
+        if is_app(made):
+            return made
+        raise BootFailure(
+            "entry", f"create_app() in {where} returned {type(made).__name__}, not a {what} app."
+        )
+    others = [
+        value for name, value in vars(module).items() if not name.startswith("_") and is_app(value)
+    ]
+    if len(others) == 1:
+        return others[0]
+    if candidate is not None:
+        raise BootFailure(
+            "entry", f"`app` in {where} is a {type(candidate).__name__}, not a {what} app."
+        )
+    raise BootFailure("entry", f"{where} does not define `app` (a {what} app) or `create_app()`.")
+
+
+def settings_module_from_manage(source: str) -> str | None:
+    """Return the settings module a manage.py names in DJANGO_SETTINGS_MODULE, if it does."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        # os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "setdefault"
+            and len(node.args) == 2
+            and _is_str(node.args[0], "DJANGO_SETTINGS_MODULE")
+            and _is_str(node.args[1])
+        ):
+            return node.args[1].value
+        # os.environ["DJANGO_SETTINGS_MODULE"] = "mysite.settings"
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Subscript)
+            and _is_str(node.targets[0].slice, "DJANGO_SETTINGS_MODULE")
+            and _is_str(node.value)
+        ):
+            return node.value.value
+    return None
+
+
+def _is_str(node: ast.AST, value: str | None = None) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and (value is None or node.value == value)
+    )
+
+
+def find_settings_module(app_dir: str) -> str:
+    """Return the Django settings module of a submission, or raise BootFailure."""
+    root = Path(app_dir)
+    manage = root / "manage.py"
+    if not manage.is_file():
+        message = (
+            f"manage.py not found at the top of your submission; found: {list_top_level(app_dir)}."
+        )
+        nested = sorted(p.relative_to(root).as_posix() for p in root.glob("*/manage.py"))
+        if nested:
+            message += f" ({nested[0]} is inside a folder: submit that folder instead.)"
+        else:
+            other = detect_other_framework(app_dir, "django")
+            if other:
+                message += f" It looks like a {FRAMEWORK_NAMES[other]} app, but you chose Django."
+        raise BootFailure("layout", message)
+    module = settings_module_from_manage(manage.read_text(encoding="utf-8", errors="replace"))
+    if module is None:
+        candidates = sorted(p.parent.name for p in root.glob("*/settings.py"))
+        if len(candidates) == 1:
+            return f"{candidates[0]}.settings"
+        raise BootFailure(
+            "layout",
+            "manage.py does not set DJANGO_SETTINGS_MODULE (like "
+            'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")).',
+        )
+    parts = module.split(".")
+    if not (
+        root.joinpath(*parts).with_suffix(".py").is_file()
+        or (root.joinpath(*parts) / "__init__.py").is_file()
+    ):
+        raise BootFailure(
+            "layout",
+            f"manage.py names the settings module {module}, but "
+            f"{'/'.join(parts)}.py is not in your submission.",
+        )
+    return module
+
+
+# Tracebacks ----------------------------------------------------------------------------------
+
+
+def learner_traceback(exc: BaseException, app_dir: str = APP_DIR) -> str:
+    """Format an exception showing the learner's own frames, with paths relative to their app."""
+    prefix = app_dir.rstrip("/") + "/"
+    te = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    current: traceback.TracebackException | None = te
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = [f for f in current.stack if f.filename.startswith(prefix)]
+        if not frames:
+            frames = [
+                f
+                for f in current.stack
+                if not f.filename.startswith("<frozen") and not f.filename.endswith("/boot.py")
+            ][-3:]
+        current.stack = traceback.StackSummary.from_list(frames)
+        current = current.__cause__ or current.__context__
+    text = "".join(te.format())
+    return text.replace(prefix, "")
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return "…\n" + text[-MAX_MESSAGE_CHARS:]
+
+
+# Loading the app ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def learner_code(kind: str, heading: str) -> Iterator[None]:
+    """Turn anything the learner's code raises into a BootFailure showing their traceback."""
+    try:
+        yield
+    except BootFailure:
+        raise
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt from learner code too
+        detail = learner_traceback(exc)
+        sys.stderr.write(detail)
+        raise BootFailure(kind, f"{heading}\n{_clip(detail)}") from None
+
+
+def _disable_dev_servers() -> None:
+    """Make app.run() / uvicorn.run() at import time harmless: the sandbox serves the app."""
+
+    def ignored(what: str) -> Callable[..., None]:
+        def skip(*_args: Any, **_kwargs: Any) -> None:
+            note(f"{what} was ignored: in the sandbox your app is served by a real server.")
+
+        return skip
+
+    try:
+        import flask
+
+        flask.Flask.run = ignored("app.run()")
+    except ImportError:
+        pass
+    try:
+        import uvicorn
+
+        uvicorn.run = ignored("uvicorn.run()")
+    except ImportError:
+        pass
+
+
+def load_flask_app(app_dir: str):
+    import flask
+
+    module_name, filename = find_module("flask", app_dir)
+    with learner_code("import", f"Importing {filename} failed:"):
+        module = importlib.import_module(module_name)
+    with learner_code("import", "create_app() failed:"):
+        return pick_app(
+            module, lambda obj: isinstance(obj, flask.Flask), what="Flask", where=filename
+        )
+
+
+def load_fastapi_app(app_dir: str):
+    from starlette.applications import Starlette
+
+    module_name, filename = find_module("fastapi", app_dir)
+    with learner_code("import", f"Importing {filename} failed:"):
+        module = importlib.import_module(module_name)
+    with learner_code("import", "create_app() failed:"):
+        return pick_app(
+            module, lambda obj: isinstance(obj, Starlette), what="FastAPI", where=filename
+        )
+
+
+def load_django_app(app_dir: str):
+    settings_module = find_settings_module(app_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    with learner_code("import", "Loading your Django project failed:"):
+        django.setup()
+        allow_grader_host(settings)
+    try:
+        with learner_code("migrate", "`python manage.py migrate` failed:"):
+            call_command("migrate", interactive=False, verbosity=1)
+    finally:
+        # The server forks after this; a connection opened here must not be shared with it.
+        connections.close_all()
+    with learner_code("import", "Loading your Django project failed:"):
+        from django.core.wsgi import get_wsgi_application
+
+        return get_wsgi_application()
+
+
+def allow_grader_host(settings) -> None:
+    """Let the grader reach the app as http://localhost, whatever ALLOWED_HOSTS says.
+
+    Django with DEBUG=True and empty ALLOWED_HOSTS already accepts localhost; a deployment-ready
+    ALLOWED_HOSTS (or DEBUG=False) would turn every test request into 400 Bad Request, which says
+    nothing about the app itself.
+    """
+    from django.http.request import validate_host
+
+    allowed = list(settings.ALLOWED_HOSTS)
+    effective = allowed or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+    if not validate_host("localhost", effective):
+        settings.ALLOWED_HOSTS = [*allowed, "localhost"]
+        note('added "localhost" to ALLOWED_HOSTS for this run: the grader calls the app so.')
+    if getattr(settings, "SECURE_SSL_REDIRECT", False):
+        settings.SECURE_SSL_REDIRECT = False
+        note("SECURE_SSL_REDIRECT is off for this run: the grader talks plain HTTP.")
+
+
+# Serving ------------------------------------------------------------------------------------
+
+
+def serve_wsgi(app, socket_path: str) -> None:
+    """Serve a WSGI app with gunicorn: one worker process, a few threads."""
+    from gunicorn.app.base import BaseApplication
+
+    options = {
+        "bind": [f"unix:{socket_path}"],
+        "workers": 1,
+        "threads": 4,
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 1,
+        "loglevel": "warning",
+        "errorlog": "-",
+        "accesslog": "-",
+        "access_log_format": '"%(r)s" %(s)s',
+        "post_worker_init": announce_worker_ready,
+    }
+
+    class SandboxServer(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    SandboxServer().run()
+
+
+# uvicorn's logging, quiet like gunicorn's above: warnings, errors and one line per request.
+UVICORN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+        "access": {
+            "()": "uvicorn.logging.AccessFormatter",
+            "fmt": '"%(request_line)s" %(status_code)s',
+        },
+    },
+    "handlers": {
+        "default": {"class": "logging.StreamHandler", "formatter": "default"},
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def serve_asgi(app, socket_path: str) -> None:
+    """Serve an ASGI app with uvicorn in this one process."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        uds=socket_path,
+        log_config=UVICORN_LOGGING,
+        log_level=None,
+        use_colors=False,
+        lifespan="auto",
+        timeout_graceful_shutdown=1,
+    )
+
+    class SandboxServer(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                announce_ready()
+
+    SandboxServer(config).run()
+
+
+def boot(framework: str) -> None:
+    """Copy, check, load and serve the learner's app; raise BootFailure when that is impossible."""
+    if framework not in FRAMEWORK_NAMES:
+        raise BootFailure("usage", f"unknown framework {framework!r}")
+    copy_submission(SUBMISSION_DIR, APP_DIR)
+    requirements = Path(APP_DIR, "requirements.txt")
+    if requirements.is_file():
+        missing, notes = check_requirements(
+            requirements.read_text(encoding="utf-8", errors="replace")
+        )
+        for text in notes:
+            note(text)
+        if missing:
+            raise BootFailure(
+                "missing-packages", "packages missing: " + ", ".join(missing), packages=missing
+            )
+    os.chdir(APP_DIR)
+    sys.path.insert(0, APP_DIR)
+    if framework == "django":
+        serve_wsgi(load_django_app(APP_DIR), SOCKET_PATH)
+        return
+    _disable_dev_servers()
+    if framework == "flask":
+        serve_wsgi(load_flask_app(APP_DIR), SOCKET_PATH)
+    else:
+        serve_asgi(load_fastapi_app(APP_DIR), SOCKET_PATH)
+
+
+def main(argv: list[str]) -> int:
+    framework = argv[1] if len(argv) > 1 else ""
+    try:
+        boot(framework)
+    except BootFailure as failure:
+        emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,221 @@
+"""pytest plugin of the grading harness: fixtures, markers, and a JSON report of every test.
+
+The report is rewritten (atomically) after collection and at the start and end of each test,
+so whoever started the harness can read how far it got even if it had to kill it. With
+--done-fd the plugin writes "done" to that file descriptor once the report is final.
+With --go-fd the plugin collects, writes the report, then waits for a line on that file
+descriptor (a copy of the harness's stdin, which pytest's capturing takes over):
+"go" runs the tests, anything else (or end of input) stops without running them. That lets
+the runner collect tests while the learner's app is still booting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.harness.grader import AppClient, CheckFailed
+
+VISIBILITIES = ("visible", "hidden")
+MAX_MESSAGE_CHARS = 2000
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("webcourse", "grading a learner's app")
+    group.addoption("--app-socket", help="Unix socket the learner's app listens on")
+    group.addoption("--request-timeout", type=float, default=5.0, help="seconds per request")
+    group.addoption("--report", help="where to write the JSON report")
+    group.addoption(
+        "--go-fd", type=int, help="file descriptor to read 'go' from before running tests"
+    )
+    group.addoption(
+        "--done-fd", type=int, help="file descriptor to write 'done' to once the report is final"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): points a passing test earns (default 1)")
+    config.addinivalue_line(
+        "markers", 'visibility(kind): "visible" (default) or "hidden" (name and message hidden)'
+    )
+    if config.getoption("report"):
+        config.pluginmanager.register(Recorder(config), "webcourse-recorder")
+
+
+@pytest.fixture
+def client(request: pytest.FixtureRequest):
+    """An httpx client for the learner's app (base URL http://localhost)."""
+    socket_path = request.config.getoption("app_socket")
+    if not socket_path:
+        raise pytest.UsageError("--app-socket is required to use the `client` fixture")
+    with AppClient(
+        socket_path=socket_path, timeout=request.config.getoption("request_timeout")
+    ) as app_client:
+        yield app_client
+
+
+@pytest.fixture
+def app_url() -> str:
+    """The base URL the app is reached at (through its socket)."""
+    return "http://localhost"
+
+
+def display_name(item: pytest.Item) -> str:
+    """Return the name learners see: the docstring's first line, else the test's name."""
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    first = doc.strip().splitlines()[0].strip() if doc.strip() else ""
+    if not first:
+        return item.name
+    callspec = getattr(item, "callspec", None)
+    return f"{first} [{callspec.id}]" if callspec is not None else first
+
+
+def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """Return what went wrong in one test, in as few words as the exception allows."""
+    exc = excinfo.value
+    if isinstance(exc, CheckFailed):
+        text = str(exc)
+    elif isinstance(exc, AssertionError):
+        text = excinfo.exconly().removeprefix("AssertionError").lstrip(": ").strip()
+        text = text or "an assertion failed"
+    elif isinstance(exc, pytest.skip.Exception):
+        text = str(exc.msg) if hasattr(exc, "msg") else str(exc)
+    else:
+        text = excinfo.exconly()
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + "…"
+    return text
+
+
+class Recorder:
+    """Collects per-test outcomes and keeps the JSON report up to date."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.path = Path(config.getoption("report"))
+        self.state = "collecting"
+        self.collect_errors: list[str] = []
+        self.tests: dict[str, dict[str, Any]] = {}
+
+    # Report ------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        data = {
+            "state": self.state,
+            "collect_errors": self.collect_errors,
+            "tests": list(self.tests.values()),
+        }
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    # Collection --------------------------------------------------------------------------
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid or 'collection'}: {report.longreprtext}")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            points_marker = item.get_closest_marker("points")
+            points = points_marker.args[0] if points_marker and points_marker.args else 1
+            if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+                self.collect_errors.append(
+                    f"{item.nodeid}: @pytest.mark.points needs a whole number ≥ 0, not {points!r}"
+                )
+                continue
+            visibility_marker = item.get_closest_marker("visibility")
+            visibility = (
+                visibility_marker.args[0]
+                if visibility_marker and visibility_marker.args
+                else "visible"
+            )
+            if visibility not in VISIBILITIES:
+                self.collect_errors.append(
+                    f"{item.nodeid}: @pytest.mark.visibility must be "
+                    f'"visible" or "hidden", not {visibility!r}'
+                )
+                continue
+            self.tests[item.nodeid] = {
+                "id": item.nodeid,
+                "name": display_name(item),
+                "hidden": visibility == "hidden",
+                "points": points,
+                "status": "pending",
+                "message": "",
+            }
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        if self.collect_errors:
+            self.state = "collect-error"
+            self.write()
+            return True
+        self.state = "collected"
+        self.write()
+        go_fd = self.config.getoption("go_fd")
+        if go_fd is not None:
+            with os.fdopen(go_fd, "r", encoding="ascii", errors="replace") as commands:
+                answer = commands.readline().strip()
+            if answer != "go":
+                self.state = "stopped"
+                self.write()
+                return True
+        self.state = "running"
+        self.write()
+        return None
+
+    # Running -----------------------------------------------------------------------------
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        if nodeid in self.tests:
+            self.tests[nodeid]["status"] = "running"
+            self.write()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        outcome = yield
+        report = outcome.get_result()
+        if call.excinfo is not None and (report.failed or report.skipped):
+            report.webcourse_message = failure_message(call.excinfo)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        test = self.tests.get(report.nodeid)
+        if test is None:
+            return
+        message = getattr(report, "webcourse_message", "")
+        if report.when == "setup":
+            if report.failed:
+                test.update(status="error", message=message)
+            elif report.skipped:
+                test.update(status="skipped", message=message)
+        elif report.when == "call":
+            if report.passed:
+                test.update(status="passed", message="")
+            elif report.failed:
+                test.update(status="failed", message=message)
+            else:
+                test.update(status="skipped", message=message)
+        elif report.when == "teardown" and report.failed and test["status"] == "passed":
+            test.update(status="error", message=message)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if nodeid in self.tests:
+            self.write()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.state == "running":
+            self.state = "done"
+            self.write()
+        done_fd = self.config.getoption("done_fd")
+        if done_fd is not None:
+            # The report is final: whoever waits may go on while this process shuts down.
+            with contextlib.suppress(OSError):
+                os.write(done_fd, b"done\n")
+                os.close(done_fd)

@@ -1,0 +1,923 @@
+"""Run a learner's app in a hardened container and grade it with an exercise's hidden tests.
+
+One run, start to finish:
+
+1. Start the harness (``python -m sandbox.harness``) on this host. It imports pytest and
+   collects the exercise's tests while the app boots, then waits for "go" on its stdin.
+2. Unpack the submission into a per-run folder, mounted read-only at /submission.
+3. Start the container: ``--network none``, non-root, read-only root, every limit of the
+   policy. boot.py copies the files to the scratch tmpfs and serves the app on a Unix socket
+   in a second per-run folder, mounted read-write at /run/app.
+4. Wait for boot.py's ready line, the container's exit, or the start-up time limit.
+5. Seal the socket folder, say "go", and wait for the report (within the whole-run limit).
+6. Remove the container and the per-run folders, whatever happened.
+
+The hidden tests never enter the container: the harness talks HTTP to the app through the
+socket file. The socket folder is the only host folder the container can write to, so it is
+guarded: the fsize ulimit caps any one file; the folder is writable only until the app is up
+(then it is sealed: owned by this process, mode 0755); and a watchdog measures it every
+WATCH_INTERVAL seconds from the container's start, killing the container if it holds more
+than policy.shared_dir_bytes or SHARED_DIR_MAX_ENTRIES entries ("wrote too much").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import re
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from django.conf import settings
+
+from sandbox import engine, images
+from sandbox.archive import SubmissionRejected, unpack_submission
+from sandbox.container import boot
+from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
+from sandbox.results import TestOutcome, empty_timings, make_result, passed_summary, timestamp
+
+logger = logging.getLogger(__name__)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONTAINER_FILES_DIR = Path(__file__).resolve().parent / "container"
+# Where things are inside the learner's container (boot.py uses the same paths).
+BOOT_DIR = "/opt/webcourse"
+SUBMISSION_MOUNT = boot.SUBMISSION_DIR
+SOCKET_MOUNT, _, SOCKET_NAME = boot.SOCKET_PATH.rpartition("/")
+PYTHON = "/opt/venv/bin/python"
+
+WATCH_INTERVAL = 0.1
+SHARED_DIR_MAX_ENTRIES = 32
+MAX_SOCKET_PATH = 100  # Unix socket paths are limited to 107 bytes on Linux
+STOP_WAIT = 10.0  # how long a stopped harness may take to write its report
+MAX_MARKER_LINE = 256 * 1024  # a longer unfinished marker line is dropped
+
+Phase = Callable[[str], None]
+
+
+# Per-run folders --------------------------------------------------------------------------
+
+
+def new_run_id() -> str:
+    """Return a fresh run id: 64 random bits, short enough to keep socket paths short."""
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass(frozen=True)
+class RunDirs:
+    """The host folders of one run: submission/ (read-only mount), sockets/, tests/."""
+
+    root: Path
+
+    @property
+    def submission(self) -> Path:
+        return self.root / "submission"
+
+    @property
+    def sockets(self) -> Path:
+        return self.root / "sockets"
+
+    @property
+    def socket(self) -> Path:
+        return self.sockets / SOCKET_NAME
+
+    @property
+    def tests(self) -> Path:
+        return self.root / "tests"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.json"
+
+    @property
+    def harness_log(self) -> Path:
+        return self.root / "harness.log"
+
+    @classmethod
+    def create(cls, base: Path, run_id: str) -> RunDirs:
+        dirs = cls(Path(base).resolve() / run_id)
+        if len(str(dirs.socket).encode()) > MAX_SOCKET_PATH:
+            raise RuntimeError(
+                f"SANDBOX_RUN_DIR={base} is too long a path for a Unix socket "
+                f"({dirs.socket}); choose a shorter folder."
+            )
+        dirs.root.parent.mkdir(parents=True, exist_ok=True)
+        dirs.root.mkdir(mode=0o700)
+        # The container's user must read the submission; nobody else needs the run folder.
+        dirs.submission.mkdir()
+        dirs.submission.chmod(0o755)
+        dirs.tests.mkdir()
+        dirs.sockets.mkdir()
+        # Writable by the container's user only until the app is up: see seal_sockets().
+        dirs.sockets.chmod(0o777)
+        dirs.root.chmod(0o711)
+        return dirs
+
+    def seal_sockets(self) -> None:
+        """Stop the container from creating anything more in the socket folder."""
+        self.sockets.chmod(0o755)
+
+    def socket_is_real(self) -> bool:
+        """Return whether app.sock is a socket (not a link the app planted to elsewhere)."""
+        try:
+            return stat.S_ISSOCK(os.lstat(self.socket).st_mode)
+        except OSError:
+            return False
+
+    def write_tests(self, files: Mapping[str, str]) -> None:
+        for rel, text in files.items():
+            path = PurePosixPath(rel)
+            if path.is_absolute() or ".." in path.parts:
+                raise ValueError(f"unsafe test file path {rel!r}")
+            target = self.tests.joinpath(*path.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+
+    def remove(self) -> None:
+        if self.root.exists():
+            # The app may have left read-only folders in sockets/; make them deletable.
+            with contextlib.suppress(OSError):
+                self.sockets.chmod(0o755)
+            shutil.rmtree(self.root, onerror=_force_remove)
+
+
+def _force_remove(function, path, _excinfo) -> None:
+    with contextlib.suppress(OSError):
+        os.chmod(os.path.dirname(path), 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+    with contextlib.suppress(FileNotFoundError):
+        function(path)
+
+
+def shared_dir_usage(folder: Path, max_entries: int = SHARED_DIR_MAX_ENTRIES) -> tuple[int, int]:
+    """Return (bytes on disk, entries) under a folder, stopping once past `max_entries`."""
+    used = entries = 0
+    pending = [folder]
+    while pending and entries <= max_entries:
+        try:
+            scanner = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with scanner:
+            for entry in scanner:
+                entries += 1
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                used += max(info.st_blocks * 512, 0)
+                if stat.S_ISDIR(info.st_mode):
+                    pending.append(Path(entry.path))
+    return used, entries
+
+
+# The container's output ----------------------------------------------------------------------
+
+
+MARKER = b"\n" + boot.MARKER.encode()
+# A marker line, and the empty line boot.py writes before it to start on a fresh line.
+_MARKER_LINE = re.compile(r"(?:^\n)?^" + re.escape(boot.MARKER) + r".*(?:\n|$)", re.M)
+
+
+class OutputCapture:
+    """Read a container's output in a thread: keep its head and tail, and spot boot's markers.
+
+    Events go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None)
+    when the stream ends (the container exited or was removed).
+    """
+
+    def __init__(self, stream: Iterator[bytes], limit: int, events: queue.Queue) -> None:
+        self.stream = stream
+        self.head_limit = limit // 2
+        self.tail_limit = limit - self.head_limit
+        self.events = events
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.failure: dict[str, Any] | None = None
+        self.ready = False
+        self.ended = threading.Event()
+        self._scan = bytearray(b"\n")  # what may still hold the start of a marker line
+        self._thread = threading.Thread(target=self._read, name="sandbox-output", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _read(self) -> None:
+        try:
+            for chunk in self.stream:
+                self.feed(chunk)
+        except Exception:  # the engine dropped the stream: treat it as the end
+            logger.debug("output stream ended with an error", exc_info=True)
+        finally:
+            self.ended.set()
+            self.events.put(("ended", None))
+
+    def feed(self, chunk: bytes) -> None:
+        """Take one piece of output."""
+        original = chunk
+        self.total += len(chunk)
+        room = self.head_limit - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            if len(self.tail) > 2 * self.tail_limit:
+                del self.tail[: len(self.tail) - self.tail_limit]
+        self._scan_markers(original)
+
+    def _scan_markers(self, chunk: bytes) -> None:
+        data = self._scan + chunk
+        start = 0
+        while True:
+            found = data.find(MARKER, start)
+            if found < 0:
+                self._scan = data[-(len(MARKER) - 1) :]
+                return
+            end = data.find(b"\n", found + 1)
+            if end < 0:
+                # An unfinished marker line: keep it for the next chunk, within reason.
+                if len(data) - found > MAX_MARKER_LINE:
+                    self._scan = data[-(len(MARKER) - 1) :]
+                else:
+                    self._scan = data[found:]
+                return
+            self._on_marker(bytes(data[found + 1 : end]))
+            start = end  # that newline may begin the next marker line
+
+    def _on_marker(self, line: bytes) -> None:
+        name, _, payload = line.decode("utf-8", "replace")[len(boot.MARKER) :].partition(" ")
+        if name == "ready" and not self.ready:
+            self.ready = True
+            self.events.put(("ready", None))
+        elif name == "fail" and self.failure is None:
+            try:
+                failure = json.loads(payload)
+            except ValueError:
+                return
+            if isinstance(failure, dict):
+                self.failure = failure
+
+    def text(self) -> str:
+        """Return the output for the learner: markers removed, paths shortened, cut if long."""
+        tail = bytes(self.tail[-self.tail_limit :]) if self.tail else b""
+        hidden = self.total - len(self.head) - len(tail)
+        head_text = self.head.decode("utf-8", "replace")
+        tail_text = tail.decode("utf-8", "replace")
+        if hidden > 0:
+            text = (
+                head_text.rstrip("\n")
+                + f"\n\n[output truncated: {hidden} bytes not shown]\n\n"
+                + tail_text.lstrip("\n")
+            )
+        else:
+            text = head_text + tail_text
+        return clean_log(text)
+
+    def tail_lines(self, count: int) -> str:
+        lines = [line for line in self.text().splitlines() if line.strip()]
+        return "\n".join(lines[-count:])
+
+
+def clean_log(text: str) -> str:
+    """Drop boot.py's marker lines and show paths relative to the learner's app."""
+    text = _MARKER_LINE.sub("", text)
+    return shorten_paths(text).strip("\n")
+
+
+def shorten_paths(text: str) -> str:
+    return text.replace(boot.APP_DIR.rstrip("/") + "/", "").replace(
+        "/opt/venv/lib/python3.11/site-packages/", ""
+    )
+
+
+# Watching the socket folder ----------------------------------------------------------------
+
+
+class SharedDirWatch:
+    """Kill the container when the socket folder grows past the policy's limit."""
+
+    def __init__(self, folder: Path, limit: int, on_overflow: Callable[[], None]) -> None:
+        self.folder = folder
+        self.limit = limit
+        self.on_overflow = on_overflow
+        self.tripped = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="sandbox-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def check(self) -> bool:
+        """Measure once; return True (and act) when the folder holds too much."""
+        used, entries = shared_dir_usage(self.folder)
+        if used > self.limit or entries > SHARED_DIR_MAX_ENTRIES:
+            self.tripped = True
+            self.on_overflow()
+        return self.tripped
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_INTERVAL):
+            try:
+                if self.check():
+                    return
+            except Exception:  # a watchdog must never die quietly mid-run
+                logger.exception("socket folder watchdog failed")
+
+
+# The harness subprocess ----------------------------------------------------------------------
+
+
+class Harness:
+    """The pytest process that runs the hidden tests on this host, against the app's socket."""
+
+    def __init__(self, dirs: RunDirs, policy: SandboxPolicy) -> None:
+        self.dirs = dirs
+        command = [
+            sys.executable, "-m", "sandbox.harness",
+            str(dirs.tests), str(dirs.socket), str(dirs.report),
+            "--request-timeout", f"{policy.request_timeout:g}",
+            "--wait-for-go",
+        ]  # fmt: skip
+        # The harness says "done" on this pipe once its report is final, before it shuts down.
+        self._done_read, done_write = os.pipe()
+        command += ["--done-fd", str(done_write)]
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(PROJECT_DIR),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "LANG": "C.UTF-8",
+            "HOME": str(dirs.root),
+        }
+        with dirs.harness_log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=dirs.root,
+                env=environment,
+                pass_fds=(done_write,),
+                start_new_session=True,  # its own process group, so a kill takes everything
+            )
+        os.close(done_write)
+
+    def _say(self, word: str) -> None:
+        with contextlib.suppress(OSError):
+            self.process.stdin.write(word.encode() + b"\n")
+            self.process.stdin.close()
+
+    def go(self) -> None:
+        self._say("go")
+
+    def stop(self) -> None:
+        self._say("stop")
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the report is final (or the harness died); False after `timeout` seconds."""
+        poller = select.poll()  # not select.select: a busy worker may hold fds past 1024
+        poller.register(self._done_read, select.POLLIN)
+        return bool(poller.poll(max(timeout, 0) * 1000))
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._done_read)
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def report(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.dirs.report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def log_tail(self, limit: int = 4000) -> str:
+        try:
+            return self.dirs.harness_log.read_text(encoding="utf-8", errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+
+def outcomes(
+    report: dict[str, Any] | None, *, unfinished: str = "", not_run: str = ""
+) -> list[TestOutcome]:
+    """Turn the harness report into the learner's view of each test.
+
+    Hidden tests lose their name and message. A test still "running" (stopped by a time limit)
+    becomes an error with `unfinished` as its message; a test that never started is skipped.
+    """
+    results: list[TestOutcome] = []
+    hidden_count = 0
+    for test in (report or {}).get("tests", []):
+        max_points = int(test.get("points", 1))
+        status = test.get("status", "pending")
+        message = test.get("message", "")
+        if status == "running":
+            status, message = "error", unfinished
+        elif status not in ("passed", "failed", "error", "skipped"):
+            status, message = "skipped", not_run
+        name = test.get("name") or test.get("id", "test")
+        if test.get("hidden"):
+            hidden_count += 1
+            name, message = f"Hidden test {hidden_count}", ""
+        results.append(
+            TestOutcome(
+                name=name,
+                status=status,
+                points=max_points if status == "passed" else 0,
+                max_points=max_points,
+                message=message,
+            )
+        )
+    return results
+
+
+# One grading run -----------------------------------------------------------------------------
+
+
+class GradingRun:
+    """Everything one grading owns; `run()` returns the result and always cleans up."""
+
+    def __init__(
+        self,
+        *,
+        archive: bytes,
+        tests: Mapping[str, str],
+        framework: str,
+        policy: SandboxPolicy,
+        on_phase: Phase | None,
+        queued_at: datetime | None,
+        image: str | None,
+    ) -> None:
+        self.archive = archive
+        self.test_files = tests
+        self.framework = framework
+        self.policy = policy
+        self.on_phase = on_phase
+        self.timings = empty_timings(queued_at)
+        self.image = image
+        self.run_id = new_run_id()
+        self.dirs: RunDirs | None = None
+        self.harness: Harness | None = None
+        self.container: engine.AppContainer | None = None
+        self.container_removed = False
+        self.capture: OutputCapture | None = None
+        self.watch: SharedDirWatch | None = None
+        self.events: queue.Queue = queue.Queue()
+        self.deadline = 0.0
+
+    # Driving -------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        self.timings["started"] = timestamp()
+        self.deadline = time.monotonic() + self.policy.wall_timeout
+        engine.client()  # EngineUnavailable now, before anything is created
+        image = self.image or images.runner_image_tag()
+        try:
+            self.dirs = RunDirs.create(settings.SANDBOX_RUN_DIR, self.run_id)
+            result = self._grade(image)
+        finally:
+            self._clean_up()
+        result["timings"] = {**self.timings, "finished": timestamp()}
+        return result
+
+    def _phase(self, name: str) -> None:
+        if self.on_phase is None:
+            return
+        try:
+            self.on_phase(name)
+        except Exception:  # reporting progress must not break a grading
+            logger.exception("on_phase(%r) failed", name)
+
+    def _grade(self, image: str) -> dict[str, Any]:
+        dirs = self.dirs
+        dirs.write_tests(self.test_files)
+        self.harness = Harness(dirs, self.policy)
+        try:
+            unpack_submission(self.archive, dirs.submission, policy=self.policy)
+        except SubmissionRejected as exc:
+            return self._not_run("error", str(exc))
+
+        self._phase("booting")
+        self.container = engine.start_app_container(
+            image=image,
+            policy=self.policy,
+            command=[PYTHON, f"{BOOT_DIR}/boot.py", self.framework],
+            mounts=[
+                engine.Mount(CONTAINER_FILES_DIR, BOOT_DIR),
+                engine.Mount(dirs.submission, SUBMISSION_MOUNT),
+                engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
+            ],
+            labels={engine.RUN_LABEL: self.run_id, engine.CREATED_LABEL: f"{time.time():.3f}"},
+            environment={},
+            name=f"webcourse-run-{self.run_id}",
+        )
+        self.capture = OutputCapture(
+            self.container.output, self.policy.log_limit_bytes, self.events
+        )
+        self.capture.start()
+        self.watch = SharedDirWatch(
+            dirs.sockets, self.policy.shared_dir_bytes, self._kill_container
+        )
+        self.watch.start()
+
+        booted = self._wait_for_boot()
+        if booted is not None:
+            return booted
+        self.timings["booted"] = timestamp()
+
+        self._phase("testing")
+        self.harness.go()
+        if not self.harness.wait(self.deadline - time.monotonic()):
+            self.harness.kill()
+            return self._timed_out_in_tests()
+        self.timings["tested"] = timestamp()
+        return self._verdict_after_tests()
+
+    def _wait_for_boot(self) -> dict[str, Any] | None:
+        """Return None once the app answers, else the result that ends the run."""
+        boot_deadline = time.monotonic() + self.policy.boot_timeout
+        deadline = min(boot_deadline, self.deadline)
+        while True:
+            try:
+                event, _ = self.events.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                return self._boot_timed_out(whole_run=boot_deadline > self.deadline)
+            if self.watch.tripped:
+                return self._wrote_too_much()
+            if event == "ready":
+                self.dirs.seal_sockets()
+                if self.dirs.socket_is_real():
+                    return None
+                return self._not_run(
+                    "error",
+                    "Your app said it was ready, but no server socket was there. "
+                    "Does your code print lines starting with @@webcourse?",
+                )
+            if event == "ended":
+                return self._stopped_while_booting()
+
+    # Verdicts ------------------------------------------------------------------------------
+
+    def _not_run(self, status: str, message: str) -> dict[str, Any]:
+        """End a run whose tests cannot run: collect them for the score, mark them skipped."""
+        report = None
+        if self.harness is not None:
+            self.harness.stop()
+        log = self._log()  # stops the container while the harness finishes collecting
+        if self.harness is not None and self.harness.wait(
+            min(STOP_WAIT, max(self.deadline - time.monotonic(), 1.0))
+        ):
+            report = self.harness.report()
+        tests = outcomes(report, not_run="not run")
+        return make_result(status=status, message=message, tests=tests, log=log, score=0)
+
+    def _log(self) -> str:
+        """Stop the container and return all it printed, as the learner will see it."""
+        self._stop_container()
+        if self.capture is None:
+            return ""
+        self.capture.join(timeout=2)
+        return self.capture.text()
+
+    def _boot_timed_out(self, *, whole_run: bool) -> dict[str, Any]:
+        if whole_run:
+            message = (
+                f"Your app did not start within the whole-run time limit "
+                f"({self.policy.wall_timeout:g} s)."
+            )
+        else:
+            message = (
+                f"Your app did not start within the start-up time limit "
+                f"({self.policy.boot_timeout:g} s). Does something run forever when it is "
+                "imported (a loop, app.run(), input(), a long computation)?"
+            )
+        return self._not_run("timeout", message)
+
+    def _wrote_too_much(self) -> dict[str, Any]:
+        return self._not_run(
+            "error",
+            f"Your app wrote too much into {SOCKET_MOUNT}, the folder of its server socket "
+            f"(more than {self.policy.shared_dir_bytes // 1024} KiB or "
+            f"{SHARED_DIR_MAX_ENTRIES} files), so it was stopped. Write files under /tmp "
+            "or your app's own folder instead.",
+        )
+
+    def _stopped_while_booting(self) -> dict[str, Any]:
+        self.capture.join(timeout=2)
+        if self.watch.tripped:
+            return self._wrote_too_much()
+        failure = self.capture.failure
+        if failure is not None:
+            return self._not_run("error", self._failure_message(failure))
+        state = engine.container_state(self.container.id)
+        if state.oom_killed or state.exit_code == 137:
+            return self._not_run(
+                "error",
+                f"Your app ran out of memory ({self.policy.memory_bytes // MiB} MiB) while "
+                "starting, so it was stopped.",
+            )
+        tail = self.capture.tail_lines(15)
+        message = f"Your app stopped while starting (exit code {state.exit_code})"
+        message += f":\n{tail}" if tail else ", without printing anything."
+        return self._not_run("error", self._with_hints(message))
+
+    def _with_hints(self, message: str) -> str:
+        """Add what a learner may not know about the sandbox to a crash message."""
+        if "Resource temporarily unavailable" in message or "BlockingIOError" in message:
+            message = message.rstrip("\n") + (
+                f"\n(The sandbox allows at most {self.policy.pids_limit} processes and threads.)"
+            )
+        if "Read-only file system" in message:
+            message = message.rstrip("\n") + (
+                "\n(Only your app's own folder and /tmp can be written to in the sandbox.)"
+            )
+        return message
+
+    def _failure_message(self, failure: dict[str, Any]) -> str:
+        kind = failure.get("kind")
+        if kind == "missing-packages":
+            names = ", ".join(str(p) for p in failure.get("packages", []))
+            return (
+                f"Not gradable: these packages are not available in the sandbox: {names} — "
+                "the sandbox has no network, so it can only use the packages it comes with "
+                "(listed on the exercise page). Remove them from requirements.txt, or "
+                "solve the exercise without them."
+            )
+        message = shorten_paths(str(failure.get("message", "")))
+        if kind in ("import", "migrate"):
+            return self._with_hints(f"Your app stopped while starting. {message}")
+        return message or "Your app could not be started."
+
+    def _timed_out_in_tests(self) -> dict[str, Any]:
+        limit = f"the whole-run time limit ({self.policy.wall_timeout:g} s)"
+        tests = outcomes(
+            self.harness.report(),
+            unfinished=f"not finished when {limit} was reached",
+            not_run=f"not run: {limit} was reached",
+        )
+        missing = sum(t.status not in ("passed", "failed") for t in tests)
+        message = f"The grading was stopped at {limit}"
+        if missing:
+            message += f"; {missing} test{'s' if missing > 1 else ''} did not finish."
+        else:
+            message += "."
+        return make_result(status="timeout", message=message, tests=tests, log=self._log())
+
+    def _verdict_after_tests(self) -> dict[str, Any]:
+        report = self.harness.report()
+        if report is None or report.get("state") not in ("done", "running"):
+            return self._grader_failed(report)
+        tests = outcomes(report, unfinished="did not finish", not_run="not run")
+        if not tests:
+            return make_result(
+                status="error",
+                message="This exercise has no tests to run; please tell your teacher.",
+                log=self._log(),
+            )
+        if self.watch.tripped:
+            return self._wrote_too_much()
+        # Did the app die during the tests? Ask before the container is removed.
+        state = engine.container_state(self.container.id) if self.capture.ended.is_set() else None
+        log = self._log()
+        passed = all(t.status == "passed" for t in tests)
+        message = " ".join([passed_summary(tests), *self._notes_after_tests(state, log)])
+        return make_result(
+            status="passed" if passed else "failed", message=message, tests=tests, log=log
+        )
+
+    def _notes_after_tests(self, state: engine.ContainerState | None, log: str) -> list[str]:
+        """Explain a crash during the tests: the failed tests alone do not say it."""
+        memory = f"{self.policy.memory_bytes // MiB} MiB"
+        if state is not None:
+            if state.oom_killed or state.exit_code == 137:
+                return [f"Your app ran out of memory ({memory}) during the tests and was stopped."]
+            return [f"Your app stopped during the tests (exit code {state.exit_code})."]
+        if "Perhaps out of memory?" in log:  # gunicorn's words when its worker was killed
+            return [
+                "Your app's server process was killed during the tests, most likely for using "
+                f"more than {memory} of memory."
+            ]
+        return []
+
+    def _grader_failed(self, report: dict[str, Any] | None) -> dict[str, Any]:
+        if report is not None and report.get("state") == "collect-error":
+            logger.error(
+                "The tests of this exercise could not be loaded:\n%s",
+                "\n".join(report.get("collect_errors", [])),
+            )
+            message = (
+                "The tests of this exercise could not be loaded, so your app was not graded. "
+                "This is a problem with the exercise, not your code: please tell your teacher."
+            )
+        else:
+            logger.error("The grading harness failed:\n%s", self.harness.log_tail())
+            message = (
+                "The grader itself failed while running the tests, so your app was not "
+                "graded. This is not a problem with your code: please try again later."
+            )
+        return make_result(
+            status="error", message=message, tests=outcomes(report), log=self._log(), score=0
+        )
+
+    # Cleaning up ---------------------------------------------------------------------------
+
+    def _kill_container(self) -> None:
+        if self.container is not None:
+            engine.kill(self.container.id)
+
+    def _stop_container(self) -> None:
+        """Remove the container now (once); its output stream then ends."""
+        if self.container is not None and not self.container_removed:
+            self.container_removed = True
+            try:
+                engine.remove(self.container.id)
+            finally:
+                self.container.close_output()
+
+    def _clean_up(self) -> None:
+        """Remove the container and the run's folders; stop the harness and the threads."""
+        errors: list[BaseException] = []
+        if self.harness is not None:
+            try:
+                self.harness.kill()
+            except Exception as exc:
+                errors.append(exc)
+        if self.watch is not None:
+            self.watch.stop()
+        try:
+            self._stop_container()
+        except Exception as exc:
+            errors.append(exc)
+        if self.capture is not None:
+            self.capture.join(timeout=2)
+        if self.dirs is not None:
+            try:
+                self.dirs.remove()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+
+def run_submission(
+    *,
+    archive: bytes,
+    tests: Mapping[str, str],
+    framework: str,
+    policy: SandboxPolicy = DEFAULT_POLICY,
+    on_phase: Phase | None = None,
+    queued_at: datetime | None = None,
+    image: str | None = None,
+) -> dict[str, Any]:
+    """Grade one submission (a zip) with an exercise's test files; return the result dict.
+
+    Raise engine.EngineUnavailable when Docker cannot be reached (or the runner image is
+    missing); anything the learner's files do ends in a result instead.
+    """
+    return GradingRun(
+        archive=archive,
+        tests=tests,
+        framework=framework,
+        policy=policy,
+        on_phase=on_phase,
+        queued_at=queued_at,
+        image=image,
+    ).run()
+
+
+# Sweeping and measuring ----------------------------------------------------------------------
+
+
+def sweep_orphans(max_age: float | timedelta) -> int:
+    """Remove sandbox containers and run folders older than `max_age`; return containers removed.
+
+    A worker that crashed mid-grading leaves both behind; every container carries the
+    webcourse.sandbox label and its creation time, so this finds them without a database.
+    """
+    seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
+    removed = engine.remove_stale_containers(older_than=seconds)
+    base = Path(settings.SANDBOX_RUN_DIR)
+    if base.is_dir():
+        now = time.time()
+        for folder in base.iterdir():
+            try:
+                old = now - folder.lstat().st_mtime > seconds
+            except OSError:
+                continue
+            if old and folder.is_dir() and not folder.is_symlink():
+                RunDirs(folder).remove()
+    return removed
+
+
+def floor_probe(
+    app_dir: Path,
+    framework: str,
+    policy: SandboxPolicy = DEFAULT_POLICY,
+    *,
+    image: str | None = None,
+) -> float:
+    """Return the seconds a bare hardened container takes to boot an app and answer one GET.
+
+    Same limits and socket set-up as a grading, but no boot.py, no copy, no tests: the server
+    runs straight from the read-only app folder. Measures start → first answer → removal.
+    """
+    import httpx
+
+    app_dir = Path(app_dir).resolve()
+    image = image or images.runner_image_tag()
+    run_id = new_run_id()
+    socket_path = f"{SOCKET_MOUNT}/{SOCKET_NAME}"
+    gunicorn = [
+        "/opt/venv/bin/gunicorn", "--bind", f"unix:{socket_path}", "--workers", "1",
+        "--threads", "4", "--worker-class", "gthread", "--chdir", SUBMISSION_MOUNT,
+    ]  # fmt: skip
+    if framework == "flask":
+        command = [*gunicorn, "app:app"]
+    elif framework == "fastapi":
+        command = [
+            "/opt/venv/bin/uvicorn",
+            "--uds",
+            socket_path,
+            "--app-dir",
+            SUBMISSION_MOUNT,
+            "main:app",
+        ]
+    elif framework == "django":
+        settings_module = boot.settings_module_from_manage((app_dir / "manage.py").read_text())
+        project = (settings_module or "").rpartition(".")[0]
+        command = [*gunicorn, f"{project}.wsgi:application"]
+    else:
+        raise ValueError(f"unknown framework {framework!r}")
+    engine.client()
+    dirs = RunDirs.create(settings.SANDBOX_RUN_DIR, run_id)
+    container = None
+    started = time.perf_counter()
+    try:
+        container = engine.start_app_container(
+            image=image,
+            policy=policy,
+            command=command,
+            mounts=[
+                engine.Mount(app_dir, SUBMISSION_MOUNT),
+                engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
+            ],
+            labels={engine.RUN_LABEL: run_id, engine.CREATED_LABEL: f"{time.time():.3f}"},
+            environment={},
+            name=f"webcourse-floor-{run_id}",
+        )
+        limit = started + policy.boot_timeout
+        with httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(dirs.socket), verify=False),
+            base_url="http://localhost",
+            timeout=policy.request_timeout,
+        ) as client:
+            while True:
+                if time.perf_counter() > limit:
+                    raise RuntimeError(f"the app did not answer within {policy.boot_timeout:g} s")
+                if dirs.socket.exists():
+                    try:
+                        client.get("/")
+                        break
+                    except httpx.TransportError:
+                        pass
+                time.sleep(0.005)
+        engine.remove(container.id)
+        container.close_output()
+        container = None
+        return time.perf_counter() - started
+    finally:
+        if container is not None:
+            engine.remove(container.id)
+            container.close_output()
+        dirs.remove()

@@ -1,0 +1,327 @@
+"""The grading run's parts: output capture, run folders, the watchdog, outcomes, sweeping."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandbox import engine, runner
+from sandbox.policy import DEFAULT_POLICY
+from sandbox.results import TestOutcome
+from tests.sandbox.conftest import HELLO_DIR, SIMPLE_TESTS, flask_app, grade_files, leftovers
+
+READY = b"\n@@webcourse:ready\n"
+
+
+def capture(limit: int = 1000) -> tuple[runner.OutputCapture, queue.Queue]:
+    events: queue.Queue = queue.Queue()
+    return runner.OutputCapture(iter(()), limit, events), events
+
+
+def drain(events: queue.Queue) -> list[str]:
+    found = []
+    while not events.empty():
+        found.append(events.get_nowait()[0])
+    return found
+
+
+# Output capture ----------------------------------------------------------------------------
+
+
+def test_short_output_is_kept_whole_without_markers_and_with_short_paths():
+    output, events = capture()
+    output.feed(b"starting\n")
+    output.feed(READY)
+    output.feed(b'  File "/scratch/app/app.py", line 3\n')
+    assert output.text() == 'starting\n  File "app.py", line 3'
+    assert drain(events) == ["ready"]
+
+
+def test_long_output_keeps_head_and_tail_and_says_how_much_was_cut():
+    output, _ = capture(limit=100)
+    output.feed(b"H" * 60)
+    for _ in range(10):
+        output.feed(b"m" * 100)
+    output.feed(b"T" * 50)
+    text = output.text()
+    assert text.startswith("H" * 50 + "\n\n[output truncated: 1010 bytes not shown]\n\n")
+    assert text.endswith("m" * 0 + "T" * 50)
+    assert output.total == 1110
+
+
+def test_a_marker_split_across_chunks_is_found():
+    output, events = capture()
+    output.feed(b"booting\n@@webco")
+    output.feed(b"urse:rea")
+    output.feed(b"dy\nnext\n")
+    assert drain(events) == ["ready"]
+    assert output.text() == "booting\nnext"
+
+
+def test_a_marker_in_the_cut_middle_is_still_found():
+    output, events = capture(limit=100)
+    output.feed(b"x" * 500)
+    output.feed(b'\n@@webcourse:fail {"kind": "layout", "message": "app.py not found"}\n')
+    output.feed(b"y" * 500)
+    assert output.failure == {"kind": "layout", "message": "app.py not found"}
+    assert drain(events) == []
+
+
+def test_marker_text_in_the_middle_of_a_line_is_not_a_marker():
+    output, events = capture()
+    output.feed(b"print('@@webcourse:ready')\n")
+    assert drain(events) == []
+    assert "@@webcourse:ready" in output.text()
+
+
+def test_the_end_of_the_stream_is_reported():
+    events: queue.Queue = queue.Queue()
+    output = runner.OutputCapture(iter([b"a\n", READY, b"b\n"]), 1000, events)
+    output.start()
+    output.join(timeout=5)
+    assert drain(events) == ["ready", "ended"]
+    assert output.ended.is_set()
+    assert output.tail_lines(1) == "b"
+
+
+# Run folders and the watchdog ----------------------------------------------------------------
+
+
+@pytest.fixture
+def short_tmp():
+    """A folder short enough for Unix socket paths below it (pytest's tmp_path is deep)."""
+    folder = Path(tempfile.mkdtemp(prefix="wc-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def run_dirs(short_tmp):
+    dirs = runner.RunDirs.create(short_tmp, runner.new_run_id())
+    yield dirs
+    dirs.remove()
+
+
+def mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_run_folders_let_the_container_read_the_files_and_write_only_the_socket(run_dirs):
+    assert mode(run_dirs.submission) == 0o755
+    assert mode(run_dirs.sockets) == 0o777
+    assert mode(run_dirs.root) == 0o711
+    run_dirs.seal_sockets()
+    assert mode(run_dirs.sockets) == 0o755
+
+
+def test_only_a_real_socket_counts_as_the_apps_socket(run_dirs):
+    assert not run_dirs.socket_is_real()
+    run_dirs.socket.symlink_to("/var/run/docker.sock")
+    assert not run_dirs.socket_is_real()
+    run_dirs.socket.unlink()
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(run_dirs.socket))
+        assert run_dirs.socket_is_real()
+
+
+def test_test_files_are_written_below_the_tests_folder_only(run_dirs):
+    run_dirs.write_tests({"test_a.py": "x = 1", "helpers/data.json": "{}"})
+    assert (run_dirs.tests / "helpers" / "data.json").read_text() == "{}"
+    with pytest.raises(ValueError, match="unsafe"):
+        run_dirs.write_tests({"../escape.py": "x"})
+
+
+def test_removing_run_folders_copes_with_locked_subfolders(short_tmp):
+    dirs = runner.RunDirs.create(short_tmp, "locked")
+    locked = dirs.sockets / "deep" / "deeper"
+    locked.mkdir(parents=True)
+    (locked / "file").write_text("x")
+    locked.chmod(0o000)
+    dirs.sockets.chmod(0o555)
+    dirs.remove()
+    assert not dirs.root.exists()
+
+
+def test_a_too_long_run_folder_path_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="too long a path"):
+        runner.RunDirs.create(tmp_path / ("x" * 80), runner.new_run_id())
+
+
+def test_shared_folder_usage_counts_bytes_and_entries(tmp_path):
+    (tmp_path / "a").write_bytes(b"x" * 10_000)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b").write_bytes(b"y" * 5_000)
+    used, entries = runner.shared_dir_usage(tmp_path)
+    assert entries == 3
+    assert used >= 15_000
+
+
+def test_the_watchdog_trips_past_the_limit(tmp_path):
+    tripped = []
+    watch = runner.SharedDirWatch(tmp_path, 8_192, lambda: tripped.append(True))
+    (tmp_path / "app.sock").write_bytes(b"")
+    assert watch.check() is False
+    (tmp_path / "fill").write_bytes(b"x" * 20_000)
+    assert watch.check() is True
+    assert tripped == [True]
+
+
+def test_the_watchdog_trips_on_too_many_entries(tmp_path):
+    watch = runner.SharedDirWatch(tmp_path, 10**9, lambda: None)
+    for n in range(runner.SHARED_DIR_MAX_ENTRIES + 1):
+        (tmp_path / f"f{n}").touch()
+    assert watch.check() is True
+
+
+# Outcomes ------------------------------------------------------------------------------------
+
+
+def test_outcomes_hide_hidden_tests_and_account_for_unfinished_ones():
+    report = {
+        "tests": [
+            {
+                "id": "a",
+                "name": "A",
+                "hidden": False,
+                "points": 2,
+                "status": "passed",
+                "message": "",
+            },
+            {
+                "id": "b",
+                "name": "B",
+                "hidden": True,
+                "points": 1,
+                "status": "failed",
+                "message": "secret",
+            },
+            {
+                "id": "c",
+                "name": "C",
+                "hidden": False,
+                "points": 1,
+                "status": "running",
+                "message": "",
+            },
+            {
+                "id": "d",
+                "name": "D",
+                "hidden": True,
+                "points": 3,
+                "status": "pending",
+                "message": "",
+            },
+        ]
+    }
+    assert runner.outcomes(report, unfinished="too slow", not_run="not run") == [
+        TestOutcome("A", "passed", 2, 2, ""),
+        TestOutcome("Hidden test 1", "failed", 0, 1, ""),
+        TestOutcome("C", "error", 0, 1, "too slow"),
+        TestOutcome("Hidden test 2", "skipped", 0, 3, ""),
+    ]
+
+
+def test_outcomes_of_no_report_are_empty():
+    assert runner.outcomes(None) == []
+
+
+# Against the real engine ---------------------------------------------------------------------
+
+
+@pytest.mark.sandbox
+def test_broken_exercise_tests_are_reported_as_the_exercises_fault(runner_image, caplog):
+    tests = {"test_app.py": "def test_x(client):\n    assert client.get('/'\n"}
+    graded = grade_files({"app.py": flask_app()}, tests=tests)
+    assert graded.result["status"] == "error"
+    assert "problem with the exercise, not your code" in graded.result["message"]
+    assert "test_app.py" not in graded.result["message"]  # hidden tests stay hidden
+    assert "could not be loaded" in caplog.text
+    assert leftovers(graded) == []
+
+
+@pytest.mark.sandbox
+def test_an_unknown_marker_in_the_tests_is_an_exercise_error(runner_image):
+    tests = {
+        "test_app.py": "import pytest\n\n@pytest.mark.pionts(2)\ndef test_x(client):\n    pass\n"
+    }
+    graded = grade_files({"app.py": flask_app()}, tests=tests)
+    assert graded.result["status"] == "error"
+    assert "problem with the exercise" in graded.result["message"]
+
+
+@pytest.mark.sandbox
+def test_the_harness_output_stays_out_of_the_result(runner_image):
+    tests = {
+        "test_app.py": (
+            "def test_x(client):\n"
+            "    print('from the test')\n"
+            "    assert client.get('/').text == 'ok'\n"
+        )
+    }
+    graded = grade_files({"app.py": flask_app()}, tests=tests)
+    assert graded.result["status"] == "passed"
+    assert "from the test" not in json.dumps(graded.result)
+
+
+@pytest.mark.sandbox
+def test_sweep_removes_orphan_containers_and_run_folders(runner_image, settings, tmp_path):
+    settings.SANDBOX_RUN_DIR = tmp_path
+    old_dir = tmp_path / "old-run"
+    old_dir.mkdir()
+    (old_dir / "sockets").mkdir()
+    os.utime(old_dir, (time.time() - 7200, time.time() - 7200))
+    fresh_dir = tmp_path / "fresh-run"
+    fresh_dir.mkdir()
+    run_id = uuid.uuid4().hex
+    orphan = engine.start_app_container(
+        image=runner_image,
+        policy=DEFAULT_POLICY,
+        command=["sleep", "60"],
+        mounts=[],
+        labels={engine.RUN_LABEL: run_id, engine.CREATED_LABEL: f"{time.time() - 7200:.3f}"},
+        environment={},
+        name=f"webcourse-run-{run_id}",
+    )
+    try:
+        assert runner.sweep_orphans(max_age=3600) >= 1
+        assert engine.sandbox_containers(**{engine.RUN_LABEL: run_id}) == []
+        assert not old_dir.exists()
+        assert fresh_dir.exists()
+    finally:
+        engine.remove(orphan.id)
+
+
+@pytest.fixture
+def short_run_dir(settings, short_tmp):
+    settings.SANDBOX_RUN_DIR = short_tmp
+    return short_tmp
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("framework", ["flask", "django", "fastapi"])
+def test_the_floor_probe_times_a_bare_hardened_app_and_cleans_up(
+    runner_image, short_run_dir, framework
+):
+    seconds = runner.floor_probe(HELLO_DIR / "solution" / framework, framework)
+    assert seconds > 0
+    assert list(short_run_dir.iterdir()) == []
+    floors = [
+        c for c in engine.sandbox_containers() if c["Names"][0].startswith("/webcourse-floor-")
+    ]
+    assert floors == []
+
+
+@pytest.mark.sandbox
+def test_a_grading_removes_its_container_and_folders(runner_image):
+    graded = grade_files({"app.py": flask_app()}, tests=SIMPLE_TESTS)
+    assert graded.result["status"] == "passed"
+    assert leftovers(graded) == []

@@ -1,0 +1,160 @@
+"""Exercise specs: loading and checking an exercise folder, and writing it back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sandbox.policy import DEFAULT_POLICY, MiB
+from sandbox.spec import MAX_SPEC_FILE_BYTES, ExerciseSpec, ExerciseSpecError
+from tests.factories import ExerciseFactory
+from tests.sandbox.conftest import HELLO_DIR
+
+MINIMAL_TOML = 'slug = "notes"\ntitle = "Notes"\nframeworks = ["flask"]\n'
+
+
+def exercise_folder(root, toml: str = MINIMAL_TOML, files: dict[str, str] | None = None):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "exercise.toml").write_text(toml)
+    default = {
+        "tests/test_notes.py": "def test_x(client):\n    pass\n",
+        "starter/flask/app.py": "# start here\n",
+        "solution/flask/app.py": "# done\n",
+    }
+    for name, text in (files if files is not None else default).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_the_hello_exercise_loads(hello_spec):
+    assert hello_spec.slug == "hello"
+    assert hello_spec.frameworks == ("flask", "django", "fastapi")
+    assert list(hello_spec.tests) == ["test_hello.py"]
+    assert hello_spec.instructions.startswith("# Hello, web")
+    for framework in hello_spec.frameworks:
+        assert hello_spec.starter(framework) and hello_spec.solution(framework)
+    assert "manage.py" in hello_spec.solution("django")
+    assert hello_spec.policy == DEFAULT_POLICY
+
+
+def test_files_are_split_by_folder(tmp_path):
+    spec = ExerciseSpec.from_dir(exercise_folder(tmp_path))
+    assert spec.starter("flask") == {"app.py": "# start here\n"}
+    assert spec.solution("flask") == {"app.py": "# done\n"}
+    assert spec.files_under("tests/") == {"test_notes.py": "def test_x(client):\n    pass\n"}
+
+
+def test_caches_and_compiled_files_are_ignored(tmp_path):
+    folder = exercise_folder(tmp_path)
+    (folder / "tests" / "__pycache__").mkdir()
+    (folder / "tests" / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    (folder / "tests" / "old.pyc").write_bytes(b"\0")
+    (folder / "notes.txt").write_text("not part of the exercise")
+    spec = ExerciseSpec.from_dir(folder)
+    assert sorted(spec.files) == [
+        "solution/flask/app.py",
+        "starter/flask/app.py",
+        "tests/test_notes.py",
+    ]
+
+
+def test_limits_shape_the_policy(tmp_path):
+    toml = MINIMAL_TOML + "\n[limits]\nmemory_mb = 512\nwall_timeout = 120\n"
+    spec = ExerciseSpec.from_dir(exercise_folder(tmp_path, toml))
+    assert spec.policy.memory_bytes == 512 * MiB
+    assert spec.policy.wall_timeout == 120
+
+
+def test_a_spec_written_out_reads_back_the_same(hello_spec, tmp_path):
+    changed = dataclasses.replace(
+        hello_spec, summary='Say "hi"', points=10, lesson="web/hello", limits={"cpus": 0.5}
+    )
+    changed.write(tmp_path / "copy")
+    assert ExerciseSpec.from_dir(tmp_path / "copy") == changed
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (MINIMAL_TOML + "colour = 1\n", "unknown key(s) colour"),
+        ('title = "x"\nframeworks = ["flask"]\n', "`slug` is required"),
+        (MINIMAL_TOML.replace('"notes"', '"no tes"'), "`slug` may hold only"),
+        (MINIMAL_TOML.replace('["flask"]', '["rails"]'), "`frameworks` must be"),
+        (MINIMAL_TOML.replace('["flask"]', '["flask", "flask"]'), "`frameworks` must be"),
+        (MINIMAL_TOML.replace('["flask"]', "[]"), "`frameworks` must be"),
+        (MINIMAL_TOML + "points = -1\n", "`points` must be a whole number"),
+        (MINIMAL_TOML + "points = true\n", "`points` must be a whole number"),
+        (MINIMAL_TOML + "order = 1.5\n", "`order` must be a whole number"),
+        (MINIMAL_TOML + 'lesson = "just-a-lesson"\n', "`lesson` must look like"),
+        (MINIMAL_TOML + "[limits]\nmemory_mb = 1\n", "[limits]: limit 'memory_mb' must be between"),
+        (MINIMAL_TOML + "limits = 3\n", "`[limits]` must be a table"),
+        ("slug = \n", "exercise.toml"),
+    ],
+)
+def test_a_bad_exercise_toml_is_refused_saying_where_and_why(tmp_path, toml, message):
+    folder = exercise_folder(tmp_path, toml)
+    with pytest.raises(ExerciseSpecError) as failure:
+        ExerciseSpec.from_dir(folder)
+    assert message in str(failure.value)
+    assert str(folder / "exercise.toml") in str(failure.value)
+
+
+def test_a_folder_without_exercise_toml_is_refused(tmp_path):
+    with pytest.raises(ExerciseSpecError, match=r"no exercise\.toml"):
+        ExerciseSpec.from_dir(tmp_path)
+
+
+def test_an_exercise_needs_tests(tmp_path):
+    folder = exercise_folder(
+        tmp_path, files={"starter/flask/app.py": "x", "solution/flask/app.py": "x"}
+    )
+    with pytest.raises(ExerciseSpecError, match="at least one test_"):
+        ExerciseSpec.from_dir(folder)
+
+
+def test_each_framework_needs_a_starter_and_a_solution(tmp_path):
+    folder = exercise_folder(
+        tmp_path,
+        MINIMAL_TOML.replace('["flask"]', '["flask", "django"]'),
+    )
+    with pytest.raises(ExerciseSpecError, match=r"starter/django/ is missing or empty"):
+        ExerciseSpec.from_dir(folder)
+
+
+def test_links_binary_and_huge_files_are_refused(tmp_path):
+    folder = exercise_folder(tmp_path / "link")
+    (folder / "tests" / "secret.py").symlink_to("/etc/hostname")
+    with pytest.raises(ExerciseSpecError, match="symbolic links are not allowed"):
+        ExerciseSpec.from_dir(folder)
+
+    folder = exercise_folder(tmp_path / "binary")
+    (folder / "tests" / "data.bin").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ExerciseSpecError, match="not UTF-8 text"):
+        ExerciseSpec.from_dir(folder)
+
+    folder = exercise_folder(tmp_path / "huge")
+    (folder / "tests" / "big.txt").write_text("x" * (MAX_SPEC_FILE_BYTES + 1))
+    with pytest.raises(ExerciseSpecError, match="larger than"):
+        ExerciseSpec.from_dir(folder)
+
+
+@pytest.mark.django_db
+def test_the_spec_of_an_imported_exercise_matches_its_folder(hello_spec):
+    exercise = ExerciseFactory(
+        slug="hello",
+        title=hello_spec.title,
+        summary=hello_spec.summary,
+        order=hello_spec.order,
+        frameworks=list(hello_spec.frameworks),
+        instructions=hello_spec.instructions,
+        files=hello_spec.files,
+    )
+    # The lesson link is a foreign key on the row, made by import_course; none here.
+    assert exercise.spec() == dataclasses.replace(hello_spec, lesson="")
+
+
+def test_the_hello_folder_is_where_the_tests_expect_it():
+    assert (HELLO_DIR / "exercise.toml").is_file()
