@@ -62,7 +62,7 @@ ensure_venv() {
         say "Installing Python dependencies into .venv"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]" \
-            || die "pip install failed"
+            >"$LOG_DIR/pip.log" 2>&1 || die "pip install failed (see $LOG_DIR/pip.log)"
         rm -f "$VENV"/.installed-*
         touch "$stamp"
     fi
