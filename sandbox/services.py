@@ -1,0 +1,375 @@
+"""Submission workflows: create, grade, regrade, and sweep up what a crash left behind.
+
+The database row is the source of truth. A Celery message only says "look at submission N";
+losing one (Redis restarted, a worker died) delays a grading but never loses it, because the
+sweep finds rows that sat too long and enqueues them again. Every state change is a
+conditional UPDATE, so a duplicate message or a late worker can never grade a row twice
+into the record.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from sandbox import grading, runner
+from sandbox.archive import NOT_A_ZIP, SubmissionRejected
+from sandbox.engine import EngineUnavailable
+from sandbox.models import Framework, Submission
+from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
+from sandbox.results import make_result, timestamp
+
+logger = logging.getLogger(__name__)
+
+# A grading that crashed its worker this many times is given up with an "error" verdict,
+# so one poisonous submission cannot keep a worker busy forever.
+MAX_GRADING_ATTEMPTS = 3
+# Time a worker may need beyond the policy's wall timeout: container start and removal,
+# copying files, storing the result. The soft limit lets the grader clean up; the hard one
+# kills the worker process.
+SOFT_LIMIT_MARGIN = 20.0
+HARD_LIMIT_MARGIN = 35.0
+# A running row older than its hard time limit plus this is abandoned: its worker is gone.
+ABANDONED_MARGIN = 30.0
+# A queued row whose message has not been picked up for this long is enqueued again.
+STUCK_QUEUED_AFTER = timedelta(minutes=2)
+# Sandbox containers older than the longest grading any exercise may ask for are orphans.
+ORPHAN_AGE = timedelta(
+    seconds=DEFAULT_POLICY.OVERRIDABLE["wall_timeout"][3] + HARD_LIMIT_MARGIN + ABANDONED_MARGIN
+)
+
+GAVE_UP_MESSAGE = (
+    "We could not grade this submission: grading it failed {attempts} times because of a "
+    "problem on the grading server, most likely not in your code. Please submit again in a "
+    "few minutes; your instructor can also regrade it."
+)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, by submission id."""
+
+    requeued: list[int] = field(default_factory=list)  # queued too long: enqueued again
+    reset: list[int] = field(default_factory=list)  # running past the deadline: worker gone
+    given_up: list[int] = field(default_factory=list)  # too many attempts: error verdict
+    orphans_removed: int | None = None  # None when the Docker engine did not answer
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def grading_time_limits(policy: SandboxPolicy) -> tuple[float, float]:
+    """Return the (soft, hard) Celery time limits, in seconds, for a grading under `policy`."""
+    return policy.wall_timeout + SOFT_LIMIT_MARGIN, policy.wall_timeout + HARD_LIMIT_MARGIN
+
+
+def grading_deadline(policy: SandboxPolicy) -> timedelta:
+    """Return how long a submission may stay running before its worker is presumed dead."""
+    return timedelta(seconds=grading_time_limits(policy)[1] + ABANDONED_MARGIN)
+
+
+def submission_create(*, learner, exercise, framework: str, archive: bytes) -> Submission:
+    """Save a learner's submission and enqueue its grading once the transaction commits.
+
+    Raise SubmissionRejected (a ValueError) with a message for the learner when the
+    framework is not offered or the upload is not a zip within the size limit.
+    """
+    offered = list(exercise.frameworks)
+    if framework not in offered:
+        names = _framework_names(offered)
+        raise SubmissionRejected(
+            f"This exercise can be solved with {names}; "
+            f"“{_framework_names([framework])}” is not one of them."
+        )
+    policy = _policy_for(exercise)
+    if len(archive) > policy.max_archive_bytes:
+        zipped = math.ceil(len(archive) * 10 / MiB) / 10  # rounded up: 2.01 MiB is over 2
+        raise SubmissionRejected(
+            f"Your files are {zipped:g} MiB once zipped; the limit is "
+            f"{policy.max_archive_bytes / MiB:g} MiB. Leave out virtual environments, "
+            "databases and other generated files."
+        )
+    if not zipfile.is_zipfile(io.BytesIO(archive)):
+        raise SubmissionRejected(NOT_A_ZIP)
+    with transaction.atomic():
+        previous = Submission.objects.filter(learner=learner, exercise=exercise).aggregate(
+            last=Max("attempt")
+        )["last"]
+        submission = Submission.objects.create(
+            learner=learner,
+            exercise=exercise,
+            framework=framework,
+            archive=archive,
+            attempt=(previous or 0) + 1,
+        )
+        _enqueue_on_commit(submission.pk, policy)
+    return submission
+
+
+def submission_grade(*, submission_id: int) -> Submission | None:
+    """Claim a queued submission, grade it, store the verdict; return None if not claimed.
+
+    A second message for the same submission finds it no longer queued and does nothing,
+    so duplicate deliveries are harmless.
+    """
+    claimed_at = timezone.now()
+    claimed = Submission.objects.filter(
+        pk=submission_id,
+        state=Submission.State.QUEUED,
+        grading_attempts__lt=MAX_GRADING_ATTEMPTS,
+    ).update(
+        state=Submission.State.RUNNING,
+        phase="booting",
+        started_at=claimed_at,
+        finished_at=None,
+        grading_attempts=F("grading_attempts") + 1,
+    )
+    if not claimed:
+        _give_up_if_exhausted(submission_id)
+        return None
+
+    # This claim, and only this one, may write to the row: a sweep that presumed the worker
+    # dead, or a regrade, changes state or started_at and so silently retires it.
+    mine = Submission.objects.filter(
+        pk=submission_id, state=Submission.State.RUNNING, started_at=claimed_at
+    )
+
+    def on_phase(phase: str) -> None:
+        mine.update(phase=phase)
+
+    submission = Submission.objects.select_related("exercise").get(pk=submission_id)
+    try:
+        result = grading.grade(
+            spec=submission.exercise.spec(),
+            archive=bytes(submission.archive),
+            framework=submission.framework,
+            on_phase=on_phase,
+            queued_at=submission.queued_at,
+        )
+    except EngineUnavailable:
+        # The submission never ran, so this claim does not count against it; the task retries.
+        mine.update(
+            state=Submission.State.QUEUED,
+            phase="",
+            queued_at=timezone.now(),
+            grading_attempts=F("grading_attempts") - 1,
+        )
+        raise
+    except Exception:
+        # A fault of the grader itself (or the soft time limit): give the row back for the
+        # sweep to retry, up to MAX_GRADING_ATTEMPTS claims.
+        mine.update(state=Submission.State.QUEUED, phase="", queued_at=timezone.now())
+        raise
+
+    stored = mine.update(
+        state=Submission.State.DONE,
+        phase="",
+        result=result,
+        score=result.get("score"),
+        max_score=result.get("max_score"),
+        finished_at=timezone.now(),
+    )
+    if not stored:
+        logger.info("Submission %s was reclaimed while grading; result discarded", submission_id)
+        return None
+    submission.refresh_from_db()
+    return submission
+
+
+def submission_release(*, submission_id: int) -> bool:
+    """Put a running submission back in the queue after its worker process was lost."""
+    released = Submission.objects.filter(pk=submission_id, state=Submission.State.RUNNING).update(
+        state=Submission.State.QUEUED, phase="", queued_at=timezone.now()
+    )
+    if released:
+        logger.warning("Submission %s: its worker was lost; queued again", submission_id)
+    return bool(released)
+
+
+def submission_regrade(*, submissions: Iterable[Submission]) -> int:
+    """Reset submissions to queued (clearing their verdicts) and enqueue them; return how many."""
+    ids = [s.pk for s in submissions]
+    with transaction.atomic():
+        count = Submission.objects.filter(pk__in=ids).update(
+            state=Submission.State.QUEUED,
+            phase="",
+            result=None,
+            score=None,
+            max_score=None,
+            grading_attempts=0,
+            queued_at=timezone.now(),
+            started_at=None,
+            finished_at=None,
+        )
+        for pk, limits in Submission.objects.filter(pk__in=ids).values_list(
+            "pk", "exercise__limits"
+        ):
+            _enqueue_on_commit(pk, _policy_from_limits(limits))
+    return count
+
+
+def submission_sweep(
+    *, stuck_after: timedelta, abandoned_after: timedelta | None = None
+) -> SweepReport:
+    """Enqueue again what a lost message or a dead worker left behind, and remove orphans.
+
+    Queued rows older than `stuck_after` are enqueued again. Running rows older than
+    `abandoned_after` (default: the exercise's hard time limit plus a margin, after which no
+    live worker can still hold them) are queued again. Rows that used up their attempts get
+    an "error" verdict.
+    """
+    report = SweepReport()
+    now = timezone.now()
+    fields = ("pk", "state", "queued_at", "started_at", "grading_attempts", "exercise")
+    running = (
+        Submission.objects.filter(state=Submission.State.RUNNING)
+        .select_related("exercise")
+        .only(*fields, "exercise__limits")
+    )
+    for submission in running:
+        policy = _policy_for(submission.exercise)
+        deadline = abandoned_after if abandoned_after is not None else grading_deadline(policy)
+        if submission.started_at is None or submission.started_at > now - deadline:
+            continue
+        # Conditional on the claim we saw: a worker that is still alive and stores its
+        # result first wins, and the sweep then changes nothing.
+        same_claim = Submission.objects.filter(
+            pk=submission.pk, state=Submission.State.RUNNING, started_at=submission.started_at
+        )
+        if submission.grading_attempts >= MAX_GRADING_ATTEMPTS:
+            if _give_up(same_claim, submission):
+                report.given_up.append(submission.pk)
+        elif same_claim.update(state=Submission.State.QUEUED, phase="", queued_at=now):
+            logger.warning(
+                "Submission %s: running since %s; queued again",
+                submission.pk,
+                submission.started_at,
+            )
+            _enqueue_on_commit(submission.pk, policy)
+            report.reset.append(submission.pk)
+
+    queued = (
+        Submission.objects.filter(state=Submission.State.QUEUED, queued_at__lt=now - stuck_after)
+        .exclude(pk__in=report.reset)
+        .select_related("exercise")
+        .only(*fields, "exercise__limits")
+    )
+    for submission in list(queued):
+        same_wait = Submission.objects.filter(
+            pk=submission.pk, state=Submission.State.QUEUED, queued_at=submission.queued_at
+        )
+        if submission.grading_attempts >= MAX_GRADING_ATTEMPTS:
+            if _give_up(same_wait, submission):
+                report.given_up.append(submission.pk)
+        elif same_wait.update(queued_at=now):
+            _enqueue_on_commit(submission.pk, _policy_for(submission.exercise))
+            report.requeued.append(submission.pk)
+
+    try:
+        report.orphans_removed = runner.sweep_orphans(max_age=ORPHAN_AGE)
+    except EngineUnavailable as exc:
+        logger.warning("Sweep: orphan containers not checked: %s", exc)
+    return report
+
+
+# Helpers ------------------------------------------------------------------------------
+
+
+def _enqueue_on_commit(submission_id: int, policy: SandboxPolicy) -> None:
+    transaction.on_commit(lambda: _enqueue(submission_id, policy))
+
+
+def _enqueue(submission_id: int, policy: SandboxPolicy) -> None:
+    """Send the grading message; a broker outage is logged, not raised.
+
+    The row is already committed, so the learner's submission is safe: the sweep enqueues it
+    again once the broker is back. Failing the learner's request would only lose their work.
+    """
+    from sandbox.tasks import grade_submission  # the tasks module imports this one
+
+    soft, hard = grading_time_limits(policy)
+    try:
+        grade_submission.apply_async((submission_id,), soft_time_limit=soft, time_limit=hard)
+    except (BrokerError, OSError) as exc:
+        logger.warning(
+            "Submission %s saved but not enqueued (broker unreachable: %s); the sweep will "
+            "enqueue it",
+            submission_id,
+            exc,
+        )
+
+
+def _give_up_if_exhausted(submission_id: int) -> None:
+    submission = (
+        Submission.objects.filter(
+            pk=submission_id,
+            state=Submission.State.QUEUED,
+            grading_attempts__gte=MAX_GRADING_ATTEMPTS,
+        )
+        .defer("archive", "result")
+        .first()
+    )
+    if submission is not None:
+        _give_up(
+            Submission.objects.filter(pk=submission_id, state=Submission.State.QUEUED), submission
+        )
+
+
+def _give_up(rows, submission: Submission) -> bool:
+    """Store an "error" verdict on `rows` (the submission, as last seen); return True if stored."""
+    result = make_result(
+        status="error",
+        message=GAVE_UP_MESSAGE.format(attempts=submission.grading_attempts),
+        timings={
+            "queued": timestamp(submission.queued_at),
+            "started": timestamp(submission.started_at) if submission.started_at else None,
+            "finished": timestamp(),
+        },
+    )
+    stored = rows.update(
+        state=Submission.State.DONE,
+        phase="",
+        result=result,
+        score=result["score"],
+        max_score=result["max_score"],
+        finished_at=timezone.now(),
+    )
+    if stored:
+        logger.error(
+            "Submission %s: gave up after %s grading attempts; regrade it from the admin",
+            submission.pk,
+            submission.grading_attempts,
+        )
+    return bool(stored)
+
+
+def _policy_for(exercise) -> SandboxPolicy:
+    return _policy_from_limits(exercise.limits)
+
+
+def _policy_from_limits(limits: dict[str, Any] | None) -> SandboxPolicy:
+    try:
+        return DEFAULT_POLICY.with_overrides(limits)
+    except ValueError:
+        # A broken [limits] table is reported when the exercise is imported; timing a
+        # grading by the defaults is the safe choice here.
+        return DEFAULT_POLICY
+
+
+def _framework_names(frameworks: list[str]) -> str:
+    labels = dict(Framework.choices)
+    names = [labels.get(f, f) for f in frameworks]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " or " + names[-1]
