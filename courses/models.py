@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,10 +73,11 @@ class Chapter(models.Model):
         super().save(*args, **kwargs)
         Course.touch(self.course_id)
 
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        Course.touch(self.course_id)
-        return result
+
+@receiver(post_delete, sender=Chapter)
+def _chapter_deleted(sender, instance: Chapter, **kwargs) -> None:
+    # A receiver rather than delete(): the admin's bulk delete skips model methods.
+    Course.touch(instance.course_id)
 
 
 class LessonProgress(models.Model):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from markdownx.models import MarkdownxField
 
@@ -65,13 +67,6 @@ class Lesson(models.Model):
             },
         )
 
-    def delete(self, *args, **kwargs):
-        course_id = Chapter.objects.filter(id=self.chapter_id).values_list("course_id").first()
-        result = super().delete(*args, **kwargs)
-        if course_id:
-            Course.touch(course_id[0])
-        return result
-
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -122,11 +117,6 @@ class Exercise(models.Model):
         super().save(*args, **kwargs)
         Course.touch(self.course_id)
 
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        Course.touch(self.course_id)
-        return result
-
     @property
     def lesson_path(self) -> str:
         """Return "chapter-slug/lesson-slug" of the linked lesson, as written in exercise.toml."""
@@ -137,3 +127,16 @@ class Exercise(models.Model):
         from sandbox.spec import ExerciseSpec
 
         return ExerciseSpec.from_exercise(self)
+
+
+# Receivers rather than delete() overrides: the admin's bulk delete skips model methods.
+@receiver(post_delete, sender=Lesson)
+def _lesson_deleted(sender, instance: Lesson, **kwargs) -> None:
+    course_id = Chapter.objects.filter(id=instance.chapter_id).values_list("course_id").first()
+    if course_id:
+        Course.touch(course_id[0])
+
+
+@receiver(post_delete, sender=Exercise)
+def _exercise_deleted(sender, instance: Exercise, **kwargs) -> None:
+    Course.touch(instance.course_id)
