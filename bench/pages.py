@@ -7,8 +7,11 @@ static files, one course of 3 chapters x 10 lessons rendered from Markdown),
 serves it with gunicorn on 127.0.0.1, and measures requests per second for
 `/bench/bare/` (a view returning "ok" through the same middleware) and for a
 lesson page, with the same load generator in the same run: `wrk` when it is on
-PATH, otherwise a small threaded Python client. The goal is lesson/bare >= 0.7.
-Everything it starts or creates is removed when it ends.
+PATH, otherwise a small threaded Python client. The goal is lesson/bare >= 0.7
+for the common case, a reader who is not signed in. The same page for a signed-in
+learner who has read a third of the course (their session cookie sent with every
+request) is measured too, for information: it shows their progress, so it is
+put together per request. Everything it starts or creates is removed when it ends.
 """
 
 from __future__ import annotations
@@ -114,14 +117,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def build_site() -> str:
-    """Migrate, collect static files and create the course; return a lesson's path."""
+class Site(NamedTuple):
+    lesson_path: str
+    learner_cookie: str  # "sessionid=..." of a learner with some lessons read
+
+
+def build_site() -> Site:
+    """Migrate, collect static files, create the course and a learner; say what to load."""
     import django
 
     django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.test import Client
 
     from courses.models import Chapter, Course
+    from courses.progress import lesson_mark_read
     from lessons.models import Exercise, Lesson, Status
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -151,7 +163,13 @@ def build_site() -> str:
     Exercise.objects.create(
         course=course, lesson=middle, slug="hello-route", title="A greeting route"
     )
-    return middle.get_absolute_url()
+    learner = get_user_model().objects.create_user("learner")
+    for lesson in Lesson.objects.filter(chapter__course=course)[::3]:
+        lesson_mark_read(learner=learner, lesson=lesson)
+    client = Client()
+    client.force_login(learner)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return Site(middle.get_absolute_url(), f"{settings.SESSION_COOKIE_NAME}={session}")
 
 
 def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -167,10 +185,10 @@ def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def fetch(port: int, path: str) -> tuple[int, bytes]:
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -182,10 +200,11 @@ class Load(NamedTuple):
     per_second: float
 
 
-def load_wrk(url: str, seconds: float, connections: int) -> Load:
+def load_wrk(url: str, seconds: float, connections: int, headers: dict[str, str]) -> Load:
     """Load a URL with wrk."""
+    header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", *header_args, url],
         capture_output=True,
         text=True,
         check=True,
@@ -199,7 +218,7 @@ def load_wrk(url: str, seconds: float, connections: int) -> Load:
     )
 
 
-def load_python(url: str, seconds: float, connections: int) -> Load:
+def load_python(url: str, seconds: float, connections: int, headers: dict[str, str]) -> Load:
     """Load a URL with threads making GET requests."""
     port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
     path = "/" + url.split("/", 3)[3]
@@ -211,7 +230,7 @@ def load_python(url: str, seconds: float, connections: int) -> Load:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         while time.monotonic() < deadline:
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:
@@ -281,7 +300,8 @@ def main() -> int:
     server = None
     try:
         print("Building a temporary site...", flush=True)
-        lesson_path = build_site()
+        site = build_site()
+        lesson_path = site.lesson_path
         port = free_port()
         server = subprocess.Popen(
             [
@@ -298,13 +318,21 @@ def main() -> int:
             start_new_session=True,  # its own process group, stopped as one below
         )
         wait_until_up(port, server)
+        learner = {"Cookie": site.learner_cookie}
         status, body = fetch(port, lesson_path)
-        if status != 200 or b"Routing, part 5" not in body:
+        if status != 200 or b"Routing, part 5" not in body or b"read-status" in body:
             raise SystemExit(f"the lesson page answered {status}; not benchmarking an error")
+        status, learner_body = fetch(port, lesson_path, learner)
+        if status != 200 or b"read-status" not in learner_body:
+            raise SystemExit(f"the learner's lesson page answered {status} without progress")
 
         load, tool = (load_wrk, "wrk") if shutil.which("wrk") else (load_python, "python")
         base = f"http://127.0.0.1:{port}"
-        pages = {"bare view": f"{base}/bench/bare/", "lesson page": f"{base}{lesson_path}"}
+        pages = {
+            "bare view": (f"{base}/bench/bare/", {}),
+            "lesson page": (f"{base}{lesson_path}", {}),
+            "signed in": (f"{base}{lesson_path}", learner),
+        }
         from django.conf import settings
 
         conn_max_age = settings.DATABASES["default"].get("CONN_MAX_AGE", 0)
@@ -314,14 +342,14 @@ def main() -> int:
             f"{args.warmup:g} s warm-up, {args.rounds} round(s)",
             flush=True,
         )
-        for url in pages.values():
-            load(url, args.warmup, args.connections)
+        for url, headers in pages.values():
+            load(url, args.warmup, args.connections, headers)
         rates: dict[str, list[float]] = {name: [] for name in pages}
         cpu: dict[str, list[float]] = {name: [] for name in pages}
         for _ in range(args.rounds):
-            for name, url in pages.items():
+            for name, (url, headers) in pages.items():
                 before = cpu_seconds(server.pid)
-                result = load(url, args.duration, args.connections)
+                result = load(url, args.duration, args.connections, headers)
                 # Worker CPU per request is steadier than req/s on a busy machine.
                 cpu[name].append((cpu_seconds(server.pid) - before) * 1000 / result.requests)
                 rates[name].append(result.per_second)
@@ -331,15 +359,17 @@ def main() -> int:
                     flush=True,
                 )
 
-        bare, lesson = (sum(rates[name]) / args.rounds for name in pages)
-        bare_cpu, lesson_cpu = (sum(cpu[name]) / args.rounds for name in pages)
+        bare, lesson, signed_in = (sum(rates[name]) / args.rounds for name in pages)
+        bare_cpu, lesson_cpu, signed_in_cpu = (sum(cpu[name]) / args.rounds for name in pages)
         ratio = lesson / bare
         verdict = "meets" if ratio >= GOAL else "below"
         print(f"bare view:   {bare:8.0f} req/s  {bare_cpu:6.2f} ms CPU/request")
         print(f"lesson page: {lesson:8.0f} req/s  {lesson_cpu:6.2f} ms CPU/request", end="")
         print(f"  ({len(body) / 1024:.0f} KiB)")
+        print(f"signed in:   {signed_in:8.0f} req/s  {signed_in_cpu:6.2f} ms CPU/request")
         print(f"ratio lesson/bare: {ratio:.2f} ({verdict} the goal of >= {GOAL})")
         print(f"ratio by worker CPU: {bare_cpu / lesson_cpu:.2f}")
+        print(f"signed-in ratio (for information): {signed_in / bare:.2f}")
         return 0
     finally:
         if server is not None and server.poll() is None:

@@ -1,24 +1,40 @@
 """Lesson pages: the reading view, and a staff preview of drafts as learners see them.
 
-The lesson's part of the page (breadcrumbs, body, practice, previous/next) is
-rendered once per course version and audience and cached, like the course menu:
-a warm page costs one small query (the course's `updated` stamp, which says
-whether the cache is current) and a render of the page frame.
+Every request first reads the course's version (one small query). Anonymous
+readers, most of the traffic, then get the whole page from the cache, stored
+under that version: a warm page costs the query and a cache lookup, and an edit
+changes the version, so nobody is served a stale page. For signed-in readers the
+page is put together from cached parts (the lesson's part, the course menu) and
+their own progress (one more query).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import Course
+from courses.progress import ReadState, read_lesson_ids
 from lessons.models import Lesson
-from lessons.navigation import OUTLINE_CACHE_SECONDS, CourseOutline, course_outline
+from lessons.navigation import (
+    OUTLINE_CACHE_SECONDS,
+    CourseOutline,
+    CourseVersion,
+    course_outline,
+    course_version,
+)
+
+# lesson_main.html writes this between the lesson and what follows it (practice,
+# previous/next), where a signed-in reader's "Mark as read" control goes.
+LESSON_END = "<!--end-of-lesson-->"
 
 
 class LessonPage(NamedTuple):
@@ -26,26 +42,30 @@ class LessonPage(NamedTuple):
 
     lesson_id: int
     title: str
-    main_html: SafeString
+    lesson_html: SafeString
+    after_html: SafeString
     toc_html: SafeString
 
 
-def _get_course(slug: str) -> Course:
-    """Fetch the course with just what versions the caches and heads the page."""
-    return get_object_or_404(Course.objects.only("id", "slug", "title", "updated"), slug=slug)
+def _get_course_version(slug: str) -> CourseVersion:
+    version = course_version(slug)
+    if version is None:
+        raise Http404("No such course.")
+    return version
 
 
-def _get_lesson(course: Course, chapter: str, lesson: str) -> Lesson:
+def _get_lesson(course: CourseVersion, chapter: str, lesson: str) -> Lesson:
     """Fetch a lesson of a course with its chapter, without Markdown sources."""
     found = get_object_or_404(
         Lesson.objects.select_related("chapter").defer(
             "body", "chapter__intro", "chapter__intro_html"
         ),
-        chapter__course=course,
+        chapter__course_id=course.id,
         chapter__slug=chapter,
         slug=lesson,
     )
-    found.chapter.course = course
+    # Enough of the course for the page's links and titles, without fetching it again.
+    found.chapter.course = Course(id=course.id, slug=course.slug, title=course.title)
     return found
 
 
@@ -58,6 +78,7 @@ def _render_lesson_page(
     if not staff_view:
         exercises = exercises.published()
     course = lesson.chapter.course
+    has_toc = "<li" in lesson.toc_html
     main_html = render_to_string(
         "lessons/lesson_main.html",
         {
@@ -68,36 +89,88 @@ def _render_lesson_page(
             "previous": previous,
             "next": following,
             "exercises": exercises,
-            "has_toc": "<li" in lesson.toc_html,
+            "has_toc": has_toc,
             "staff_view": staff_view,
             "preview": preview,
         },
     )
-    toc_html = lesson.toc_html if "<li" in lesson.toc_html else ""
+    lesson_html, after_html = main_html.split(LESSON_END, 1)
+    # Our own templates' output, and lesson HTML sanitized when the lesson was saved.
     return LessonPage(
         lesson_id=lesson.id,
         title=f"{lesson.title} — {course.title}",
-        main_html=main_html,
-        toc_html=mark_safe(toc_html),  # noqa: S308 (sanitized when the lesson was saved)
+        lesson_html=mark_safe(lesson_html),  # noqa: S308
+        after_html=mark_safe(after_html),  # noqa: S308
+        toc_html=mark_safe(lesson.toc_html if has_toc else ""),  # noqa: S308
+    )
+
+
+def _lesson_page(
+    course: CourseVersion, outline: CourseOutline, chapter: str, lesson: str, *, staff: bool
+) -> LessonPage:
+    """Return the cached lesson part of a page, rendering it on a miss; drafts only for staff."""
+    audience = "staff" if staff else "public"
+    key = f"lesson-page:{course.id}:{course.stamp}:{audience}:{chapter}:{lesson}"
+    page = cache.get(key)
+    if page is None:
+        lesson_obj = _get_lesson(course, chapter, lesson)
+        if not lesson_obj.is_published and not staff:
+            raise Http404("No such lesson.")
+        page = _render_lesson_page(lesson_obj, outline, staff_view=staff)
+        cache.set(key, page, OUTLINE_CACHE_SECONDS)
+    return page
+
+
+def _is_anonymous_visit(request: HttpRequest) -> bool:
+    """Tell whether the page cannot depend on who asks: no session, no messages, no query."""
+    return (
+        request.method == "GET"
+        and not request.META.get("QUERY_STRING")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
     )
 
 
 def lesson_detail(request: HttpRequest, course: str, chapter: str, lesson: str) -> HttpResponse:
     """Show a lesson; drafts exist only for staff."""
-    course_obj = _get_course(course)
+    version = _get_course_version(course)
+    if not _is_anonymous_visit(request):
+        return _personal_lesson_response(request, version, chapter, lesson)
+    key = f"lesson-response:{version.id}:{version.stamp}:{chapter}:{lesson}"
+    content = cache.get(key)
+    if content is not None:
+        response = HttpResponse(content)
+    else:
+        response = _personal_lesson_response(request, version, chapter, lesson)
+        # Never share a page made for someone, carrying a CSRF token or setting a cookie.
+        if (
+            not request.user.is_authenticated
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            and not response.cookies
+        ):
+            cache.set(key, response.content, OUTLINE_CACHE_SECONDS)
+    # Signed-in readers get a different page at the same URL.
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+def _personal_lesson_response(
+    request: HttpRequest, course: CourseVersion, chapter: str, lesson: str
+) -> HttpResponse:
+    """Render a lesson page for this reader: staff see drafts, learners their progress."""
     is_staff = request.user.is_staff
-    audience = "staff" if is_staff else "public"
-    version = f"{course_obj.id}:{course_obj.updated.timestamp()}:{audience}"
-    key = f"lesson-page:{version}:{chapter}:{lesson}"
-    outline = course_outline(course_obj, include_drafts=is_staff)
-    page = cache.get(key)
-    if page is None:
-        lesson_obj = _get_lesson(course_obj, chapter, lesson)
-        if not lesson_obj.is_published and not is_staff:
-            raise Http404("No such lesson.")
-        page = _render_lesson_page(lesson_obj, outline, staff_view=is_staff)
-        cache.set(key, page, OUTLINE_CACHE_SECONDS)
-    context = {"page": page, "menu": outline.menu_for(page.lesson_id)}
+    outline = course_outline(course, include_drafts=is_staff)
+    page = _lesson_page(course, outline, chapter, lesson, staff=is_staff)
+    reading, read = None, frozenset()
+    if request.user.is_authenticated:
+        read = read_lesson_ids(learner=request.user, course_id=course.id)
+        reading = ReadState(course.slug, chapter, lesson, is_read=page.lesson_id in read)
+    context = {
+        "page": page,
+        "menu": outline.menu_for(page.lesson_id, read=read),
+        "reading": reading,
+    }
     return render(request, "lessons/lesson.html", context)
 
 
@@ -105,9 +178,9 @@ def lesson_preview(request: HttpRequest, course: str, chapter: str, lesson: str)
     """Show a lesson to staff exactly as learners would see it once published."""
     if not request.user.is_staff:
         raise Http404("No such lesson.")
-    course_obj = _get_course(course)
-    lesson_obj = _get_lesson(course_obj, chapter, lesson)
-    outline = course_outline(course_obj, include_drafts=True).published(keep=lesson_obj.id)
+    version = _get_course_version(course)
+    lesson_obj = _get_lesson(version, chapter, lesson)
+    outline = course_outline(version, include_drafts=True).published(keep=lesson_obj.id)
     page = _render_lesson_page(lesson_obj, outline, staff_view=False, preview=True)
     context = {"page": page, "menu": outline.menu_for(page.lesson_id), "preview": True}
     return render(request, "lessons/lesson.html", context)

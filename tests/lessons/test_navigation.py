@@ -4,7 +4,15 @@ import pytest
 
 from courses.models import Course
 from lessons.models import Lesson, Status
-from lessons.navigation import build_outline, course_outline
+from lessons.navigation import (
+    LESSON_END,
+    READ_MARK,
+    CourseVersion,
+    build_outline,
+    course_outline,
+    course_outlines,
+    course_version,
+)
 from tests.factories import ChapterFactory, CourseFactory, LessonFactory
 
 pytestmark = pytest.mark.usefixtures("clear_cache")
@@ -139,3 +147,111 @@ def test_saving_a_lesson_refreshes_the_cached_outline(course):
     outline = course_outline(course, include_drafts=False)
 
     assert "Renamed" in [item.title for item in outline.lessons]
+
+
+# Course versions
+
+
+def test_course_version_reads_id_slug_title_and_stamp(course):
+    version = course_version(course.slug)
+
+    assert version == CourseVersion.of(course)
+    assert (version.id, version.slug, version.title) == (course.id, course.slug, course.title)
+
+
+def test_course_version_of_an_unknown_course_is_none(db):
+    assert course_version("no-such-course") is None
+
+
+def test_course_version_is_one_query(course, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        course_version(course.slug)
+
+
+def test_course_version_changes_when_a_lesson_is_saved(course):
+    before = course_version(course.slug)
+    lesson = Lesson.objects.filter(chapter__course=course).first()
+    lesson.title = "Edited"
+    lesson.save()
+
+    assert course_version(course.slug).stamp != before.stamp
+
+
+def test_course_outline_accepts_a_version_and_shares_the_cache_with_the_course(
+    course, django_assert_num_queries
+):
+    course_outline(course, include_drafts=False)
+
+    with django_assert_num_queries(1):  # the version; the outline comes from the cache
+        outline = course_outline(course_version(course.slug), include_drafts=False)
+
+    assert len(outline) == 3
+
+
+# Several courses at once
+
+
+def test_outlines_of_several_courses_cost_one_query(make_course, django_assert_num_queries):
+    courses = [make_course(chapters=2, lessons_per_chapter=3) for _ in range(4)]
+
+    with django_assert_num_queries(1):
+        outlines = course_outlines(courses, include_drafts=False)
+
+    assert [len(outlines[course.id]) for course in courses] == [6, 6, 6, 6]
+    assert outlines[courses[2].id].url == f"/courses/{courses[2].slug}/"
+
+
+def test_outlines_of_several_courses_come_from_the_cache_once_built(
+    make_course, django_assert_num_queries
+):
+    courses = [make_course(chapters=1, lessons_per_chapter=2) for _ in range(3)]
+    course_outlines(courses[:2], include_drafts=False)
+
+    with django_assert_num_queries(1):  # only the third course is built
+        course_outlines(courses, include_drafts=False)
+    with django_assert_num_queries(0):
+        outlines = course_outlines(courses, include_drafts=False)
+
+    assert set(outlines) == {course.id for course in courses}
+
+
+def test_outline_of_a_course_without_lessons_is_empty(db):
+    empty = CourseFactory()
+
+    assert len(course_outlines([empty], include_drafts=True)[empty.id]) == 0
+
+
+# The menu
+
+
+def menu_entry(html: str, lesson) -> str:
+    start = html.index(f'<a href="{lesson.url}"')
+    return html[start : html.index("</a>", start)]
+
+
+def test_menu_marks_read_lessons_with_a_tick_and_hidden_text(course):
+    outline = build_outline(course, include_drafts=False)
+    a, b, c = outline.lessons
+
+    html = outline.menu_for(b.id, read={a.id, c.id})
+
+    assert READ_MARK in menu_entry(html, a)
+    assert READ_MARK in menu_entry(html, c)
+    assert READ_MARK not in menu_entry(html, b)
+    assert '<span class="visually-hidden"> (read)</span>' in READ_MARK
+    assert 'aria-current="page"' in html[html.index(f'<a href="{b.url}"') :][:120]
+
+
+def test_menu_ignores_read_lessons_that_are_not_in_it(course):
+    outline = build_outline(course, include_drafts=False)
+
+    html = outline.menu_for(outline.lessons[0].id, read={-5})
+
+    assert "read-mark" not in html
+
+
+def test_menu_html_carries_no_internal_markers(course):
+    outline = build_outline(course, include_drafts=False)
+
+    assert LESSON_END not in outline.menu_html
+    assert LESSON_END not in outline.menu_for(outline.lessons[0].id, read={outline.lessons[1].id})
