@@ -85,14 +85,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "webcourse",
-        # One cached lesson body and course menu per lesson; room for large courses.
-        "OPTIONS": {"MAX_ENTRIES": 20000},
-    }
-}
+# Per-process memory by default; set CACHE_URL=redis://host:port/1 when several web processes
+# serve the site, so that submission rate limits are shared between them (scripts/up does).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://webcourse")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # One cached lesson body and course menu per lesson; room for large courses.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 20000}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -120,6 +118,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# A folder upload in the exercise page sends one part per file (the sandbox allows 200 files).
+DATA_UPLOAD_MAX_NUMBER_FILES = 250
+
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -128,6 +129,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+if env.bool("BEHIND_HTTPS_PROXY", default=False):
+    # The proxy terminates TLS; trust its header so absolute URLs (API answers) say https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CONTENT_SECURITY_POLICY = {
@@ -165,7 +170,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {"sandbox.tasks.grade_submission": {"queue": "grading"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 300)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_WORKER_CONCURRENCY = env.int("GRADING_CONCURRENCY", default=2)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-submissions": {"task": "sandbox.tasks.sweep", "schedule": 30.0},

@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("lessons.markdownx_urls")),
     path("accounts/", include("courses.account_urls")),
+    path("api/", include("sandbox.api_urls")),
     path("", include("courses.urls")),
+    path("", include("sandbox.urls")),
     path("", include("lessons.urls")),
 ]

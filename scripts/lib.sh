@@ -120,5 +120,6 @@ ensure_images() {
 
 # System packages every command needs (command:package).
 BASE_PACKAGES=(redis-server:redis-server redis-cli:redis-tools dockerd:docker.io debootstrap:debootstrap)
-# Extra system packages for the test suite: PostgreSQL (the search backend is tested on it).
-TEST_PACKAGES=(/usr/lib/postgresql/15/bin/initdb:postgresql)
+# Extra system packages for the test suite: PostgreSQL (search is tested on it), curl (the
+# documented terminal submission), Chromium (browser tests).
+TEST_PACKAGES=(/usr/lib/postgresql/15/bin/initdb:postgresql curl:curl chromium:chromium)
