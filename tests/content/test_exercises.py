@@ -153,6 +153,8 @@ def test_solution_scores_full_marks(runner_image, slug, framework):
     result = graded(EXERCISES_DIR / slug / "solution" / framework, slug, framework)
     assert result["status"] == "passed", render_text(result)
     assert result["score"] == result["max_score"] > 0
+    declared = spec_of(slug).points
+    assert declared == result["max_score"], "exercise.toml's points must match its tests' points"
 
 
 @pytest.mark.sandbox
