@@ -25,7 +25,7 @@ ensure_debian_packages() {
         say "Installing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq >"$LOG_DIR/apt.log" 2>&1 || die "apt-get update failed (see $LOG_DIR/apt.log)"
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
+        apt-get install -y -qq "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
             || die "apt-get install failed (see $LOG_DIR/apt.log)"
     else
         die "these system packages are missing: ${missing[*]}
