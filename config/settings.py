@@ -6,7 +6,9 @@ DATABASE_URL / REDIS_URL / SECRET_KEY / DEBUG=false for production.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -177,7 +179,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Sandbox. Limits live in sandbox.policy.SandboxPolicy; these only say where things are.
-SANDBOX_RUN_DIR = Path(env.str("SANDBOX_RUN_DIR", default=str(VAR_DIR / "sandbox" / "runs")))
+_runs = VAR_DIR / "sandbox" / "runs"
+if len(str(_runs)) > 60:
+    # Each run's app listens on a Unix socket below this folder, and socket paths are limited
+    # to ~100 bytes; a deeply nested checkout gets a short folder in the system temp dir instead.
+    _tag = hashlib.sha256(bytes(_runs)).hexdigest()[:8]
+    _runs = Path(tempfile.gettempdir()) / f"webcourse-{_tag}"
+SANDBOX_RUN_DIR = Path(env.str("SANDBOX_RUN_DIR", default=str(_runs)))
 SANDBOX_BUILD_DIR = Path(env.str("SANDBOX_BUILD_DIR", default=str(VAR_DIR / "sandbox" / "build")))
 SANDBOX_IMAGE = env.str("SANDBOX_IMAGE", default="")  # empty: the image built by sandbox_images
 
