@@ -148,6 +148,7 @@ def test_the_spec_of_an_imported_exercise_matches_its_folder(hello_spec):
         title=hello_spec.title,
         summary=hello_spec.summary,
         order=hello_spec.order,
+        points=hello_spec.points,
         frameworks=list(hello_spec.frameworks),
         instructions=hello_spec.instructions,
         files=hello_spec.files,
