@@ -9,20 +9,13 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from config import urls as project_urls
 from lessons.models import Status
 from sandbox.archive import NOT_A_ZIP, pack_files
 from sandbox.models import Draft, Submission
 from tests.factories import ExerciseFactory, LessonFactory, UserFactory
-
-# The project's URLs, with the sandbox's added if config/urls.py does not include them yet.
-urlpatterns = [*project_urls.urlpatterns]
-if not any(getattr(p, "namespace", None) == "sandbox" for p in urlpatterns):
-    urlpatterns.append(path("", include("sandbox.urls")))
-pytestmark = pytest.mark.urls(__name__)
 
 FILES = {
     "tests/test_hello.py": "def test_it(client): ...\n",
