@@ -33,11 +33,21 @@ import html
 import json as jsonlib
 import re
 from collections.abc import Collection, Iterable
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 
-__all__ = ["AppClient", "AppResponse", "CheckFailed", "excerpt", "expect"]
+__all__ = [
+    "AppClient",
+    "AppResponse",
+    "CheckFailed",
+    "Element",
+    "check",
+    "excerpt",
+    "expect",
+    "parse_html",
+]
 
 BASE_URL = "http://localhost"
 EXCERPT_CHARS = 300
@@ -174,3 +184,87 @@ def expect(
                     f"{where}: expected the body to contain {text!r}. Body: {excerpt(response)}"
                 )
     return response
+
+
+def check(condition: object, message: str) -> None:
+    """Fail the test with `message` (written for the learner) unless `condition` holds."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+# Elements that never have an end tag.
+VOID_ELEMENTS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr",
+}  # fmt: skip
+
+
+class Element:
+    """One element of a parsed page, enough to look things up by tag, class and attributes."""
+
+    def __init__(self, tag: str, attrs: list[tuple[str, str | None]], parent: Element | None):
+        self.tag = tag
+        self.attrs = {k: v or "" for k, v in attrs}
+        self.parent = parent
+        self.children: list[Element | str] = []
+
+    def iter(self) -> Iterable[Element]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Element):
+                yield from child.iter()
+
+    def find_all(self, tag: str | None, *, cls: str | None = None, **attrs: str) -> list[Element]:
+        """Return this element and those inside it with this tag (None: any) and attributes."""
+        return [
+            e
+            for e in self.iter()
+            if (tag is None or e.tag == tag)
+            and (cls is None or cls in e.attrs.get("class", "").split())
+            and all(e.attrs.get(k) == v for k, v in attrs.items())
+        ]
+
+    def find(self, tag: str | None, *, cls: str | None = None, **attrs: str) -> Element | None:
+        found = self.find_all(tag, cls=cls, **attrs)
+        return found[0] if found else None
+
+    def text(self) -> str:
+        """Return the text inside, with runs of white space made single spaces."""
+        parts = [c if isinstance(c, str) else c.text() for c in self.children]
+        return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", [], None)
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, attrs, self.current)
+        self.current.children.append(element)
+        if tag not in VOID_ELEMENTS:
+            self.current = element
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Element(tag, attrs, self.current))
+
+    def handle_endtag(self, tag):
+        # Close the nearest open element with this tag; a stray end tag is ignored.
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def parse_html(text: str) -> Element:
+    """Parse a page forgivingly (as learners write it) into a tree of Elements."""
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
