@@ -344,7 +344,7 @@ def test_an_htmx_submit_swaps_the_live_status_into_the_result_panel(learner_clie
     html = response.content.decode()
     status_url = reverse("sandbox:submission_status", kwargs={"pk": submission.pk})
     assert f'hx-get="{status_url}?where=exercise' in html
-    assert 'hx-trigger="every 1s"' in html
+    assert 'hx-trigger="every 500ms"' in html
     assert 'id="attempts" class="attempts" hx-swap-oob="true"' in html
     assert "is still being graded" in html  # the submit bar, disabled until it is done
     assert f"Submission #{submission.pk} received." in html
@@ -584,7 +584,7 @@ def test_a_queued_submission_shows_its_place_in_the_queue(learner_client, learne
     assert response.status_code == 200
     html = response.content.decode()
     assert "Queued: 2 submissions ahead of yours." in html
-    assert 'hx-trigger="every 1s"' in html
+    assert 'hx-trigger="every 500ms"' in html
     assert 'aria-current="step"' in html
     assert '<div id="live-status" hx-swap-oob="innerHTML">Queued: 2 submissions' in html
 
