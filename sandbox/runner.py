@@ -2,7 +2,8 @@
 
 One run, start to finish:
 
-1. Start the harness (``python -m sandbox.harness``) on this host. It imports pytest and
+1. Start the harness on this host: a child of the worker's fork server, which has pytest
+   imported (sandbox.harness.forkserver), else a fresh ``python -m sandbox.harness``. It
    collects the exercise's tests while the app boots, then waits for "go" on its stdin.
 2. Unpack the submission into a per-run folder, mounted read-only at /submission.
 3. Start the container: ``--network none``, non-root, read-only root, every limit of the
@@ -48,6 +49,7 @@ from django.conf import settings
 from sandbox import engine, images
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.container import boot
+from sandbox.harness import forkserver
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
 from sandbox.results import TestOutcome, empty_timings, make_result, passed_summary, timestamp
 
@@ -349,23 +351,25 @@ class SharedDirWatch:
                 logger.exception("socket folder watchdog failed")
 
 
-# The harness subprocess ----------------------------------------------------------------------
+# The harness process --------------------------------------------------------------------------
 
 
 class Harness:
-    """The pytest process that runs the hidden tests on this host, against the app's socket."""
+    """The pytest process that runs the hidden tests on this host, against the app's socket.
+
+    It collects the tests at once, runs them on go(), and says "done" on a pipe once its
+    report is final; wait() watches that pipe, which also ends when the harness dies. It is
+    a child of this worker process's fork server (sandbox.harness.forkserver: pytest already
+    imported), or a fresh ``python -m sandbox.harness`` if no fork server can start it.
+    """
 
     def __init__(self, dirs: RunDirs, policy: SandboxPolicy) -> None:
         self.dirs = dirs
-        command = [
-            sys.executable, "-m", "sandbox.harness",
+        argv = [
             str(dirs.tests), str(dirs.socket), str(dirs.report),
             "--request-timeout", f"{policy.request_timeout:g}",
             "--wait-for-go",
         ]  # fmt: skip
-        # The harness says "done" on this pipe once its report is final, before it shuts down.
-        self._done_read, done_write = os.pipe()
-        command += ["--done-fd", str(done_write)]
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONPATH": str(PROJECT_DIR),
@@ -374,23 +378,64 @@ class Harness:
             "LANG": "C.UTF-8",
             "HOME": str(dirs.root),
         }
-        with dirs.harness_log.open("wb") as log:
+        self.process: subprocess.Popen | None = None  # only when started without fork server
+        # "go" (or "stop") goes down one pipe; the harness says "done" on the other.
+        go_read, self._go_write = os.pipe()
+        self._done_read, done_write = os.pipe()
+        try:
+            try:
+                self.pid = forkserver.spawn(
+                    argv=argv,
+                    cwd=str(dirs.root),
+                    log=str(dirs.harness_log),
+                    environment=environment,
+                    server_cwd=PROJECT_DIR,
+                    go=go_read,
+                    done=done_write,
+                )
+            except forkserver.ForkServerError:
+                logger.warning(
+                    "The grading harness's fork server failed; starting a fresh interpreter.",
+                    exc_info=True,
+                )
+                self._start_subprocess(argv, environment, go_read, done_write)
+        except BaseException:
+            self._close("_go_write")
+            self._close("_done_read")
+            raise
+        finally:
+            os.close(go_read)
+            os.close(done_write)
+
+    def _start_subprocess(
+        self, argv: list[str], environment: dict[str, str], go_read: int, done_write: int
+    ) -> None:
+        with self.dirs.harness_log.open("wb") as log:
             self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
+                [sys.executable, "-m", "sandbox.harness", *argv, "--done-fd", str(done_write)],
+                stdin=go_read,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=dirs.root,
+                cwd=self.dirs.root,
                 env=environment,
                 pass_fds=(done_write,),
                 start_new_session=True,  # its own process group, so a kill takes everything
             )
-        os.close(done_write)
+        self.pid = self.process.pid
+
+    def _close(self, name: str) -> None:
+        """Close one of our pipe ends, once: a closed fd number may soon name another file."""
+        fd = getattr(self, name)
+        if fd is not None:
+            setattr(self, name, None)
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _say(self, word: str) -> None:
-        with contextlib.suppress(OSError):
-            self.process.stdin.write(word.encode() + b"\n")
-            self.process.stdin.close()
+        if self._go_write is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._go_write, word.encode() + b"\n")
+            self._close("_go_write")
 
     def go(self) -> None:
         self._say("go")
@@ -400,19 +445,47 @@ class Harness:
 
     def wait(self, timeout: float) -> bool:
         """Wait until the report is final (or the harness died); False after `timeout` seconds."""
+        if self._done_read is None:  # killed: it is over
+            return True
         poller = select.poll()  # not select.select: a busy worker may hold fds past 1024
         poller.register(self._done_read, select.POLLIN)
         return bool(poller.poll(max(timeout, 0) * 1000))
 
     def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._done_read)
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        with contextlib.suppress(OSError):
-            self.process.stdin.close()
+        """Kill the harness and all it started, and wait until they are gone (once is enough)."""
+        self._close("_go_write")
+        if self._done_read is None:
+            return
+        if self.process is not None:
+            if self.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.pid, signal.SIGKILL)
+                self.process.wait()
+        elif not self._ended(0):
+            # Not our child, so no waitpid: the done pipe ends when the harness is gone.
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                # Killed so soon that it has not made its own process group yet.
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            if not self._ended(STOP_WAIT):  # SIGKILL cannot be ignored: this is not expected
+                logger.error("The grading harness (pid %s) did not end when killed.", self.pid)
+        self._close("_done_read")
+
+    def _ended(self, timeout: float) -> bool:
+        """Return whether every holder of the done pipe is gone, within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        poller = select.poll()
+        poller.register(self._done_read, select.POLLIN)
+        while True:
+            if not poller.poll(max(deadline - time.monotonic(), 0) * 1000):
+                return False
+            try:
+                if not os.read(self._done_read, 4096):
+                    return True
+            except OSError:
+                return True
 
     def report(self) -> dict[str, Any] | None:
         try:

@@ -1,4 +1,4 @@
-"""The grading run's parts: output capture, run folders, the watchdog, outcomes, sweeping."""
+"""The grading run's parts: output, run folders, the watchdog, the harness, outcomes, sweeping."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import socket
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from sandbox import engine, runner
+from sandbox.harness import forkserver
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.results import TestOutcome
 from tests.sandbox.conftest import HELLO_DIR, SIMPLE_TESTS, flask_app, grade_files, leftovers
@@ -232,6 +234,188 @@ def test_outcomes_hide_hidden_tests_and_account_for_unfinished_ones():
 
 def test_outcomes_of_no_report_are_empty():
     assert runner.outcomes(None) == []
+
+
+# The harness process -------------------------------------------------------------------------
+
+
+def run_harness(short_tmp: Path, tests: dict[str, str]) -> dict:
+    """Run the tests through a Harness (no app needed); return its report."""
+    dirs = runner.RunDirs.create(short_tmp, runner.new_run_id())
+    dirs.write_tests(tests)
+    harness = runner.Harness(dirs, DEFAULT_POLICY)
+    try:
+        harness.go()
+        assert harness.wait(60), harness.log_tail()
+        report = harness.report()
+    finally:
+        harness.kill()
+    assert report is not None, harness.log_tail()
+    return report
+
+
+def statuses(report: dict) -> dict[str, str]:
+    return {test["id"].rpartition("::")[2]: test["status"] for test in report["tests"]}
+
+
+PROCESS_TESTS = """
+import os
+import sys
+
+from grader import expect
+
+
+def test_a_clean_environment():
+    names = sorted(set(os.environ) - {"PYTEST_CURRENT_TEST", "PYTEST_VERSION"})  # pytest's own
+    assert names == [
+        "HOME", "LANG", "PATH", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTHONDONTWRITEBYTECODE",
+        "PYTHONPATH",
+    ]
+
+
+def test_its_own_session():
+    assert os.getsid(0) == os.getpid()
+
+
+def test_the_run_folder_is_the_working_folder_and_home():
+    assert os.getcwd() == os.environ["HOME"]
+    assert os.getcwd() in sys.path  # as with ``python -m``
+
+
+def test_no_bytecode_is_written():
+    assert sys.dont_write_bytecode
+
+
+def test_forked_from_the_fork_server():
+    assert os.getppid() != WORKER_PID
+
+
+def test_its_output_goes_to_the_log():
+    print("said by a test")
+    assert 1 == 2
+"""
+
+
+def process_tests() -> dict[str, str]:
+    return {"test_process.py": PROCESS_TESTS.replace("WORKER_PID", str(os.getpid()))}
+
+
+def test_the_harness_is_forked_with_a_clean_environment_in_its_own_session(short_tmp, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "not for the tests")
+    report = run_harness(short_tmp, process_tests())
+    assert report["state"] == "done"
+    assert statuses(report) == {
+        "test_a_clean_environment": "passed",
+        "test_its_own_session": "passed",
+        "test_the_run_folder_is_the_working_folder_and_home": "passed",
+        "test_no_bytecode_is_written": "passed",
+        "test_forked_from_the_fork_server": "passed",
+        "test_its_output_goes_to_the_log": "failed",
+    }
+
+
+def test_the_harness_log_holds_what_the_tests_print(run_dirs):
+    failing = "def test_a():\n    print('said by a test')\n    assert 0\n"
+    run_dirs.write_tests({"test_app.py": failing})
+    harness = runner.Harness(run_dirs, DEFAULT_POLICY)
+    try:
+        harness.go()
+        assert harness.wait(60)
+        # pytest prints its summary after the report is final: give it time to.
+        deadline = time.monotonic() + 60
+        while "said by a test" not in harness.log_tail() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "said by a test" in harness.log_tail()
+    finally:
+        harness.kill()
+
+
+def test_a_test_module_of_one_run_does_not_leak_into_the_next(short_tmp):
+    first = run_harness(short_tmp, {"test_app.py": "def test_first():\n    pass\n"})
+    second = run_harness(short_tmp, {"test_app.py": "def test_second():\n    assert 0\n"})
+    assert statuses(first) == {"test_first": "passed"}
+    assert statuses(second) == {"test_second": "failed"}
+
+
+def test_harnesses_started_from_several_threads_each_run_their_own_tests(short_tmp):
+    def run(n: int) -> dict[str, str]:
+        test = f"def test_{n}():\n    assert {n} % 2 == 0\n"
+        return statuses(run_harness(short_tmp, {"test_app.py": test}))
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(8)))
+    assert results == [{f"test_{n}": "failed" if n % 2 else "passed"} for n in range(8)]
+
+
+def refuse(**request):
+    raise forkserver.ForkServerError("no fork server")
+
+
+def test_without_a_fork_server_the_harness_runs_in_a_fresh_interpreter(short_tmp, monkeypatch):
+    monkeypatch.setattr(forkserver, "spawn", refuse)
+    report = run_harness(short_tmp, process_tests())
+    assert statuses(report) == {
+        "test_a_clean_environment": "passed",
+        "test_its_own_session": "passed",
+        "test_the_run_folder_is_the_working_folder_and_home": "passed",
+        "test_no_bytecode_is_written": "passed",
+        "test_forked_from_the_fork_server": "failed",
+        "test_its_output_goes_to_the_log": "failed",
+    }
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "fresh interpreter"])
+def test_a_killed_harness_and_all_it_started_are_gone(run_dirs, monkeypatch, forked):
+    if not forked:
+        monkeypatch.setattr(forkserver, "spawn", refuse)
+    pid_file = run_dirs.root / "child.pid"
+    run_dirs.write_tests(
+        {
+            "test_app.py": (
+                "import subprocess, sys\n\n"
+                "def test_a():\n"
+                "    sleep = 'import time; time.sleep(600)'\n"
+                "    child = subprocess.Popen([sys.executable, '-c', sleep])\n"
+                f"    open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+                "    child.wait()\n"
+            )
+        }
+    )
+    harness = runner.Harness(run_dirs, DEFAULT_POLICY)
+    harness.go()
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, harness.log_tail()
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    assert harness.wait(0.1) is False
+    harness.kill()
+    assert harness.wait(0) is True
+    for pid in (harness.pid, grandchild):
+        assert not running(pid)
+    harness.kill()  # again: nothing left to do
+
+
+def test_a_harness_killed_at_once_ends(run_dirs):
+    run_dirs.write_tests({"test_app.py": "def test_a():\n    pass\n"})
+    harness = runner.Harness(run_dirs, DEFAULT_POLICY)
+    harness.kill()
+    assert not running(harness.pid)
+    assert harness.wait(1) is True
+
+
+def running(pid: int, within: float = 30.0) -> bool:
+    """Return whether process `pid` still runs (not a zombie) after up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rpartition(")")[2].split()[0] in "ZX":
+                    return False
+        except FileNotFoundError:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 # Against the real engine ---------------------------------------------------------------------
