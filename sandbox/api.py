@@ -27,7 +27,7 @@ from courses.tokens import token_authenticate
 from lessons.models import Exercise
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.models import Framework, Submission
-from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
+from sandbox.policy import MiB, SandboxPolicy, policy_for
 from sandbox.ratelimit import SubmissionLimited, submission_allowance, submission_submit
 
 # How often a waiting request looks at the submission's row.
@@ -101,7 +101,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     allowance = submission_allowance(learner=request.user, exercise=exercise)
     if not allowance.allowed:
         raise _limited(SubmissionLimited(allowance))
-    policy = _policy(exercise)
+    policy = policy_for(exercise.limits)
     archive = _read_archive(request, policy)
     framework = _framework(request, exercise)
     _check_archive(archive, policy)
@@ -233,15 +233,6 @@ def _flag(request: HttpRequest, name: str) -> bool:
 
 def _limited(exc: SubmissionLimited) -> ApiError:
     return ApiError(429, str(exc), {"Retry-After": str(exc.retry_after)})
-
-
-def _policy(exercise: Exercise) -> SandboxPolicy:
-    try:
-        return DEFAULT_POLICY.with_overrides(exercise.limits)
-    except ValueError:
-        # A broken [limits] table is reported when the exercise is imported; the grader
-        # falls back to the defaults too.
-        return DEFAULT_POLICY
 
 
 def _framework(request: HttpRequest, exercise: Exercise) -> str:

@@ -24,21 +24,12 @@ from django.db.models.fields.json import KT
 
 from sandbox.archive import SubmissionRejected, pack_files, unpack_submission
 from sandbox.models import Draft, Submission
-from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
+from sandbox.policy import SandboxPolicy, policy_for
 from sandbox.ratelimit import Allowance, submission_allowance
 
 # The editor refuses longer paths (frontend/src/paths.js); the server agrees.
 MAX_PATH_LENGTH = 200
 NOT_GRADABLE = "error"
-
-
-def exercise_policy(exercise) -> SandboxPolicy:
-    """Return the sandbox limits of an exercise (the defaults if its overrides are broken)."""
-    try:
-        return DEFAULT_POLICY.with_overrides(exercise.limits)
-    except ValueError:
-        # A broken [limits] table is reported when the exercise is imported.
-        return DEFAULT_POLICY
 
 
 # Starter files ------------------------------------------------------------------------
@@ -75,7 +66,7 @@ def draft_save(*, learner, exercise, framework: str, files: Any) -> Draft:
     Nothing is written when the files break a rule, so the previous draft is kept.
     """
     _check_framework(exercise, framework)
-    checked = check_editor_files(files, policy=exercise_policy(exercise))
+    checked = check_editor_files(files, policy=policy_for(exercise.limits))
     draft, _ = Draft.objects.update_or_create(
         learner=learner, exercise=exercise, framework=framework, defaults={"files": checked}
     )

@@ -9,9 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from sandbox.archive import SubmissionRejected
-from sandbox.drafts import check_upload, exercise_policy, pack_editor_files, pack_folder
+from sandbox.drafts import check_upload, pack_editor_files, pack_folder
 from sandbox.models import Framework
-from sandbox.policy import MiB, SandboxPolicy
+from sandbox.policy import MiB, SandboxPolicy, policy_for
 
 # The largest request body the upload views read. Above the policy's limits (a folder is
 # sent unzipped, plus multipart headers), and far below what would hurt the server.
@@ -105,7 +105,7 @@ class SubmissionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.source = source if source in self.SOURCES else "files"
         self.exercise = exercise
-        self.policy = exercise_policy(exercise)
+        self.policy = policy_for(exercise.limits)
         self.fields["framework"].choices = _framework_choices(exercise)
 
     def clean(self) -> dict[str, Any]:

@@ -84,4 +84,17 @@ class SandboxPolicy:
 
 DEFAULT_POLICY = SandboxPolicy()
 
-__all__ = ["DEFAULT_POLICY", "MiB", "SandboxPolicy"]
+
+def policy_for(limits: dict[str, Any] | None) -> SandboxPolicy:
+    """Return the policy for an exercise's `[limits]`, or the defaults if they are broken.
+
+    A broken table is reported when the exercise is imported; grading, uploads and the API
+    fall back to the safe defaults rather than failing a learner's request.
+    """
+    try:
+        return DEFAULT_POLICY.with_overrides(limits)
+    except ValueError:
+        return DEFAULT_POLICY
+
+
+__all__ = ["DEFAULT_POLICY", "MiB", "SandboxPolicy", "policy_for"]

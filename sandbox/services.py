@@ -27,7 +27,7 @@ from sandbox import grading, runner
 from sandbox.archive import NOT_A_ZIP, SubmissionRejected
 from sandbox.engine import EngineUnavailable
 from sandbox.models import Framework, Submission
-from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
+from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy, policy_for
 from sandbox.results import make_result, timestamp
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def submission_create(*, learner, exercise, framework: str, archive: bytes) -> S
             f"This exercise can be solved with {names}; "
             f"“{_framework_names([framework])}” is not one of them."
         )
-    policy = _policy_for(exercise)
+    policy = policy_for(exercise.limits)
     if len(archive) > policy.max_archive_bytes:
         zipped = math.ceil(len(archive) * 10 / MiB) / 10  # rounded up: 2.01 MiB is over 2
         raise SubmissionRejected(
@@ -215,7 +215,7 @@ def submission_regrade(*, submissions: Iterable[Submission]) -> int:
         for pk, limits in Submission.objects.filter(pk__in=ids).values_list(
             "pk", "exercise__limits"
         ):
-            _enqueue_on_commit(pk, _policy_from_limits(limits))
+            _enqueue_on_commit(pk, policy_for(limits))
     return count
 
 
@@ -238,7 +238,7 @@ def submission_sweep(
         .only(*fields, "exercise__limits")
     )
     for submission in running:
-        policy = _policy_for(submission.exercise)
+        policy = policy_for(submission.exercise.limits)
         deadline = abandoned_after if abandoned_after is not None else grading_deadline(policy)
         if submission.started_at is None or submission.started_at > now - deadline:
             continue
@@ -273,7 +273,7 @@ def submission_sweep(
             if _give_up(same_wait, submission):
                 report.given_up.append(submission.pk)
         elif same_wait.update(queued_at=now):
-            _enqueue_on_commit(submission.pk, _policy_for(submission.exercise))
+            _enqueue_on_commit(submission.pk, policy_for(submission.exercise.limits))
             report.requeued.append(submission.pk)
 
     try:
@@ -352,19 +352,6 @@ def _give_up(rows, submission: Submission) -> bool:
             submission.grading_attempts,
         )
     return bool(stored)
-
-
-def _policy_for(exercise) -> SandboxPolicy:
-    return _policy_from_limits(exercise.limits)
-
-
-def _policy_from_limits(limits: dict[str, Any] | None) -> SandboxPolicy:
-    try:
-        return DEFAULT_POLICY.with_overrides(limits)
-    except ValueError:
-        # A broken [limits] table is reported when the exercise is imported; timing a
-        # grading by the defaults is the safe choice here.
-        return DEFAULT_POLICY
 
 
 def _framework_names(frameworks: list[str]) -> str:

@@ -29,7 +29,6 @@ from sandbox.drafts import (
     draft_save as save_draft,
 )
 from sandbox.drafts import (
-    exercise_policy,
     learner_attempts,
     learner_workspace,
     queue_position,
@@ -38,6 +37,7 @@ from sandbox.drafts import (
 )
 from sandbox.forms import DraftForm, SubmissionForm, request_too_big
 from sandbox.models import Framework, Submission
+from sandbox.policy import policy_for
 from sandbox.ratelimit import SubmissionLimited, submission_allowance, submission_submit
 
 # The page shows its own title; a README's first heading repeats it.
@@ -98,7 +98,7 @@ def exercise(request: HttpRequest, exercise: str) -> HttpResponse:
 def _page_context(exercise: Exercise, workspace, **extra) -> dict:
     labels = dict(Framework.choices)
     frameworks = [(f, labels.get(f, f)) for f in exercise.frameworks]
-    policy = exercise_policy(exercise)
+    policy = policy_for(exercise.limits)
     # instructions_html was sanitized (nh3) when the exercise was saved.
     instructions = mark_safe(_LEADING_H1.sub("", exercise.instructions_html, count=1))  # noqa: S308
     context = {
@@ -205,7 +205,7 @@ def submit(request: HttpRequest, exercise: str) -> HttpResponse:
         return redirect(f"{reverse('login')}?next={request.path}")
     exercise_obj = _get_exercise(request, exercise)
     too_big = request_too_big(
-        request.META.get("CONTENT_LENGTH"), policy=exercise_policy(exercise_obj)
+        request.META.get("CONTENT_LENGTH"), policy=policy_for(exercise_obj.limits)
     )
     if too_big:
         return _submit_failed(request, exercise_obj, source, too_big, status=413, parsed=False)

@@ -12,7 +12,6 @@ from sandbox.archive import NOT_A_ZIP, SubmissionRejected, pack_files
 from sandbox.drafts import (
     check_upload,
     draft_save,
-    exercise_policy,
     learner_attempts,
     learner_workspace,
     pack_editor_files,
@@ -84,11 +83,6 @@ def test_the_starter_zip_holds_one_folder_named_after_the_exercise(exercise):
 
     assert sorted(archive.namelist()) == ["hello-flask/app.py", "hello-flask/templates/index.html"]
     assert archive.read("hello-flask/app.py").decode() == FILES["starter/flask/app.py"]
-
-
-def test_broken_limits_fall_back_to_the_default_policy(db):
-    assert exercise_policy(ExerciseFactory(limits={"memory_mb": 1})) == DEFAULT_POLICY
-    assert exercise_policy(ExerciseFactory(limits={"max_files": 10})).max_files == 10
 
 
 # Drafts

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
+from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy, policy_for
 
 
 def test_the_defaults_are_the_documented_safe_limits():
@@ -72,3 +72,10 @@ def test_the_limits_are_described_in_words():
 def test_more_than_one_cpu_is_plural():
     assert DEFAULT_POLICY.describe()["CPU"] == "1 core"
     assert DEFAULT_POLICY.with_overrides({"cpus": 2}).describe()["CPU"] == "2 cores"
+
+
+def test_policy_for_falls_back_to_the_defaults_when_limits_are_broken():
+    assert policy_for({"memory_mb": 1}) == DEFAULT_POLICY
+    assert policy_for({"no_such_limit": 3}) == DEFAULT_POLICY
+    assert policy_for(None) == DEFAULT_POLICY
+    assert policy_for({"max_files": 10}).max_files == 10
