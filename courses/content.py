@@ -53,6 +53,7 @@ import difflib
 import re
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -610,6 +611,20 @@ def _sync(row: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
+def _retire(report: ImportReport, kind: str, rows: Iterable[Any], *, prune: bool) -> None:
+    """Delete (with --prune) or unpublish rows that no file claims any more, and report it."""
+    for row in rows:
+        if prune:
+            row.delete()
+            report.add(kind, DELETED, row.slug)
+        elif row.status == Status.PUBLISHED:
+            row.status = Status.DRAFT
+            row.save()
+            report.add(kind, UNPUBLISHED, row.slug)
+        else:
+            report.add(kind, KEPT, row.slug)
+
+
 def _save(report: ImportReport, kind: str, row: Any, values: dict[str, Any]) -> None:
     """Create the row or save only what changed, and record the outcome."""
     if row.pk is None:
@@ -703,16 +718,7 @@ def _apply(source: CourseSource, *, prune: bool) -> ImportReport:
             )
             kept_lessons[f"{chapter.slug}/{lesson.slug}"] = lesson
 
-    for lesson in lessons:  # the ones no file claimed
-        if prune:
-            lesson.delete()
-            report.add("lesson", DELETED, lesson.slug)
-        elif lesson.status == Status.PUBLISHED:
-            lesson.status = Status.DRAFT
-            lesson.save()
-            report.add("lesson", UNPUBLISHED, lesson.slug)
-        else:
-            report.add("lesson", KEPT, lesson.slug)
+    _retire(report, "lesson", lessons, prune=prune)  # the ones no file claimed
 
     exercises = {e.slug: e for e in course.exercises.all()}
     for spec in source.exercises:
@@ -735,16 +741,7 @@ def _apply(source: CourseSource, *, prune: bool) -> ImportReport:
                 "status": Status.PUBLISHED,
             },
         )
-    for exercise in exercises.values():
-        if prune:
-            exercise.delete()
-            report.add("exercise", DELETED, exercise.slug)
-        elif exercise.status == Status.PUBLISHED:
-            exercise.status = Status.DRAFT
-            exercise.save()
-            report.add("exercise", UNPUBLISHED, exercise.slug)
-        else:
-            report.add("exercise", KEPT, exercise.slug)
+    _retire(report, "exercise", exercises.values(), prune=prune)
 
     for chapter in chapters.values():
         if prune:
