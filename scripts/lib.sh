@@ -21,15 +21,20 @@ ensure_debian_packages() {
         fi
     done
     ((${#missing[@]})) || return 0
+    install_debian_packages "${missing[@]}"
+}
+
+# install_debian_packages PACKAGE ... — apt-get install as root, or say exactly what to install.
+install_debian_packages() {
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        say "Installing Debian packages: ${missing[*]}"
+        say "Installing Debian packages: $*"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq >"$LOG_DIR/apt.log" 2>&1 || die "apt-get update failed (see $LOG_DIR/apt.log)"
-        apt-get install -y -qq "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
+        apt-get install -y -qq "$@" >>"$LOG_DIR/apt.log" 2>&1 \
             || die "apt-get install failed (see $LOG_DIR/apt.log)"
     else
-        die "these system packages are missing: ${missing[*]}
-  On Debian/Ubuntu, as root:  apt-get install -y ${missing[*]}
+        die "these system packages are missing: $*
+  On Debian/Ubuntu, as root:  apt-get install -y $*
   Elsewhere install the equivalents (Docker engine, Redis server, debootstrap) and run this again."
     fi
 }
@@ -46,7 +51,7 @@ ensure_python() {
     fi
     [[ -n $PYTHON ]] || die "Python 3.11 or newer is needed (Debian 12: apt-get install -y python3 python3-venv)."
     if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-        ensure_debian_packages "__no_such_command__:python3-venv"
+        install_debian_packages python3-venv
     fi
 }
 
@@ -68,11 +73,13 @@ ensure_venv() {
     fi
 }
 
+docker_answers() {
+    "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1
+}
+
 # ensure_docker — make sure a Docker engine answers, starting dockerd when we may.
 ensure_docker() {
-    if "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; then
-        return 0
-    fi
+    docker_answers && return 0
     command -v dockerd >/dev/null 2>&1 || ensure_debian_packages "dockerd:docker.io"
     if [[ $(id -u) -ne 0 ]]; then
         die "the Docker engine is not running and only root can start it here.
@@ -82,13 +89,11 @@ ensure_docker() {
     if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
         systemctl start docker || true
     fi
-    if ! "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; then
+    if ! docker_answers; then
         setsid nohup dockerd >"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
     fi
     for _ in $(seq 1 60); do
-        if "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; then
-            return 0
-        fi
+        docker_answers && return 0
         sleep 1
     done
     die "dockerd did not come up within 60 s; see $LOG_DIR/dockerd.log"
