@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
+import re
 import socket
 import subprocess
 import time
@@ -177,6 +179,43 @@ def _user_ids(user: str) -> tuple[str, str]:
     return uid, gid or uid
 
 
+SECCOMP_DIR = Path(__file__).resolve().parent / "seccomp"
+APPARMOR_ENABLED_FILE = Path("/sys/module/apparmor/parameters/enabled")
+
+
+@lru_cache(maxsize=8)
+def seccomp_profile(name: str) -> str:
+    """Return a seccomp profile from sandbox/seccomp/ as compact JSON, ready for the engine."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+        raise ValueError(f"bad seccomp profile name {name!r}")
+    path = SECCOMP_DIR / f"{name}.json"
+    try:
+        profile = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"no seccomp profile {name!r} in {SECCOMP_DIR}") from None
+    if profile.get("defaultAction") not in ("SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS"):
+        # An allow-by-default profile filters next to nothing: refuse it rather than run with it.
+        raise ValueError(f"seccomp profile {name!r} does not refuse by default")
+    return json.dumps(profile, separators=(",", ":"))
+
+
+def apparmor_enabled() -> bool:
+    """Return whether the kernel has AppArmor enabled (the engine runs on the same kernel)."""
+    try:
+        return APPARMOR_ENABLED_FILE.read_text().strip().upper().startswith("Y")
+    except OSError:
+        return False
+
+
+def security_options(policy: SandboxPolicy) -> list[str]:
+    """Return the engine's --security-opt values for a learner container under `policy`."""
+    options = ["no-new-privileges"] if policy.no_new_privileges else []
+    options.append(f"seccomp={seccomp_profile(policy.seccomp_profile)}")
+    if apparmor_enabled():
+        options.append(f"apparmor={policy.apparmor_profile}")
+    return options
+
+
 @_engine_calls
 def start_app_container(
     *,
@@ -206,7 +245,7 @@ def start_app_container(
     host_config = api.create_host_config(
         network_mode="none" if policy.network_disabled else "bridge",
         cap_drop=["ALL"] if policy.cap_drop_all else None,
-        security_opt=["no-new-privileges"] if policy.no_new_privileges else None,
+        security_opt=security_options(policy),
         read_only=policy.read_only_root,
         tmpfs={
             # The image's /scratch is root's; uid/gid make the tmpfs the learner's own

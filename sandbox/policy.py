@@ -18,6 +18,11 @@ class SandboxPolicy:
     cap_drop_all: bool = True
     no_new_privileges: bool = True
     read_only_root: bool = True
+    # Kernel-level confinement. The seccomp profile is a file in sandbox/seccomp/ (name without
+    # ".json"), passed to the engine explicitly so every grading host filters the same system
+    # calls. The AppArmor profile is applied only where the host has AppArmor enabled.
+    seccomp_profile: str = "docker-default"
+    apparmor_profile: str = "docker-default"
     memory_bytes: int = 256 * MiB  # memory and memory+swap: no swap at all
     cpus: float = 1.0
     pids_limit: int = 128

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 import uuid
 
@@ -125,3 +127,74 @@ def test_an_unreachable_engine_raises_engine_unavailable(monkeypatch, tmp_path):
         monkeypatch.undo()
         engine.client.cache_clear()
     assert engine.client().ping()
+
+
+# Kernel-level confinement ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def apparmor(monkeypatch, tmp_path):
+    """Point AppArmor detection at a file of ours; call it with the file's text (None: absent)."""
+    flag = tmp_path / "enabled"
+
+    def set_to(text: str | None) -> None:
+        if text is None:
+            flag.unlink(missing_ok=True)
+        else:
+            flag.write_text(text)
+
+    monkeypatch.setattr(engine, "APPARMOR_ENABLED_FILE", flag)
+    return set_to
+
+
+def test_the_security_options_name_the_pinned_seccomp_profile(apparmor):
+    apparmor(None)
+    options = engine.security_options(DEFAULT_POLICY)
+    assert options[0] == "no-new-privileges"
+    profile = json.loads(options[1].removeprefix("seccomp="))
+    assert profile == json.loads((engine.SECCOMP_DIR / "docker-default.json").read_text())
+    assert len(options) == 2
+
+
+@pytest.mark.parametrize(("flag", "applied"), [("Y\n", True), ("N\n", False), (None, False)])
+def test_apparmor_is_applied_only_where_the_host_has_it(apparmor, flag, applied):
+    apparmor(flag)
+    options = engine.security_options(DEFAULT_POLICY)
+    assert ("apparmor=docker-default" in options) is applied
+
+
+@pytest.mark.parametrize("name", ["../policy", "docker-default.json", "", "Default"])
+def test_a_seccomp_profile_name_is_a_plain_file_name(name):
+    with pytest.raises(ValueError, match="bad seccomp profile name"):
+        engine.seccomp_profile(name)
+
+
+def test_an_unknown_or_allow_by_default_seccomp_profile_is_refused(monkeypatch, tmp_path):
+    (tmp_path / "lenient.json").write_text('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}')
+    monkeypatch.setattr(engine, "SECCOMP_DIR", tmp_path)
+    engine.seccomp_profile.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="no seccomp profile 'missing'"):
+            engine.seccomp_profile("missing")
+        with pytest.raises(ValueError, match="does not refuse by default"):
+            engine.seccomp_profile("lenient")
+    finally:
+        engine.seccomp_profile.cache_clear()
+
+
+def test_a_container_with_an_unknown_seccomp_profile_is_never_created(runner_image):
+    policy = dataclasses.replace(DEFAULT_POLICY, seccomp_profile="no-such-profile")
+    before = {c["Id"] for c in engine.sandbox_containers()}
+    with pytest.raises(ValueError, match="no seccomp profile"):
+        start(runner_image, "true", policy=policy)
+    assert {c["Id"] for c in engine.sandbox_containers()} <= before
+
+
+def test_a_raw_container_runs_under_the_filter_and_is_refused_what_it_forbids(runner_image):
+    script = (
+        "grep '^Seccomp:' /proc/self/status; "
+        "unshare --user true 2>/dev/null && echo unshare-allowed || echo unshare-refused"
+    )
+    output, state = run_to_end(runner_image, script)
+    assert output.split() == [b"Seccomp:", b"2", b"unshare-refused"]
+    assert state.exit_code == 0

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from sandbox.engine import SECCOMP_DIR
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy, policy_for
 
 
@@ -14,6 +15,7 @@ def test_the_defaults_are_the_documented_safe_limits():
     assert policy.user == "10001:10001"
     assert policy.network_disabled and policy.cap_drop_all and policy.no_new_privileges
     assert policy.read_only_root and not policy.core_dumps
+    assert (policy.seccomp_profile, policy.apparmor_profile) == ("docker-default", "docker-default")
     assert (policy.memory_bytes, policy.cpus, policy.pids_limit) == (256 * MiB, 1.0, 128)
     assert (policy.boot_timeout, policy.wall_timeout, policy.request_timeout) == (15, 60, 5)
     assert policy.log_limit_bytes == 64 * 1024
@@ -79,3 +81,9 @@ def test_policy_for_falls_back_to_the_defaults_when_limits_are_broken():
     assert policy_for({"no_such_limit": 3}) == DEFAULT_POLICY
     assert policy_for(None) == DEFAULT_POLICY
     assert policy_for({"max_files": 10}).max_files == 10
+
+
+def test_the_seccomp_profile_is_a_pinned_file_no_exercise_can_change():
+    assert (SECCOMP_DIR / f"{DEFAULT_POLICY.seccomp_profile}.json").is_file()
+    with pytest.raises(ValueError, match="unknown limit 'seccomp_profile'"):
+        DEFAULT_POLICY.with_overrides({"seccomp_profile": "unconfined"})
