@@ -12,6 +12,11 @@ Decisions worth knowing:
   names that way without the flag); names in an old code page (cp437/cp850 from old Windows
   tools) are refused, because guessing the code page would give wrong names. Names are
   NFC-normalised, so a name zipped on macOS (decomposed accents) matches what code refers to.
+  A name with a control or format character (a line break, U+202E right-to-left override,
+  a zero-width space) is refused, from any source: `check_name_characters` is the one rule.
+- Text sent as text (the editor's files) may not hold a NUL or a lone surrogate: neither can
+  be stored as UTF-8 or in a JSON column. Bytes (zips, folders) are kept as they are, since
+  an image or a database legitimately holds NUL bytes.
 - Backslashes in a zip are folder separators: Windows PowerShell 5 `Compress-Archive` writes
   `myapp\\app.py`. The resulting path passes the same checks, so `..\\evil` is refused.
 - Junk is skipped silently, never read, and not counted toward the file limit: macOS
@@ -43,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
+from sandbox.textsafety import describe_character, hidden_character, text_problem
 
 MAX_NAME_PART_BYTES = 255
 MAX_PATH_BYTES = 1024
@@ -394,6 +400,9 @@ def pack_files(files: Mapping[str, str | bytes], *, policy: SandboxPolicy | None
             raise SubmissionRejected("The submission contains a file with an empty name.")
         _check_lengths(parts, name, "The submission")
         if isinstance(content, str):
+            problem = text_problem(content)
+            if problem:
+                raise SubmissionRejected(f"The file {_show(name)} cannot be accepted: {problem}.")
             data = content.encode("utf-8")
         elif isinstance(content, bytes | bytearray | memoryview):
             data = bytes(content)
@@ -467,17 +476,7 @@ def read_archive(path: Path, *, policy: SandboxPolicy = DEFAULT_POLICY) -> bytes
 
 def _split_name(name: str, source: str, *, backslash_separates: bool) -> tuple[str, ...]:
     """Return the parts of a relative path, or raise if the path is unsafe."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise SubmissionRejected(
-            f"{source} contains a file name with a control character "
-            f"(such as a NUL byte or a line break): {_show(name)}"
-        )
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes from the file system
-        raise SubmissionRejected(
-            f"{source} contains a file name that is not plain UTF-8 text: {_show(name)}"
-        ) from None
+    check_name_characters(name, source)
     path = unicodedata.normalize("NFC", name)
     if "\\" in path:
         if not backslash_separates:
@@ -494,6 +493,32 @@ def _split_name(name: str, source: str, *, backslash_separates: bool) -> tuple[s
     if ".." in parts:
         raise SubmissionRejected(f"{source} contains a path that leaves its folder: {_show(name)}")
     return parts
+
+
+def check_name_characters(name: str, source: str = "The submission") -> None:
+    """Refuse a file name with a character that is invisible or acts on the text around it.
+
+    The one rule for names from every source: zips, folders, the editor and the command
+    line. Control characters can break lines in logs and listings; format characters such
+    as U+202E (right-to-left override) make "gpj.py" show as "yp.jpg"; lone surrogates are
+    not text at all and cannot be stored.
+    """
+    char = hidden_character(name)
+    if char is None:
+        return
+    if "\ud800" <= char <= "\udfff":  # undecodable bytes from the file system, or JSON
+        raise SubmissionRejected(
+            f"{source} contains a file name that is not plain UTF-8 text: {_show(name)}"
+        )
+    if unicodedata.category(char) == "Cc":
+        raise SubmissionRejected(
+            f"{source} contains a file name with a control character "
+            f"(such as a NUL byte or a line break): {_show(name)}"
+        )
+    raise SubmissionRejected(
+        f"{source} contains a file name with an invisible character, "
+        f"{describe_character(char)}, which can make a name look like another: {_show(name)}"
+    )
 
 
 def _check_lengths(parts: tuple[str, ...], name: str, source: str) -> None:
@@ -591,6 +616,7 @@ def _show(name: str) -> str:
 
 __all__ = [
     "SubmissionRejected",
+    "check_name_characters",
     "pack_directory",
     "pack_files",
     "read_archive",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -12,6 +11,7 @@ from sandbox.archive import SubmissionRejected
 from sandbox.drafts import check_upload, pack_editor_files, pack_folder
 from sandbox.models import Framework
 from sandbox.policy import MiB, SandboxPolicy, policy_for
+from sandbox.textsafety import JSONTooDeep, parse_json
 
 # The largest request body the upload views read. Above the policy's limits (a folder is
 # sent unzipped, plus multipart headers), and far below what would hurt the server.
@@ -23,22 +23,24 @@ def _framework_choices(exercise) -> list[tuple[str, str]]:
     return [(f, labels.get(f, f)) for f in exercise.frameworks]
 
 
+class ParsedValueField(forms.Field):
+    """A value of a JSON body that was already parsed: taken as it is, checked by the form."""
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+
 class DraftForm(forms.Form):
     """The JSON body of an autosave: {"framework": ..., "files": {path: text}}."""
 
-    framework = forms.ChoiceField(label="Framework")
-    files = forms.JSONField(
-        error_messages={
-            "required": "The draft has no files.",
-            "invalid": "The files must be an object of file paths to text.",
-        }
-    )
+    NOT_AN_OBJECT = "The draft must be sent as a JSON object."
 
-    def __init__(self, payload: Any, *, exercise) -> None:
+    framework = forms.ChoiceField(label="Framework")
+    files = ParsedValueField(error_messages={"required": "The draft has no files."})
+
+    def __init__(self, payload: Any, *, exercise, unreadable: str = NOT_AN_OBJECT) -> None:
         self.is_object = isinstance(payload, dict)
-        if self.is_object and "files" in payload:
-            # JSONField reads a string; the body was already parsed.
-            payload = {**payload, "files": json.dumps(payload["files"])}
+        self.unreadable = unreadable
         super().__init__(data=payload if self.is_object else {})
         self.fields["framework"].choices = _framework_choices(exercise)
 
@@ -46,14 +48,16 @@ class DraftForm(forms.Form):
     def from_body(cls, body: bytes, *, exercise) -> DraftForm:
         """Return the form for a request body (invalid unless it is a JSON object)."""
         try:
-            payload = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            payload = parse_json(body or b"null")
+        except JSONTooDeep as exc:
+            return cls(None, exercise=exercise, unreadable=f"The draft could not be read: {exc}.")
+        except ValueError:  # not JSON, not UTF-8, or a number too long to read
             payload = None
         return cls(payload, exercise=exercise)
 
     def clean(self) -> dict[str, Any]:
         if not self.is_object:
-            raise ValidationError("The draft must be sent as a JSON object.")
+            raise ValidationError(self.unreadable)
         return super().clean()
 
     def clean_files(self) -> Any:
@@ -129,8 +133,10 @@ class SubmissionForm(forms.Form):
             return pack_folder(self._folder_files(cleaned), policy=self.policy)
         if source == "files" and cleaned.get("files"):
             try:
-                files = json.loads(cleaned["files"])
-            except (ValueError, RecursionError):
+                files = parse_json(cleaned["files"])
+            except JSONTooDeep as exc:
+                raise SubmissionRejected(f"The editor's files could not be read: {exc}.") from None
+            except ValueError:
                 raise SubmissionRejected(
                     "The editor's files could not be read. Reload the page and try again."
                 ) from None
@@ -140,8 +146,8 @@ class SubmissionForm(forms.Form):
     def _folder_files(self, cleaned: dict[str, Any]) -> list[tuple[str, bytes]]:
         uploads = cleaned["folder"]
         try:
-            paths = json.loads(cleaned.get("paths") or "null")
-        except ValueError:
+            paths = parse_json(cleaned.get("paths") or "null", max_depth=1)
+        except ValueError:  # not JSON, or nested: a list of paths is one level deep
             paths = None
         if (
             not isinstance(paths, list)

@@ -134,6 +134,43 @@ def test_it_rejects_a_nul_byte_in_a_name(dest: Path) -> None:
         unpack_submission(data, dest)
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("invoice\u202egpj.py", r"U\+202E \(RIGHT-TO-LEFT OVERRIDE\).*invoice\\u202egpj\.py"),
+        ("\u2066app\u2069.py", r"U\+2066 \(LEFT-TO-RIGHT ISOLATE\)"),
+        ("ap\u200bp.py", r"U\+200B \(ZERO WIDTH SPACE\)"),
+        ("\ufeffapp.py", r"U\+FEFF"),
+        ("app\u2028.py", r"U\+2028 \(LINE SEPARATOR\)"),
+    ],
+)
+def test_it_rejects_a_name_with_a_format_character(dest: Path, name: str, shown: str) -> None:
+    with pytest.raises(SubmissionRejected, match=rf"invisible character, {shown}"):
+        unpack_submission(make_zip([(name, b"x")]), dest)
+    assert not any(dest.iterdir())
+
+
+@pytest.mark.parametrize("name", ["app\x1b[2J.py", "app\x9b.py", "app\x7f.py", "a\nb.py"])
+def test_it_rejects_any_control_character_in_a_name(dest: Path, name: str) -> None:
+    with pytest.raises(SubmissionRejected, match="control character"):
+        unpack_submission(make_zip([(name, b"x")]), dest)
+
+
+def test_it_rejects_a_format_character_even_in_junk_it_would_skip(dest: Path) -> None:
+    data = make_zip([("app.py", b"x"), ("__MACOSX/\u202e.py", b"")])
+    with pytest.raises(SubmissionRejected, match="invisible character"):
+        unpack_submission(data, dest)
+
+
+def test_it_accepts_joiners_inside_names(dest: Path) -> None:
+    # Zero-width joiners are part of emoji sequences and of some scripts' spelling.
+    name = "static/\U0001f469\u200d\U0001f4bb.txt"
+    assert unpack_submission(make_zip([(name, b"x"), ("app.py", b"")]), dest) == [
+        "app.py",
+        name,
+    ]
+
+
 class NamelessInfo(zipfile.ZipInfo):
     def is_dir(self) -> bool:  # zipfile's own test fails on an empty name
         return False
@@ -510,6 +547,39 @@ def test_pack_files_validates_names(name: str, words: str) -> None:
         pack_files({name: "x"})
 
 
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("app\u202e.py", r"invisible character, U\+202E"),
+        ("templates/\u2067x.html", r"invisible character, U\+2067"),
+        ("app\x00.py", "control character"),
+        ("app\ud800.py", r"not plain UTF-8 text: app\\ud800\.py"),
+    ],
+)
+def test_pack_files_refuses_hidden_characters_in_names(name: str, words: str) -> None:
+    with pytest.raises(SubmissionRejected, match=words):
+        pack_files({name: "x"})
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("x = 1\x00", r"The file app\.py cannot be accepted: it contains a NUL character"),
+        ("s = '\ud83d'", r"The file app\.py cannot be accepted: it contains U\+D83D"),
+        ("\udcff", r"U\+DCFF, half of a character that is not valid text"),
+    ],
+)
+def test_pack_files_refuses_text_that_cannot_be_stored(content: str, words: str) -> None:
+    with pytest.raises(SubmissionRejected, match=words):
+        pack_files({"app.py": content})
+
+
+def test_pack_files_keeps_nul_bytes_in_binary_files() -> None:
+    archive = pack_files({"data.db": b"SQLite format 3\x00\x00", "app.py": "x = '\x1b[1m'"})
+    with zipfile.ZipFile(io.BytesIO(archive)) as unpacked:
+        assert unpacked.read("data.db") == b"SQLite format 3\x00\x00"
+
+
 def test_pack_files_rejects_names_that_collide_once_normalised() -> None:
     with pytest.raises(SubmissionRejected, match="same file twice"):
         pack_files({"app.py": "1", "./app.py": "2"})
@@ -601,6 +671,13 @@ def test_pack_directory_skips_junk_and_virtual_environments(tmp_path: Path) -> N
     (project / ".venv" / "lib64").symlink_to("lib")
     with zipfile.ZipFile(io.BytesIO(pack_directory(project))) as archive:
         assert archive.namelist() == ["app.py", "templates/index.html"]
+
+
+def test_pack_directory_refuses_a_name_with_a_bidi_override(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "proj")
+    (folder / "report\u202egnp.py").write_text("x = 1\n")
+    with pytest.raises(SubmissionRejected, match="The folder contains a file name with an invis"):
+        pack_directory(folder)
 
 
 def test_pack_directory_enforces_the_file_count(tmp_path: Path) -> None:

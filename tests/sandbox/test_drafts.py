@@ -105,6 +105,10 @@ def test_a_draft_is_created_then_updated_in_place(learner, exercise):
         ("templates//index.html", "empty folder name"),
         ("./app.py", "empty folder name or a “.”"),
         ("app\x00.py", "control character"),
+        ("invoice\u202egpj.py", "invisible character, U\\+202E"),
+        ("\u2066app.py", "invisible character, U\\+2066"),
+        ("app\u200b.py", "invisible character, U\\+200B"),
+        ("app\ud800.py", "not plain UTF-8 text"),
         ("C:/app.py", "drive letter"),
         ("a" * 201, "longer than 200 characters"),
         ("cafe\u0301.py", "normalised"),
@@ -117,6 +121,24 @@ def test_a_draft_with_a_bad_file_name_is_refused_and_the_old_one_kept(
 
     with pytest.raises(SubmissionRejected, match=words):
         draft_save(learner=learner, exercise=exercise, framework="flask", files={path: "x"})
+
+    assert Draft.objects.get().files == {"app.py": "kept"}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("x = '\ud800'", r"The file app\.py cannot be accepted: it contains U\+D800"),
+        ("x = 1\x00", r"The file app\.py cannot be accepted: it contains a NUL character"),
+    ],
+)
+def test_a_draft_with_text_that_cannot_be_stored_is_refused_and_the_old_one_kept(
+    learner, exercise, text, words
+):
+    draft_save(learner=learner, exercise=exercise, framework="flask", files={"app.py": "kept"})
+
+    with pytest.raises(SubmissionRejected, match=words):
+        draft_save(learner=learner, exercise=exercise, framework="flask", files={"app.py": text})
 
     assert Draft.objects.get().files == {"app.py": "kept"}
 

@@ -57,6 +57,32 @@ def test_a_bad_draft_body_has_one_clear_error(exercise, body, words):
     assert words in form.first_error()
 
 
+def test_a_draft_nested_too_deeply_is_refused_before_it_is_parsed(exercise):
+    body = b'{"framework": "flask", "files": {"app.py": ' + b"[" * 950 + b"]" * 950 + b"}}"
+
+    form = DraftForm.from_body(body, exercise=exercise)
+
+    assert not form.is_valid()
+    assert form.first_error() == (
+        "The draft could not be read: it is nested more than 32 levels deep."
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"framework": "flask", "files": {"app.py": 1' + b"0" * 5000 + b"}}",
+        b"\xff\xfe\xfd",
+        b'{"framework": "flask", "files": {"app.py": "x"}',
+    ],
+)
+def test_a_draft_body_that_cannot_be_read_is_refused(exercise, body):
+    form = DraftForm.from_body(body, exercise=exercise)
+
+    assert not form.is_valid()
+    assert form.first_error() == "The draft must be sent as a JSON object."
+
+
 # Submissions from the editor
 
 
@@ -78,6 +104,23 @@ def test_editor_files_are_packed(exercise):
     ],
 )
 def test_bad_editor_files_are_refused_in_plain_words(exercise, files, words):
+    form = SubmissionForm({"framework": "flask", "files": files}, exercise=exercise)
+
+    assert not form.is_valid()
+    assert words in form.first_error()
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        ('{"app.py": "\\ud800"}', "The file app.py cannot be accepted: it contains U+D800"),
+        ('{"app.py": "x\\u0000"}', "The file app.py cannot be accepted: it contains a NUL"),
+        ('{"bad\\u202epy.txt": ""}', "invisible character, U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ('{"\\udfff.py": ""}', "not plain UTF-8 text: \\udfff.py"),
+        ("[" * 900 + "]" * 900, "could not be read: it is nested more than 32 levels deep"),
+    ],
+)
+def test_editor_files_that_cannot_be_stored_are_refused_by_name(exercise, files, words):
     form = SubmissionForm({"framework": "flask", "files": files}, exercise=exercise)
 
     assert not form.is_valid()
@@ -170,6 +213,36 @@ def test_a_folder_without_matching_paths_is_refused(exercise, paths):
 
     assert not form.is_valid()
     assert "did not send where each file of the folder belongs" in form.first_error()
+
+
+@pytest.mark.parametrize(
+    "paths",
+    ["[" * 950 + "]" * 950, json.dumps([["a.py"], ["b.py"]]), json.dumps(["a.py", 2])],
+)
+def test_folder_paths_that_are_not_a_flat_list_of_names_are_refused(exercise, paths):
+    form = SubmissionForm(
+        {"framework": "flask", "paths": paths},
+        MultiValueDict({"folder": [upload("a.py", b""), upload("b.py", b"")]}),
+        exercise=exercise,
+        source="folder",
+    )
+
+    assert not form.is_valid()
+    assert "did not send where each file of the folder belongs" in form.first_error()
+
+
+def test_a_folder_path_with_a_bidi_override_is_refused_by_name(exercise):
+    paths = ["proj/app.py", "proj/invoice\u202egpj.py"]
+    form = SubmissionForm(
+        {"framework": "flask", "paths": json.dumps(paths)},
+        MultiValueDict({"folder": [upload("app.py", b""), upload("x", b"")]}),
+        exercise=exercise,
+        source="folder",
+    )
+
+    assert not form.is_valid()
+    assert "invisible character, U+202E" in form.first_error()
+    assert "proj/invoice\\u202egpj.py" in form.first_error()
 
 
 def test_a_folder_over_the_size_limit_is_refused(exercise):

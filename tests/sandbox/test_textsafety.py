@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import pytest
+
+from sandbox.textsafety import (
+    MAX_JSON_DEPTH,
+    JSONTooDeep,
+    hidden_character,
+    json_depth,
+    parse_json,
+    text_problem,
+    visible_controls,
+)
+
+
+def nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+# Reading JSON from requests
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("1", 0),
+        ('{"a": [1, {"b": []}]}', 4),
+        ('{"app.py": "x = [[[[[[[[[[[[{{{{"}', 1),  # brackets in a string do not count
+        (r'["a \"[[[[ still a string", ["b"]]', 2),
+        ('"[[[[ never closed', 0),
+        (nested(500), 500),
+    ],
+)
+def test_json_depth_counts_brackets_outside_strings(text, depth):
+    assert json_depth(text) == depth
+
+
+def test_parse_json_reads_json_up_to_the_bound():
+    assert parse_json(nested(MAX_JSON_DEPTH)) == json.loads(nested(MAX_JSON_DEPTH))
+    assert parse_json(b'{"files": {"app.py": "x"}}') == {"files": {"app.py": "x"}}
+
+
+def test_parse_json_refuses_deeper_nesting_with_a_message():
+    with pytest.raises(JSONTooDeep) as caught:
+        parse_json(nested(MAX_JSON_DEPTH + 1))
+
+    assert str(caught.value) == f"it is nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def test_parse_json_refuses_deep_nesting_before_parsing_whatever_the_stack(monkeypatch):
+    # Near the end of the stack, Python's parser would fail on a few hundred levels.
+    depth = 400
+    with pytest.raises(RecursionError):
+        call_near_the_recursion_limit(json.loads, nested(depth))
+
+    with pytest.raises(JSONTooDeep):
+        call_near_the_recursion_limit(parse_json, nested(depth))
+
+
+def call_near_the_recursion_limit(function, argument):
+    limit = sys.getrecursionlimit()
+    frames = 0
+    frame = sys._getframe()
+    while frame is not None:
+        frames, frame = frames + 1, frame.f_back
+    sys.setrecursionlimit(frames + 100)
+    try:
+        return function(argument)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xff\xfe\x00garbage", b"{", "1" * 5000, b'{"a": 1,}', "[" * 33 + '"'],
+)
+def test_parse_json_raises_only_value_errors(data):
+    with pytest.raises(ValueError):
+        parse_json(data)
+
+
+def test_the_depth_scan_stays_fast_on_hostile_input():
+    hostile = [
+        "[]" * 1_000_000,
+        '"\\"' * 700_000,  # an unterminated string full of escaped quotes
+        "[" * 2_000_000,
+    ]
+    started = time.monotonic()
+    for text in hostile:
+        with pytest.raises(ValueError):
+            parse_json(text, max_depth=0)
+    assert time.monotonic() - started < 3
+
+
+# Characters that are not what they seem
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("app.py", None),
+        ("caf\u00e9 \U0001f469\u200d\U0001f4bb", None),  # accents and emoji with a joiner
+        ("\u0645\u0631\u062d\u0628\u0627.py", None),  # right-to-left letters are letters
+        ("a\u202eb", "\u202e"),
+        ("a\u2069", "\u2069"),
+        ("a\u200bb", "\u200b"),
+        ("a\x85", "\x85"),
+        ("a\ud800", "\ud800"),
+        ("a\u2029", "\u2029"),
+        ("a\tb", "\t"),
+    ],
+)
+def test_hidden_character_finds_what_would_hide_or_reorder_text(text, found):
+    assert hidden_character(text) == found
+
+
+def test_text_problem_names_nul_and_lone_surrogates():
+    assert text_problem("print('\x1b[1mbold')\r\n") is None
+    assert "NUL character (U+0000)" in text_problem("a\x00b")
+    assert "U+DC80" in text_problem("caf\udc80")
+
+
+# Showing output
+
+WRITING = "\U0001f469\u200d\U0001f4bb caf\u00e9 \u00a0"  # emoji with a joiner, no-break space
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("plain\n\tindented", "plain\n\tindented"),
+        ("\x1b[31mred\x1b[0m", "\u241b[31mred\u241b[0m"),
+        ("evil\u202etxt.exe", "evil<U+202E>txt.exe"),
+        ("\u2066isolate\u2069 \u200e\u200f", "<U+2066>isolate<U+2069> <U+200E><U+200F>"),
+        ("zero\u200bwidth\ufeff", "zero<U+200B>width<U+FEFF>"),
+        ("nul\x00 bell\x07 del\x7f", "nul\u2400 bell\u2407 del\u2421"),
+        ("line\r\nnext\rover", "line\nnext\u240dover"),
+        ("c1\x9b31m", "c1<U+009B>31m"),
+        ("half\ud800", "half<U+D800>"),
+        (WRITING, WRITING),
+    ],
+)
+def test_visible_controls_shows_controls_instead_of_acting_on_them(raw, shown):
+    assert visible_controls(raw) == shown
