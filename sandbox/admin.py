@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from sandbox.models import Submission
 from sandbox.services import submission_regrade
+from sandbox.textsafety import visible_controls
 
 VERDICTS = (
     ("passed", "Passed"),
@@ -129,7 +130,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.display(description="message")
     def result_message(self, obj: Submission) -> str:
-        return (obj.result or {}).get("message") or "—"
+        return visible_controls(str((obj.result or {}).get("message") or "—"))
 
     @admin.display(description="tests")
     def result_tests(self, obj: Submission) -> str:
@@ -141,11 +142,11 @@ class SubmissionAdmin(admin.ModelAdmin):
             "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td><pre>{}</pre></td></tr>",
             (
                 (
-                    t.get("name", ""),
+                    visible_controls(str(t.get("name", ""))),
                     t.get("status", ""),
                     t.get("points", 0),
                     t.get("max_points", 0),
-                    t.get("message", ""),
+                    visible_controls(str(t.get("message", ""))),
                 )
                 for t in tests
             ),
@@ -159,7 +160,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.display(description="app output")
     def result_log(self, obj: Submission) -> str:
         log = (obj.result or {}).get("log") or ""
-        return format_html("<pre>{}</pre>", log) if log else "—"
+        return format_html("<pre>{}</pre>", visible_controls(str(log))) if log else "—"
 
     @admin.display(description="timings")
     def result_timings(self, obj: Submission) -> str:
@@ -170,7 +171,9 @@ class SubmissionAdmin(admin.ModelAdmin):
     def archive_files(self, obj: Submission) -> str:
         try:
             with zipfile.ZipFile(io.BytesIO(bytes(obj.archive))) as archive:
-                members = [(m.filename, m.file_size) for m in archive.infolist()[:500]]
+                members = [
+                    (visible_controls(m.filename), m.file_size) for m in archive.infolist()[:500]
+                ]
         except zipfile.BadZipFile:
             return "not a zip archive"
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{} ({} bytes)</li>", members))
