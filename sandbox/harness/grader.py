@@ -25,6 +25,15 @@ Failures read like "POST /notes: expected status 201, got 500. Body: …". A req
 no answer in time fails with "GET /slow: no answer within 5 s"; a connection the app drops
 fails with "the app closed the connection (did it crash?)". ``response.json()`` on a body that
 is not JSON fails with the request, the content type and an excerpt of the body.
+
+Whatever the app answers, reading it stays small and short. The client asks for unencoded
+bodies (``Accept-Encoding: identity``; a test may send its own header) and decodes gzip and
+deflate sent anyway a piece at a time, stacked encodings too, each layer stopping at the
+limit; any other encoding fails. An answer fails the test when it is larger than 1 MiB as
+received or once decoded, when its status line and headers pass 32 KiB, when the app sends
+more than 16 informational (1xx) answers before its real one, and when the whole answer takes
+longer than the request's timeout, even if bytes keep trickling in ("GET /: the answer took
+longer than 5 s in all").
 """
 
 from __future__ import annotations
@@ -32,15 +41,20 @@ from __future__ import annotations
 import html
 import json as jsonlib
 import re
-from collections.abc import Collection, Iterable
+import threading
+import time
+import zlib
+from collections.abc import Collection, Iterable, Iterator
 from html.parser import HTMLParser
 from typing import Any
 
+import httpcore
 import httpx
 
 __all__ = [
     "AppClient",
     "AppResponse",
+    "BoundedDecoder",
     "CheckFailed",
     "Element",
     "check",
@@ -51,7 +65,23 @@ __all__ = [
 
 BASE_URL = "http://localhost"
 EXCERPT_CHARS = 300
+EXCERPT_SOURCE_CHARS = 64 * 1024  # an excerpt is made from the start of the body only
 _MISSING = object()
+
+KiB = 1024
+MiB = 1024 * KiB
+MAX_BODY_BYTES = 1 * MiB  # as received, and again once decoded
+# The status line and headers, informational answers included. Below what h11 buffers for one
+# incomplete event (httpcore: 100 KiB) less one read (64 KiB), so this check always speaks first.
+MAX_HEAD_BYTES = 32 * KiB
+MAX_INFORMATIONAL = 16  # 1xx answers before the real one
+MAX_ENCODINGS = 3  # stacked Content-Encoding layers
+ZLIB_ENCODINGS = {
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,
+}
+_END_OF_HEAD = re.compile(rb"\n\r?\n")
 
 
 class CheckFailed(AssertionError):
@@ -63,12 +93,315 @@ def describe(request: httpx.Request) -> str:
     return f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}"
 
 
+def size(count: int) -> str:
+    """Return a byte count as people write it: "1 MiB", "32 KiB", "500 bytes"."""
+    for unit, name in ((MiB, "MiB"), (KiB, "KiB")):
+        if count >= unit and count % unit == 0:
+            return f"{count // unit} {name}"
+    return f"{count} bytes"
+
+
+# Decoding ------------------------------------------------------------------------------------
+
+
+class _ZlibLayer:
+    """One gzip or deflate layer, never giving more than it is allowed to."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.produced = 0
+        self._inflate = zlib.decompressobj(ZLIB_ENCODINGS[name])
+        self._first = True
+
+    def decode(self, data: bytes, room: int) -> bytes:
+        """Return what `data` decodes to, or `room` + 1 bytes of it if that is more."""
+        first, self._first = self._first, False
+        try:
+            # max_length bounds the output; input left over waits in unconsumed_tail, and is
+            # only ever left when the output was cut, which fails below.
+            output = self._inflate.decompress(data, room + 1)
+        except zlib.error:
+            if not (first and self.name == "deflate"):
+                raise
+            # "deflate" is often sent as a bare deflate stream, without zlib's header.
+            self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            output = self._inflate.decompress(data, room + 1)
+        self.produced += len(output)
+        return output
+
+
+class BoundedDecoder:
+    """Decode a body's Content-Encoding layers, stopping once any layer passes `limit` bytes.
+
+    Has the interface of httpx's content decoders (decode, flush). Raises CheckFailed, naming
+    `where`, for a body too large once decoded, an encoding it cannot decode piece by piece
+    (anything but gzip and deflate), too many layers, or data that is not what it claims.
+    """
+
+    def __init__(self, encodings: list[str], *, limit: int, where: str) -> None:
+        self.limit = limit
+        self.where = where
+        names = [name.strip().lower() for name in encodings]
+        names = [name for name in names if name and name != "identity"]
+        self.header = ", ".join(names)
+        if len(names) > MAX_ENCODINGS:
+            raise CheckFailed(
+                f"{where}: the answer is encoded {len(names)} times over (Content-Encoding: "
+                f"{self.header}); the grader decodes at most {MAX_ENCODINGS} layers."
+            )
+        for name in names:
+            if name not in ZLIB_ENCODINGS:
+                raise CheckFailed(
+                    f"{where}: the answer is encoded as {name!r} (Content-Encoding), which the "
+                    "grader does not decode. It asks for unencoded answers "
+                    "(Accept-Encoding: identity): send the body as it is."
+                )
+        # The encoding applied last is listed last, and comes off first.
+        self.layers = [_ZlibLayer(name) for name in reversed(names)]
+
+    def decode(self, data: bytes) -> bytes:
+        for layer in self.layers:
+            data = self._through(layer, data)
+        return data
+
+    def flush(self) -> bytes:
+        data = b""
+        for layer in self.layers:
+            # Nothing is held back once all input is taken: an empty feed checks that.
+            data = self._through(layer, data) + self._through(layer, b"")
+        return data
+
+    def _through(self, layer: _ZlibLayer, data: bytes) -> bytes:
+        room = self.limit - layer.produced
+        try:
+            output = layer.decode(data, room)
+        except zlib.error:
+            raise CheckFailed(
+                f"{self.where}: the body is not valid {layer.name} data, though the answer "
+                f"says it is (Content-Encoding: {self.header})."
+            ) from None
+        if len(output) > room:
+            raise CheckFailed(
+                f"{self.where}: the response was larger than {size(self.limit)} once decoded "
+                f"(Content-Encoding: {self.header})."
+            )
+        return output
+
+
+# Reading the answer within bounds --------------------------------------------------------------
+
+
+class _Exchange:
+    """One request and its answer: the time it may take and the bytes it has sent so far."""
+
+    def __init__(self, where: str, seconds: float, max_body_bytes: int) -> None:
+        self.where = where
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.max_body_bytes = max_body_bytes
+        self.in_head = True
+        self.head_bytes = 0
+        self.heads = 0  # complete heads seen: each one before the real answer is a 1xx
+        self.body_bytes = 0
+        self.received = False
+        self._tail = b""
+
+    def time_left(self, timeout: float | None) -> float:
+        """Return the timeout for the next read or write: `timeout`, or less if time is short."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.too_slow()
+        return left if timeout is None else min(timeout, left)
+
+    def too_slow(self) -> None:
+        if self.received:
+            raise CheckFailed(
+                f"{self.where}: the answer took longer than {self.seconds:g} s in all"
+            )
+        raise CheckFailed(f"{self.where}: no answer within {self.seconds:g} s")
+
+    def before_read(self) -> None:
+        if not self.in_head:
+            return
+        if self.heads > MAX_INFORMATIONAL:
+            raise CheckFailed(
+                f"{self.where}: the app sent more than {MAX_INFORMATIONAL} informational (1xx) "
+                "answers without a real one."
+            )
+        if self.head_bytes >= MAX_HEAD_BYTES:
+            raise CheckFailed(
+                f"{self.where}: the answer's status line and headers were larger than "
+                f"{size(MAX_HEAD_BYTES)}."
+            )
+
+    def took(self, data: bytes) -> None:
+        self.received = self.received or bool(data)
+        if self.in_head:
+            self.head_bytes += len(data)
+            self.heads += len(_END_OF_HEAD.findall(self._tail + data))
+            self._tail = data[-2:]
+
+    def body(self, chunk: bytes) -> None:
+        self.body_bytes += len(chunk)
+        if self.body_bytes > self.max_body_bytes:
+            raise CheckFailed(
+                f"{self.where}: the response was larger than {size(self.max_body_bytes)}"
+            )
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    """A connection to the app whose reads and writes end by the current exchange's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, backend: _BoundedBackend) -> None:
+        self._stream = stream
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        exchange = self._backend.current()
+        if exchange is None:
+            return self._stream.read(max_bytes, timeout)
+        exchange.before_read()
+        left = exchange.time_left(timeout)
+        try:
+            data = self._stream.read(max_bytes, left)
+        except httpcore.ReadTimeout:
+            if timeout is None or left < timeout:
+                exchange.too_slow()
+            raise
+        exchange.took(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        exchange = self._backend.current()
+        if exchange is None:
+            return self._stream.write(buffer, timeout)
+        left = exchange.time_left(timeout)
+        try:
+            self._stream.write(buffer, left)
+        except httpcore.WriteTimeout:
+            if timeout is None or left < timeout:
+                exchange.too_slow()
+            raise
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        raise NotImplementedError("the app is reached over plain HTTP")
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _BoundedBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, wrapped in _BoundedStream; knows each thread's current exchange."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+        self._local = threading.local()
+
+    def current(self) -> _Exchange | None:
+        return getattr(self._local, "exchange", None)
+
+    def begin(self, exchange: _Exchange | None) -> None:
+        self._local.exchange = exchange
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        exchange = self.current()
+        if exchange is not None:
+            timeout = exchange.time_left(timeout)
+        stream = self._backend.connect_unix_socket(path, timeout, socket_options)
+        return _BoundedStream(stream, self)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _BodyStream(httpx.SyncByteStream):
+    """An answer's body as received, failing past the size limit."""
+
+    def __init__(self, stream: httpx.SyncByteStream, exchange: _Exchange, backend: _BoundedBackend):
+        self._stream = stream
+        self._exchange = exchange
+        self._backend = backend
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._stream)
+        while True:
+            # Reads on this thread now count for this answer (a test may hold several open).
+            self._backend.begin(self._exchange)
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            self._exchange.body(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class AppTransport(httpx.HTTPTransport):
+    """HTTP over the app's Unix socket, where every answer is read within the limits above."""
+
+    def __init__(self, *, socket_path: str, timeout: float, max_body_bytes: int) -> None:
+        # Plain HTTP over a Unix socket: TLS settings are never used, so skip loading CA files.
+        super().__init__(uds=socket_path, verify=False)
+        self.timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        self._backend = _BoundedBackend()
+        # httpx gives no way to choose httpcore's network backend: the same pool, over ours.
+        self._pool = httpcore.ConnectionPool(
+            uds=socket_path,
+            network_backend=self._backend,
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        exchange = _Exchange(describe(request), self._seconds(request), self.max_body_bytes)
+        self._backend.begin(exchange)
+        response = super().handle_request(request)
+        exchange.in_head = False
+        bounded = AppResponse(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_BodyStream(response.stream, exchange, self._backend),
+            extensions=response.extensions,
+        )
+        bounded.max_body_bytes = self.max_body_bytes
+        return bounded
+
+    def _seconds(self, request: httpx.Request) -> float:
+        """Return how long the whole answer may take: the request's read timeout."""
+        read = request.extensions.get("timeout", {}).get("read")
+        # No timeout at all still ends: the harness must.
+        return float(read) if read else self.timeout
+
+
 class AppResponse(httpx.Response):
-    """A response whose failures name the request that got it."""
+    """A response whose failures name the request that got it, decoded within bounds."""
+
+    max_body_bytes = MAX_BODY_BYTES
 
     @property
     def where(self) -> str:
-        return describe(self.request)
+        try:
+            return describe(self.request)
+        except RuntimeError:  # not sent by a client
+            return "the answer"
+
+    def _get_content_decoder(self) -> BoundedDecoder:
+        # httpx's own decoders inflate a chunk in one go, whatever it grows to.
+        if not hasattr(self, "_decoder"):
+            self._decoder = BoundedDecoder(
+                self.headers.get_list("content-encoding", split_commas=True),
+                limit=self.max_body_bytes,
+                where=self.where,
+            )
+        return self._decoder
 
     def json(self, **kwargs: Any) -> Any:
         try:
@@ -81,12 +414,26 @@ class AppResponse(httpx.Response):
 
 
 class AppClient(httpx.Client):
-    """An httpx client for the learner's app that turns transport errors into plain failures."""
+    """An httpx client for the learner's app that turns transport errors into plain failures.
 
-    def __init__(self, *, socket_path: str, timeout: float, **kwargs: Any) -> None:
-        # Plain HTTP over a Unix socket: TLS settings are never used, so skip loading CA files.
-        transport = httpx.HTTPTransport(uds=socket_path, verify=False)
+    It sends ``Accept-Encoding: identity`` unless given another, and reads each answer within
+    the bounds in this module's docstring (``max_body_bytes`` changes the size limit).
+    """
+
+    def __init__(
+        self,
+        *,
+        socket_path: str,
+        timeout: float,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        transport = AppTransport(
+            socket_path=socket_path, timeout=timeout, max_body_bytes=max_body_bytes
+        )
         super().__init__(transport=transport, base_url=BASE_URL, timeout=timeout, **kwargs)
+        if "accept-encoding" not in httpx.Headers(kwargs.get("headers")):
+            self.headers["Accept-Encoding"] = "identity"
         self.request_timeout = timeout
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -94,10 +441,17 @@ class AppClient(httpx.Client):
         try:
             response = super().send(request, **kwargs)
         except httpx.TimeoutException:
-            raise CheckFailed(f"{where}: no answer within {self.request_timeout:g} s") from None
+            seconds = request.extensions.get("timeout", {}).get("read") or self.request_timeout
+            raise CheckFailed(f"{where}: no answer within {seconds:g} s") from None
         except httpx.ConnectError:
             raise CheckFailed(f"{where}: could not connect to the app (did it crash?)") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        except httpx.RemoteProtocolError as exc:
+            if "disconnect" in str(exc) or "closed" in str(exc):
+                raise CheckFailed(
+                    f"{where}: the app closed the connection (did it crash?)"
+                ) from None
+            raise CheckFailed(f"{where}: the app's answer is not valid HTTP ({exc}).") from None
+        except (httpx.ReadError, httpx.WriteError):
             raise CheckFailed(f"{where}: the app closed the connection (did it crash?)") from None
         # Same object layout, richer messages: see AppResponse.
         response.__class__ = AppResponse
@@ -110,13 +464,33 @@ def excerpt(response: httpx.Response, limit: int = EXCERPT_CHARS) -> str:
         text = response.text
     except (httpx.ResponseNotRead, UnicodeDecodeError):
         return "(unreadable body)"
+    text = text[:EXCERPT_SOURCE_CHARS]
     if "html" in response.headers.get("content-type", ""):
-        text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
-        text = html.unescape(re.sub(r"(?s)<[^>]*>", " ", text))
+        text = html.unescape(_TAG.sub(" ", _without_scripts(text)))
     text = " ".join(text.split())
     if not text:
         return "(empty)"
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+_SCRIPT_START = re.compile(r"(?i)<(script|style)\b")
+# Not <[^>]*>: on a page of "<<<<…" that tries every "<" to the end, in quadratic time.
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def _without_scripts(text: str) -> str:
+    """Return HTML without its scripts and style sheets, in one pass over the text."""
+    kept = []
+    position = 0
+    while start := _SCRIPT_START.search(text, position):
+        kept.append(text[position : start.start()])
+        end = re.compile(rf"(?i)</{start.group(1)}\s*>").search(text, start.end())
+        if end is None:  # unclosed: the rest is script
+            return "".join(kept)
+        kept.append(" ")
+        position = end.end()
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 def _show_json(value: Any, limit: int = EXCERPT_CHARS) -> str:

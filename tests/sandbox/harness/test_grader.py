@@ -1,8 +1,30 @@
 from __future__ import annotations
 
+import contextlib
+import gzip
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import tracemalloc
+import zlib
+
+import httpx
 import pytest
 
-from sandbox.harness.grader import CheckFailed, check, parse_html
+from sandbox.harness.grader import (
+    AppClient,
+    AppResponse,
+    BoundedDecoder,
+    CheckFailed,
+    check,
+    excerpt,
+    expect,
+    parse_html,
+)
+from tests.sandbox.harness.bombs import MiB, gzip_twice, gzip_zeros
 
 PAGE = """<!doctype html>
 <html><head><title>Shelf</title><meta charset="utf-8"></head>
@@ -38,3 +60,267 @@ def test_check_fails_with_the_learners_message():
     check(True, "never shown")
     with pytest.raises(CheckFailed, match="the page has no <ul id=books>"):
         check(False, "the page has no <ul id=books>")
+
+
+# Decoding within bounds ------------------------------------------------------------------------
+
+
+def decode_all(decoder: BoundedDecoder, body: bytes, chunk: int = 64 * 1024) -> bytes:
+    """Feed a body to a decoder the way httpx does, a network read at a time."""
+    parts = [decoder.decode(body[i : i + chunk]) for i in range(0, len(body), chunk)]
+    return b"".join(parts) + decoder.flush()
+
+
+def peak_python_bytes(action) -> int:
+    """Return the most memory Python objects held at once while `action()` ran."""
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzip_and_deflate_bodies_are_decoded():
+    text = b"Hello, ada! " * 1000
+    cases = {
+        ("gzip",): gzip.compress(text),
+        ("x-gzip",): gzip.compress(text),
+        ("deflate",): zlib.compress(text),
+        ("gzip", "gzip"): gzip.compress(gzip.compress(text)),
+        ("identity",): text,
+        (): text,
+    }
+    raw_deflate = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    cases[("deflate ",)] = raw_deflate.compress(text) + raw_deflate.flush()
+    for encodings, body in cases.items():
+        decoder = BoundedDecoder(list(encodings), limit=MiB, where="GET /")
+        assert decode_all(decoder, body) == text, encodings
+
+
+def test_a_body_of_exactly_the_limit_is_decoded():
+    decoder = BoundedDecoder(["gzip"], limit=MiB, where="GET /")
+    assert decode_all(decoder, gzip_zeros(MiB)) == bytes(MiB)
+
+
+def test_a_gzip_bomb_fails_at_the_limit_holding_little_memory():
+    bomb = gzip_zeros(256 * MiB)
+    decoder = BoundedDecoder(["gzip"], limit=MiB, where="GET /")
+
+    def decode():
+        with pytest.raises(CheckFailed) as failure:
+            decode_all(decoder, bomb)
+        assert str(failure.value) == (
+            "GET /: the response was larger than 1 MiB once decoded (Content-Encoding: gzip)."
+        )
+
+    assert peak_python_bytes(decode) < 4 * MiB
+
+
+def test_stacked_encodings_are_each_bounded():
+    # 4.9 KB that decode to 2 GiB: httpx's own decoders would hold it all at once.
+    bomb = gzip_twice(2048 * MiB)
+    decoder = BoundedDecoder(["gzip", "gzip"], limit=MiB, where="GET /")
+    started = time.monotonic()
+
+    def decode():
+        with pytest.raises(CheckFailed, match=r"larger than 1 MiB once decoded \(Content-Enc"):
+            decode_all(decoder, bomb)
+
+    assert peak_python_bytes(decode) < 4 * MiB
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("encodings", "message"),
+    [
+        (["br"], r"encoded as 'br' \(Content-Encoding\), which the grader does not decode"),
+        (["gzip", "compress"], r"encoded as 'compress'"),
+        (["gzip"] * 4, r"encoded 4 times over .*the grader decodes at most 3 layers"),
+    ],
+)
+def test_encodings_that_cannot_be_decoded_within_bounds_fail(encodings, message):
+    with pytest.raises(CheckFailed, match=r"^GET /: the answer is " + message):
+        BoundedDecoder(encodings, limit=MiB, where="GET /")
+
+
+def test_a_body_that_is_not_what_its_encoding_says_fails():
+    decoder = BoundedDecoder(["gzip"], limit=MiB, where="GET /")
+    with pytest.raises(CheckFailed, match=r"^GET /: the body is not valid gzip data"):
+        decode_all(decoder, b"plain text, not gzip")
+
+
+# The client against hostile answers -----------------------------------------------------------
+
+
+@pytest.fixture
+def app_socket():
+    """Serve raw bytes on a Unix socket: `app_socket(behaviour)` returns the socket's path.
+
+    `behaviour(connection)` runs for each connection once the request's head is read; the
+    heads read are in `app_socket.requests`.
+    """
+    folder = tempfile.mkdtemp(prefix="wc-")
+    path = os.path.join(folder, "app.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(8)
+
+    def serve(behaviour):
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += connection.recv(65536)
+                start.requests.append(head)
+                with contextlib.suppress(OSError):
+                    behaviour(connection)
+
+    def start(behaviour) -> str:
+        threading.Thread(target=serve, args=(behaviour,), daemon=True).start()
+        return path
+
+    start.requests = []
+    yield start
+    listener.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def answer_with(status: str = "200 OK", headers: str = "", body: bytes = b"") -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
+    return head.encode() + body
+
+
+def get(path: str, url: str = "/", timeout: float = 1, **kwargs) -> httpx.Response:
+    with AppClient(socket_path=path, timeout=timeout) as client:
+        return client.get(url, **kwargs)
+
+
+def test_the_client_asks_for_unencoded_answers_unless_a_test_asks_otherwise(app_socket):
+    path = app_socket(lambda c: c.sendall(answer_with(body=b"ok")))
+    assert get(path).text == "ok"
+    get(path, headers={"Accept-Encoding": "gzip"})
+    first, second = (head.lower() for head in app_socket.requests)
+    assert b"\r\naccept-encoding: identity\r\n" in first
+    assert b"\r\naccept-encoding: gzip\r\n" in second
+
+
+def test_a_gzip_answer_sent_anyway_reads_as_before(app_socket):
+    body = gzip.compress(b'{"message": "Hello, ada!"}')
+    headers = "Content-Type: application/json\r\nContent-Encoding: gzip\r\n"
+    response = get(app_socket(lambda c: c.sendall(answer_with(headers=headers, body=body))))
+    assert isinstance(response, AppResponse)
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.json() == {"message": "Hello, ada!"}
+    expect(response, status=200, json={"message": "Hello, ada!"}, content_type="application/json")
+
+
+def test_a_gzip_bomb_fails_the_test(app_socket):
+    bomb = gzip_twice(2048 * MiB)
+    headers = "Content-Encoding: gzip, gzip\r\n"
+    path = app_socket(lambda c: c.sendall(answer_with(headers=headers, body=bomb)))
+    with pytest.raises(CheckFailed) as failure:
+        get(path)
+    assert str(failure.value) == (
+        "GET /: the response was larger than 1 MiB once decoded (Content-Encoding: gzip, gzip)."
+    )
+
+
+def endless(connection):
+    connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"%x\r\n%s\r\n" % (64 * 1024, b"x" * 64 * 1024)
+    while True:
+        connection.sendall(chunk)
+
+
+def test_an_endless_body_fails_past_the_size_limit(app_socket):
+    with pytest.raises(CheckFailed) as failure:
+        get(app_socket(endless))
+    assert str(failure.value) == "GET /: the response was larger than 1 MiB"
+
+
+def test_a_streamed_read_is_bounded_too(app_socket):
+    too_large = r"^GET /big: the response was larger than 1 MiB"
+    with (
+        AppClient(socket_path=app_socket(endless), timeout=1) as client,
+        client.stream("GET", "/big") as response,
+        pytest.raises(CheckFailed, match=too_large),
+    ):
+        for _ in response.iter_bytes():
+            pass
+
+
+def drip(head: bytes, rest: bytes, pause: float = 0.2):
+    """Send `head` at once, then `rest` a byte at a time."""
+
+    def behaviour(connection):
+        connection.sendall(head)
+        for byte in rest:
+            connection.sendall(bytes([byte]))
+            time.sleep(pause)
+
+    return behaviour
+
+
+@pytest.mark.parametrize(
+    ("head", "rest"),
+    [
+        (b"", b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 100),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"x" * 100),
+    ],
+    ids=["headers", "body"],
+)
+def test_an_answer_dripped_byte_by_byte_fails_at_the_request_timeout(app_socket, head, rest):
+    started = time.monotonic()
+    with pytest.raises(CheckFailed) as failure:
+        get(app_socket(drip(head, rest)), timeout=1)
+    assert str(failure.value) == "GET /: the answer took longer than 1 s in all"
+    assert time.monotonic() - started < 1.5
+
+
+def test_endless_informational_answers_fail(app_socket):
+    def behaviour(connection):
+        while True:
+            connection.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
+
+    with pytest.raises(CheckFailed) as failure:
+        get(app_socket(behaviour))
+    assert str(failure.value) == (
+        "GET /: the app sent more than 16 informational (1xx) answers without a real one."
+    )
+
+
+def test_a_few_informational_answers_are_fine(app_socket):
+    informational = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" * 3
+    path = app_socket(lambda c: c.sendall(informational + answer_with(body=b"ok")))
+    assert get(path).text == "ok"
+
+
+def test_huge_headers_fail(app_socket):
+    def behaviour(connection):
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        while True:
+            connection.sendall(b"X-Filler: " + b"x" * 1000 + b"\r\n")
+
+    with pytest.raises(CheckFailed) as failure:
+        get(app_socket(behaviour))
+    assert str(failure.value) == (
+        "GET /: the answer's status line and headers were larger than 32 KiB."
+    )
+
+
+def test_an_answer_that_breaks_http_says_so(app_socket):
+    with pytest.raises(CheckFailed, match=r"^GET /: the app's answer is not valid HTTP"):
+        get(app_socket(lambda c: c.sendall(b"SMTP ready\r\n\r\n")))
+
+
+def test_an_excerpt_of_a_hostile_page_is_quick():
+    page = b"<script" * 150_000 + b"<" * 1_000_000
+    response = httpx.Response(200, content=page, headers={"content-type": "text/html"})
+    started = time.monotonic()
+    assert excerpt(response) == "(empty)"
+    assert time.monotonic() - started < 1
