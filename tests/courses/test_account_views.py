@@ -135,3 +135,64 @@ def test_logout_by_get_asks_first_and_keeps_the_session(learner_client, learner)
     assert f"You are logged in as <strong>{learner.username}</strong>" in html
     assert '<form method="post" action="/accounts/logout/"' in html
     assert learner_client.session[SESSION_KEY] == str(learner.pk)
+
+
+# Look-alike and hidden characters in usernames
+
+LOOK_ALIKES = [
+    ("teacher", "t\u0435acher"),  # Cyrillic small ie
+    ("teacher", "\u0422eacher"),  # Cyrillic capital te, and another case
+    ("paypal", "paypa1"),
+    ("modern", "rnodern"),
+    ("admin", "\u0430dmin"),  # Cyrillic small a
+]
+
+
+@pytest.mark.parametrize(("taken", "username"), LOOK_ALIKES)
+@pytest.mark.django_db
+def test_signup_refuses_a_username_that_looks_like_a_taken_one(client, taken, username):
+    User.objects.create_user(username=taken, password="x")
+
+    response = client.post(SIGNUP, signup_data(username=username))
+
+    assert response.status_code == 200
+    assert "looks too much like one that is already taken" in response.content.decode()
+    assert list(User.objects.values_list("username", flat=True)) == [taken]
+    assert SESSION_KEY not in client.session
+
+
+@pytest.mark.django_db
+def test_signup_accepts_usernames_that_are_told_apart(client):
+    User.objects.create_user(username="teacher", password="x")
+
+    for username in ("teachers", "jos\u00e9", "\u0432\u0430\u0441\u044f", "ada_1"):
+        client.post(SIGNUP, signup_data(username=username))
+        client.logout()
+
+    assert set(User.objects.values_list("username", flat=True)) == {
+        "teacher",
+        "teachers",
+        "jos\u00e9",
+        "\u0432\u0430\u0441\u044f",
+        "ada_1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("username", "code"),
+    [
+        ("ada\u202e", "U+202E"),
+        ("a\u200bda", "U+200B"),
+        ("\u2066ada", "U+2066"),
+        ("ada\x1b", "U+001B"),
+        ("ad\u00ada", "U+00AD"),
+    ],
+)
+@pytest.mark.django_db
+def test_signup_refuses_invisible_characters_in_a_username(client, username, code):
+    response = client.post(SIGNUP, signup_data(username=username))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"A username cannot contain invisible or control characters (it contains {code})" in html
+    assert not User.objects.exists()
