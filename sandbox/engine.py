@@ -362,3 +362,44 @@ def remove_stale_containers(*, older_than: float) -> int:
             remove(container["Id"])
             removed += 1
     return removed
+
+
+@_engine_calls
+def clear_folder(folder: Path, *, image: str, user: str, timeout: float = 60) -> None:
+    """Empty a host folder as a container's user: what that user made, it may delete.
+
+    A worker that is not root cannot delete what a learner's container left in its socket
+    folder when the app made it unreadable (a 0700 folder of its own); a throwaway container
+    running as the same user, with no network and every capability dropped, can.
+    """
+    script = (
+        "import os, shutil, sys\n"
+        "root = sys.argv[1]\n"
+        "for top, dirs, files in os.walk(root):\n"
+        "    for name in dirs:\n"
+        "        os.chmod(os.path.join(top, name), 0o700)\n"
+        "for entry in os.scandir(root):\n"
+        "    if entry.is_dir(follow_symlinks=False):\n"
+        "        shutil.rmtree(entry.path)\n"
+        "    else:\n"
+        "        os.unlink(entry.path)\n"
+    )
+    container = client().containers.run(
+        image,
+        ["/opt/venv/bin/python", "-c", script, "/folder"],
+        detach=True,
+        user=user,
+        network_mode="none",
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        read_only=True,
+        volumes={str(folder): {"bind": "/folder", "mode": "rw"}},
+        labels={SANDBOX_LABEL: "tool", CREATED_LABEL: f"{time.time():.3f}"},
+    )
+    try:
+        status = container.wait(timeout=timeout)
+        if status.get("StatusCode"):
+            output = container.logs().decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"could not empty {folder}: {output}")
+    finally:
+        container.remove(force=True)

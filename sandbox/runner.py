@@ -15,20 +15,24 @@ One run, start to finish:
 
 The hidden tests never enter the container: the harness talks HTTP to the app through the
 socket file. The socket folder is the only host folder the container can write to, so it is
-guarded: the fsize ulimit caps any one file; the folder is writable only until the app is up
-(then it is sealed: owned by this process, mode 0755); and a watchdog measures it every
-WATCH_INTERVAL seconds from the container's start, killing the container if it holds more
-than policy.shared_dir_bytes or SHARED_DIR_MAX_ENTRIES entries ("wrote too much").
+meant to hold the app's socket and boot.py's control socket and nothing else: where the worker
+is root it is a per-run tmpfs (nosuid, nodev, noexec, a small size and inode cap); it is
+writable only until the app is up (then it is sealed: mode 0755); and a watchdog looks at it
+every WATCH_INTERVAL seconds from the container's start and once more after the tests, killing
+the container at any other entry or when the folder cannot be read. The watchdog is what holds
+where the worker is not root and no tmpfs can be mounted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import json
 import logging
 import os
 import queue
-import re
+import secrets
 import select
 import shutil
 import signal
@@ -38,7 +42,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -64,7 +68,9 @@ SOCKET_MOUNT, _, SOCKET_NAME = boot.SOCKET_PATH.rpartition("/")
 PYTHON = "/opt/venv/bin/python"
 
 WATCH_INTERVAL = 0.1
-SHARED_DIR_MAX_ENTRIES = 32
+CONTROL_NAME = boot.CONTROL_PATH.rpartition("/")[2]
+SOCKET_NAMES = frozenset({SOCKET_NAME, CONTROL_NAME})  # all the socket folder may hold
+SOCKET_TMPFS_INODES = 8
 MAX_SOCKET_PATH = 100  # Unix socket paths are limited to 107 bytes on Linux
 STOP_WAIT = 10.0  # how long a stopped harness may take to write its report
 MAX_MARKER_LINE = 256 * 1024  # a longer unfinished marker line is dropped
@@ -130,6 +136,19 @@ class RunDirs:
         dirs.root.chmod(0o711)
         return dirs
 
+    def mount_sockets_tmpfs(self, size: int) -> bool:
+        """Make the socket folder a small tmpfs of its own; False where that is not allowed.
+
+        Mounting needs root (CAP_SYS_ADMIN). The tmpfs bounds what the app can put there, even
+        in files it keeps open after deleting them, which no watchdog sees.
+        """
+        options = f"size={size},nr_inodes={SOCKET_TMPFS_INODES},mode=0777".encode()
+        flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+        if _libc().mount(b"tmpfs", bytes(self.sockets), b"tmpfs", flags, options) != 0:
+            logger.debug("no tmpfs for the socket folder: %s", os.strerror(ctypes.get_errno()))
+            return False
+        return True
+
     def seal_sockets(self) -> None:
         """Stop the container from creating anything more in the socket folder."""
         self.sockets.chmod(0o755)
@@ -151,11 +170,25 @@ class RunDirs:
             target.write_text(text, encoding="utf-8")
 
     def remove(self) -> None:
+        """Remove the run's folders, whoever owns what the app left in them.
+
+        A worker that is not root cannot delete what the container's user made unreadable
+        (a 0700 folder of its own); that is left to a throwaway container running as the
+        container's user (engine.clear_folder).
+        """
+        if not self.root.exists():
+            return
+        if os.path.ismount(self.sockets) and _libc().umount2(bytes(self.sockets), _MNT_DETACH):
+            raise OSError(ctypes.get_errno(), f"could not unmount {self.sockets}")
+        # The app may have left read-only folders in sockets/; make them deletable.
+        with contextlib.suppress(OSError):
+            self.sockets.chmod(0o755)
+        shutil.rmtree(self.root, onerror=_force_remove)
         if self.root.exists():
-            # The app may have left read-only folders in sockets/; make them deletable.
-            with contextlib.suppress(OSError):
-                self.sockets.chmod(0o755)
-            shutil.rmtree(self.root, onerror=_force_remove)
+            engine.clear_folder(
+                self.sockets, image=images.runner_image_tag(), user=DEFAULT_POLICY.user
+            )
+            shutil.rmtree(self.root)
 
 
 def _force_remove(function, path, _excinfo) -> None:
@@ -163,59 +196,101 @@ def _force_remove(function, path, _excinfo) -> None:
         os.chmod(os.path.dirname(path), 0o700)
         if os.path.isdir(path) and not os.path.islink(path):
             os.chmod(path, 0o700)
-    with contextlib.suppress(FileNotFoundError):
-        function(path)
+    with contextlib.suppress(OSError):
+        function(path)  # what still fails is left for remove()'s second way
 
 
-def shared_dir_usage(folder: Path, max_entries: int = SHARED_DIR_MAX_ENTRIES) -> tuple[int, int]:
-    """Return (bytes on disk, entries) under a folder, stopping once past `max_entries`."""
-    used = entries = 0
-    pending = [folder]
-    while pending and entries <= max_entries:
-        try:
-            scanner = os.scandir(pending.pop())
-        except OSError:
-            continue
-        with scanner:
-            for entry in scanner:
-                entries += 1
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                used += max(info.st_blocks * 512, 0)
-                if stat.S_ISDIR(info.st_mode):
-                    pending.append(Path(entry.path))
-    return used, entries
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MNT_DETACH = 2, 4, 8, 2
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def socket_folder_problem(folder: Path) -> str | None:
+    """Return what is wrong with the socket folder, or None while it holds only our sockets."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name not in SOCKET_NAMES:
+                    return f"it holds {entry.name!r}, which is not the app's socket"
+                if not stat.S_ISSOCK(entry.stat(follow_symlinks=False).st_mode):
+                    return f"{entry.name} is not a socket"
+    except OSError as exc:
+        return f"it could not be read ({exc.strerror})"
+    return None
 
 
 # The container's output ----------------------------------------------------------------------
 
 
-MARKER = b"\n" + boot.MARKER.encode()
-# A marker line, and the empty line boot.py writes before it to start on a fresh line.
-_MARKER_LINE = re.compile(r"(?:^\n)?^" + re.escape(boot.MARKER) + r".*(?:\n|$)", re.M)
+SEGMENT_LIMIT = 8 * 1024  # what is kept of the output printed during one test
+MAX_SEGMENTS = 512  # marks beyond this many are ignored (and the output stays unattributed)
+
+
+class Segment:
+    """The output between two marks: its head and tail, and how much there was in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.head_limit = limit // 2
+        self.tail_limit = limit - self.head_limit
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.lines = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        self.lines += data.count(b"\n")
+        room = self.head_limit - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > 2 * self.tail_limit:
+                del self.tail[: len(self.tail) - self.tail_limit]
+
+    def text(self) -> str:
+        tail = bytes(self.tail[-self.tail_limit :]) if self.tail else b""
+        hidden = self.total - len(self.head) - len(tail)
+        head_text = self.head.decode("utf-8", "replace")
+        tail_text = tail.decode("utf-8", "replace")
+        if hidden > 0:
+            return (
+                head_text.rstrip("\n")
+                + f"\n\n[output truncated: {hidden} bytes not shown]\n\n"
+                + tail_text.lstrip("\n")
+            )
+        return head_text + tail_text
 
 
 class OutputCapture:
-    """Read a container's output in a thread: keep its head and tail, and spot boot's markers.
+    """Read a container's output in a thread: split it at boot's marks, keep heads and tails.
 
-    Events go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None)
-    when the stream ends (the container exited or was removed).
+    Only marker lines that carry the run's nonce count (see sandbox/container/boot.py). Events
+    go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None) when the
+    stream ends (the container exited or was removed). Each "mark" starts a new segment of
+    output; `marks` maps a mark's token to the segment it starts, so the runner can tell which
+    output was printed during which test.
     """
 
-    def __init__(self, stream: Iterator[bytes], limit: int, events: queue.Queue) -> None:
+    def __init__(
+        self, stream: Iterator[bytes], limit: int, events: queue.Queue, nonce: str = ""
+    ) -> None:
         self.stream = stream
-        self.head_limit = limit // 2
-        self.tail_limit = limit - self.head_limit
+        self.limit = limit
         self.events = events
-        self.head = bytearray()
-        self.tail = bytearray()
+        self.prefix = b"\n" + (boot.MARKER + (f"{nonce}:" if nonce else "")).encode()
+        self.segments = [Segment(limit)]
+        self.marks: dict[str, int] = {}
         self.total = 0
         self.failure: dict[str, Any] | None = None
         self.ready = False
         self.ended = threading.Event()
-        self._scan = bytearray(b"\n")  # what may still hold the start of a marker line
+        self._pending = b""  # what may be the start of a marker line
+        self._last = b"\n"  # the last byte kept: a marker's own newline is dropped after one
         self._thread = threading.Thread(target=self._read, name="sandbox-output", daemon=True)
 
     def start(self) -> None:
@@ -236,39 +311,43 @@ class OutputCapture:
 
     def feed(self, chunk: bytes) -> None:
         """Take one piece of output."""
-        original = chunk
         self.total += len(chunk)
-        room = self.head_limit - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        if chunk:
-            self.tail += chunk
-            if len(self.tail) > 2 * self.tail_limit:
-                del self.tail[: len(self.tail) - self.tail_limit]
-        self._scan_markers(original)
-
-    def _scan_markers(self, chunk: bytes) -> None:
-        data = self._scan + chunk
-        start = 0
+        data = self._pending + chunk
+        self._pending = b""
+        start = kept = 0
         while True:
-            found = data.find(MARKER, start)
+            found = data.find(self.prefix, start)
             if found < 0:
-                self._scan = data[-(len(MARKER) - 1) :]
-                return
+                break
             end = data.find(b"\n", found + 1)
             if end < 0:
-                # An unfinished marker line: keep it for the next chunk, within reason.
-                if len(data) - found > MAX_MARKER_LINE:
-                    self._scan = data[-(len(MARKER) - 1) :]
-                else:
-                    self._scan = data[found:]
-                return
-            self._on_marker(bytes(data[found + 1 : end]))
-            start = end  # that newline may begin the next marker line
+                if len(data) - found <= MAX_MARKER_LINE:
+                    self._keep(data[kept:found])
+                    self._pending = data[found:]  # an unfinished marker line
+                    return
+                break  # too long to be one of ours: plain output
+            self._keep(data[kept : found + 1], before_marker=True)
+            self._on_marker(data[found + len(self.prefix) : end])
+            start, kept = end, end + 1  # that newline may begin the next marker line
+        rest = data[kept:]
+        # Hold back a tail that may be the start of the next marker line.
+        for size in range(min(len(self.prefix) - 1, len(rest)), 0, -1):
+            if self.prefix.startswith(rest[-size:]):
+                self._pending = rest[-size:]
+                rest = rest[:-size]
+                break
+        self._keep(rest)
+
+    def _keep(self, data: bytes, *, before_marker: bool = False) -> None:
+        if before_marker and (data[-2:-1] or self._last) == b"\n":
+            data = data[:-1]  # the empty line boot.py writes before a marker
+        if not data:
+            return
+        self.segments[-1].add(data)
+        self._last = data[-1:]
 
     def _on_marker(self, line: bytes) -> None:
-        name, _, payload = line.decode("utf-8", "replace")[len(boot.MARKER) :].partition(" ")
+        name, _, payload = line.decode("utf-8", "replace").partition(" ")
         if name == "ready" and not self.ready:
             self.ready = True
             self.events.put(("ready", None))
@@ -279,21 +358,20 @@ class OutputCapture:
                 return
             if isinstance(failure, dict):
                 self.failure = failure
+        elif name == "mark" and payload not in self.marks and len(self.segments) < MAX_SEGMENTS:
+            self.segments.append(Segment(SEGMENT_LIMIT))
+            self.marks[payload] = len(self.segments) - 1
+            self._last = b"\n"
 
-    def text(self) -> str:
-        """Return the output for the learner: markers removed, paths shortened, cut if long."""
-        tail = bytes(self.tail[-self.tail_limit :]) if self.tail else b""
-        hidden = self.total - len(self.head) - len(tail)
-        head_text = self.head.decode("utf-8", "replace")
-        tail_text = tail.decode("utf-8", "replace")
-        if hidden > 0:
-            text = (
-                head_text.rstrip("\n")
-                + f"\n\n[output truncated: {hidden} bytes not shown]\n\n"
-                + tail_text.lstrip("\n")
-            )
-        else:
-            text = head_text + tail_text
+    def text(self, segments: Iterable[int] | None = None) -> str:
+        """Return the output for the learner (markers removed, paths shortened, cut if long).
+
+        `segments` picks which segments to show (default: all of them).
+        """
+        chosen = range(len(self.segments)) if segments is None else segments
+        text = "".join(self.segments[i].text() for i in chosen)
+        if len(text) > self.limit + 256:  # many segments: each is cut already, cut the whole
+            text = text[: self.limit // 2] + "\n\n[output truncated]\n\n" + text[-self.limit // 2 :]
         return clean_log(text)
 
     def tail_lines(self, count: int) -> str:
@@ -302,8 +380,7 @@ class OutputCapture:
 
 
 def clean_log(text: str) -> str:
-    """Drop boot.py's marker lines and show paths relative to the learner's app."""
-    text = _MARKER_LINE.sub("", text)
+    """Show paths relative to the learner's app, without blank lines at either end."""
     return shorten_paths(text).strip("\n")
 
 
@@ -317,13 +394,13 @@ def shorten_paths(text: str) -> str:
 
 
 class SharedDirWatch:
-    """Kill the container when the socket folder grows past the policy's limit."""
+    """Kill the container when the socket folder holds anything but the app's sockets."""
 
-    def __init__(self, folder: Path, limit: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, folder: Path, on_overflow: Callable[[], None]) -> None:
         self.folder = folder
-        self.limit = limit
         self.on_overflow = on_overflow
         self.tripped = False
+        self.problem: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="sandbox-watch", daemon=True)
 
@@ -335,10 +412,12 @@ class SharedDirWatch:
         self._thread.join(timeout=2)
 
     def check(self) -> bool:
-        """Measure once; return True (and act) when the folder holds too much."""
-        used, entries = shared_dir_usage(self.folder)
-        if used > self.limit or entries > SHARED_DIR_MAX_ENTRIES:
-            self.tripped = True
+        """Look once; return True (and act) when the folder holds something it should not."""
+        if self.tripped:
+            return True
+        problem = socket_folder_problem(self.folder)
+        if problem is not None:
+            self.tripped, self.problem = True, problem
             self.on_overflow()
         return self.tripped
 
@@ -502,12 +581,17 @@ class Harness:
 
 
 def outcomes(
-    report: dict[str, Any] | None, *, unfinished: str = "", not_run: str = ""
+    report: dict[str, Any] | None,
+    *,
+    unfinished: str = "",
+    not_run: str = "",
+    outputs: Mapping[str, str] | None = None,
 ) -> list[TestOutcome]:
     """Turn the harness report into the learner's view of each test.
 
     Hidden tests lose their name and message. A test still "running" (stopped by a time limit)
     becomes an error with `unfinished` as its message; a test that never started is skipped.
+    `outputs` holds what the app printed during each visible test, by test id.
     """
     results: list[TestOutcome] = []
     hidden_count = 0
@@ -520,9 +604,10 @@ def outcomes(
         elif status not in ("passed", "failed", "error", "skipped"):
             status, message = "skipped", not_run
         name = test.get("name") or test.get("id", "test")
+        output = (outputs or {}).get(test.get("id", ""), "")
         if test.get("hidden"):
             hidden_count += 1
-            name, message = f"Hidden test {hidden_count}", ""
+            name, message, output = f"Hidden test {hidden_count}", "", ""
         results.append(
             TestOutcome(
                 name=name,
@@ -530,9 +615,70 @@ def outcomes(
                 points=max_points if status == "passed" else 0,
                 max_points=max_points,
                 message=message,
+                output=output,
             )
         )
     return results
+
+
+@dataclass(frozen=True)
+class OutputView:
+    """What the learner may see of the app's output: per visible test, and the rest."""
+
+    tests: dict[str, str]
+    log: str
+
+
+def attribute_output(capture: OutputCapture, report: dict[str, Any] | None) -> OutputView:
+    """Split the app's output between the tests during which it was printed.
+
+    The harness asks for a mark as each test starts and ends (see boot.py); the output between
+    a test's marks is that test's. Output during a visible test is shown with it; output during
+    a hidden test, or next to one, is never shown, only counted. Where marks are missing (the
+    app broke the control socket), nothing printed after start-up is shown.
+    """
+    tests = [t for t in (report or {}).get("tests", []) if t.get("status") != "pending"]
+    owner: dict[int, dict[str, Any]] = {}  # segment → the test during which it was printed
+    complete = True
+    for test in tests:
+        marks = test.get("marks") or {}
+        first = capture.marks.get(marks.get("start", ""))
+        last = capture.marks.get(marks.get("end", ""))
+        if first is None or (last is None and test.get("status") != "running"):
+            complete = False
+            break
+        for index in range(first, len(capture.segments) if last is None else last):
+            owner[index] = test
+    shown: list[int] = [0]
+    per_test: dict[str, list[int]] = {}
+    if complete:
+        previous: dict[str, Any] | None = None
+        for index in range(1, len(capture.segments)):
+            test = owner.get(index)
+            if test is not None:
+                previous = test
+                if not test.get("hidden"):
+                    per_test.setdefault(test["id"], []).append(index)
+                continue
+            following = next(
+                (owner[i] for i in range(index + 1, len(capture.segments)) if i in owner), None
+            )
+            if not any(t is not None and t.get("hidden") for t in (previous, following)):
+                shown.append(index)
+    counted = set(shown).union(*per_test.values())
+    unseen = sum(
+        capture.segments[i].lines for i in range(len(capture.segments)) if i not in counted
+    )
+    log = capture.text(shown)
+    if unseen:
+        during = "during hidden tests" if complete else "during the tests"
+        log += (
+            f"\n\n[your app printed {unseen} line{'s' if unseen != 1 else ''} {during}: not shown]"
+        )
+    return OutputView(
+        tests={test_id: capture.text(indexes) for test_id, indexes in per_test.items()},
+        log=log.strip("\n"),
+    )
 
 
 # One grading run -----------------------------------------------------------------------------
@@ -568,6 +714,8 @@ class GradingRun:
         self.watch: SharedDirWatch | None = None
         self.events: queue.Queue = queue.Queue()
         self.deadline = 0.0
+        self.nonce = secrets.token_hex(16)  # only boot.py's supervisor knows it in the container
+        self.tests_started = False
 
     # Driving -------------------------------------------------------------------------------
 
@@ -578,9 +726,15 @@ class GradingRun:
         image = self.image or images.runner_image_tag()
         try:
             self.dirs = RunDirs.create(settings.SANDBOX_RUN_DIR, self.run_id)
+            self.dirs.mount_sockets_tmpfs(self.policy.shared_dir_bytes)
             result = self._grade(image)
         finally:
-            self._clean_up()
+            try:
+                self._clean_up()
+            except engine.EngineUnavailable:
+                raise
+            except Exception:  # the verdict stands; the sweep removes what is left
+                logger.exception("Cleaning up grading run %s failed", self.run_id)
         result["timings"] = {**self.timings, "finished": timestamp()}
         return result
 
@@ -612,16 +766,14 @@ class GradingRun:
                 engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
             ],
             labels={engine.RUN_LABEL: self.run_id, engine.CREATED_LABEL: f"{time.time():.3f}"},
-            environment={},
+            environment={boot.NONCE_VARIABLE: self.nonce},
             name=f"webcourse-run-{self.run_id}",
         )
         self.capture = OutputCapture(
-            self.container.output, self.policy.log_limit_bytes, self.events
+            self.container.output, self.policy.log_limit_bytes, self.events, self.nonce
         )
         self.capture.start()
-        self.watch = SharedDirWatch(
-            dirs.sockets, self.policy.shared_dir_bytes, self._kill_container
-        )
+        self.watch = SharedDirWatch(dirs.sockets, self._kill_container)
         self.watch.start()
 
         booted = self._wait_for_boot()
@@ -630,6 +782,7 @@ class GradingRun:
         self.timings["booted"] = timestamp()
 
         self._phase("testing")
+        self.tests_started = True
         self.harness.go()
         if not self.harness.wait(self.deadline - time.monotonic()):
             self.harness.kill()
@@ -650,6 +803,8 @@ class GradingRun:
                 return self._wrote_too_much()
             if event == "ready":
                 self.dirs.seal_sockets()
+                if self.watch.check():
+                    return self._wrote_too_much()
                 if self.dirs.socket_is_real():
                     return None
                 return self._not_run(
@@ -663,7 +818,11 @@ class GradingRun:
     # Verdicts ------------------------------------------------------------------------------
 
     def _not_run(self, status: str, message: str) -> dict[str, Any]:
-        """End a run whose tests cannot run: collect them for the score, mark them skipped."""
+        """End a run whose tests cannot run: collect them for the score, mark them skipped.
+
+        Only for what is decided before the tests start: after "go", a run ends in a verdict
+        that counts (see _spoiled_after_start).
+        """
         report = None
         if self.harness is not None:
             self.harness.stop()
@@ -675,13 +834,20 @@ class GradingRun:
         tests = outcomes(report, not_run="not run")
         return make_result(status=status, message=message, tests=tests, log=log, score=0)
 
-    def _log(self) -> str:
-        """Stop the container and return all it printed, as the learner will see it."""
+    def _stop_and_view(self, report: dict[str, Any] | None) -> OutputView:
+        """Stop the container and return what the learner may see of its output."""
         self._stop_container()
         if self.capture is None:
-            return ""
+            return OutputView(tests={}, log="")
         self.capture.join(timeout=2)
-        return self.capture.text()
+        if not self.tests_started:
+            return OutputView(tests={}, log=self.capture.text())
+        return attribute_output(self.capture, report)
+
+    def _log(self) -> str:
+        """Stop the container and return the output the learner may see (no per-test part)."""
+        report = self.harness.report() if self.harness is not None else None
+        return self._stop_and_view(report).log
 
     def _boot_timed_out(self, *, whole_run: bool) -> dict[str, Any]:
         if whole_run:
@@ -697,18 +863,39 @@ class GradingRun:
             )
         return self._not_run("timeout", message)
 
-    def _wrote_too_much(self) -> dict[str, Any]:
-        return self._not_run(
-            "error",
-            f"Your app wrote too much into {SOCKET_MOUNT}, the folder of its server socket "
-            f"(more than {self.policy.shared_dir_bytes // 1024} KiB or "
-            f"{SHARED_DIR_MAX_ENTRIES} files), so it was stopped. Write files under /tmp "
-            "or your app's own folder instead.",
+    def _socket_folder_message(self) -> str:
+        problem = self.watch.problem if self.watch is not None else None
+        return (
+            f"Your app put something other than its server socket into {SOCKET_MOUNT}, the "
+            f"folder of that socket ({problem or 'it was changed'}), so it was stopped. "
+            "Write files under /tmp or your app's own folder instead."
         )
+
+    def _wrote_too_much(self) -> dict[str, Any]:
+        if self.tests_started:
+            return self._spoiled_after_start(self._socket_folder_message())
+        return self._not_run("error", self._socket_folder_message())
+
+    def _spoiled_after_start(self, message: str) -> dict[str, Any]:
+        """End a run the app broke after its tests started: an attempt that scores nothing.
+
+        Its tests are shown as not counted, so breaking a run reveals no more than a normal
+        result would, and costs an attempt like one.
+        """
+        report = self.harness.report() if self.harness is not None else None
+        view = self._stop_and_view(report)
+        tests = [
+            TestOutcome(
+                name=t.name, status="skipped", points=0, max_points=t.max_points,
+                message="not counted: the run was stopped",
+            )
+            for t in outcomes(report)
+        ]  # fmt: skip
+        return make_result(status="failed", message=message, tests=tests, log=view.log, score=0)
 
     def _stopped_while_booting(self) -> dict[str, Any]:
         self.capture.join(timeout=2)
-        if self.watch.tripped:
+        if self.watch.check():
             return self._wrote_too_much()
         failure = self.capture.failure
         if failure is not None:
@@ -754,10 +941,13 @@ class GradingRun:
 
     def _timed_out_in_tests(self) -> dict[str, Any]:
         limit = f"the whole-run time limit ({self.policy.wall_timeout:g} s)"
+        report = self.harness.report()
+        view = self._stop_and_view(report)
         tests = outcomes(
-            self.harness.report(),
+            report,
             unfinished=f"not finished when {limit} was reached",
             not_run=f"not run: {limit} was reached",
+            outputs=view.tests,
         )
         missing = sum(t.status not in ("passed", "failed") for t in tests)
         message = f"The grading was stopped at {limit}"
@@ -765,28 +955,30 @@ class GradingRun:
             message += f"; {missing} test{'s' if missing > 1 else ''} did not finish."
         else:
             message += "."
-        return make_result(status="timeout", message=message, tests=tests, log=self._log())
+        return make_result(status="timeout", message=message, tests=tests, log=view.log)
 
     def _verdict_after_tests(self) -> dict[str, Any]:
         report = self.harness.report()
         if report is None or report.get("state") not in ("done", "running"):
             return self._grader_failed(report)
-        tests = outcomes(report, unfinished="did not finish", not_run="not run")
-        if not tests:
+        if not report.get("tests"):
             return make_result(
                 status="error",
                 message="This exercise has no tests to run; please tell your teacher.",
                 log=self._log(),
             )
-        if self.watch.tripped:
+        if self.watch.check():  # one last look: writes made after the tests count too
             return self._wrote_too_much()
         # Did the app die during the tests? Ask before the container is removed.
         state = engine.container_state(self.container.id) if self.capture.ended.is_set() else None
-        log = self._log()
+        view = self._stop_and_view(report)
+        tests = outcomes(report, unfinished="did not finish", not_run="not run", outputs=view.tests)
         passed = all(t.status == "passed" for t in tests)
-        message = " ".join([passed_summary(tests), *self._notes_after_tests(state, log)])
+        # All the output, hidden tests' too: the note names a limit, not what a test sent.
+        notes = self._notes_after_tests(state, self.capture.text())
+        message = " ".join([passed_summary(tests), *notes])
         return make_result(
-            status="passed" if passed else "failed", message=message, tests=tests, log=log
+            status="passed" if passed else "failed", message=message, tests=tests, log=view.log
         )
 
     def _notes_after_tests(self, state: engine.ContainerState | None, log: str) -> list[str]:
@@ -810,8 +1002,9 @@ class GradingRun:
                 "\n".join(report.get("collect_errors", [])),
             )
             message = (
-                "The tests of this exercise could not be loaded, so your app was not graded. "
-                "This is a problem with the exercise, not your code: please tell your teacher."
+                "The tests of this exercise could not be loaded, so your app was not "
+                "graded. This is a problem with the exercise, not your code: please tell "
+                "your teacher."
             )
         else:
             logger.error("The grading harness failed:\n%s", self.harness.log_tail())
@@ -819,9 +1012,13 @@ class GradingRun:
                 "The grader itself failed while running the tests, so your app was not "
                 "graded. This is not a problem with your code: please try again later."
             )
-        return make_result(
-            status="error", message=message, tests=outcomes(report), log=self._log(), score=0
-        )
+        # Not counted, so it shows no test's outcome: a free verdict must reveal nothing.
+        tests = [
+            TestOutcome(name=t.name, status="skipped", points=0, max_points=t.max_points,
+                        message="not run")
+            for t in outcomes(report)
+        ]  # fmt: skip
+        return make_result(status="error", message=message, tests=tests, log=self._log(), score=0)
 
     # Cleaning up ---------------------------------------------------------------------------
 
@@ -909,7 +1106,10 @@ def sweep_orphans(max_age: float | timedelta) -> int:
             except OSError:
                 continue
             if old and folder.is_dir() and not folder.is_symlink():
-                RunDirs(folder).remove()
+                try:
+                    RunDirs(folder).remove()
+                except Exception:  # one stubborn folder must not stop the sweep
+                    logger.exception("Could not remove the run folder %s", folder)
     return removed
 
 

@@ -12,12 +12,27 @@ nothing from the course project. It:
 4. serves it with ONE server process on the Unix socket /run/app/app.sock: gunicorn (gthread,
    1 worker, 4 threads) for WSGI apps, uvicorn for ASGI apps.
 
-It talks to the grader with marker lines on stdout::
+Two processes share the work, so that nothing the learner's code prints or does can speak
+for the grader:
 
-    @@webcourse:ready
-    @@webcourse:fail {"kind": "...", "message": "...", ...}
+- the **supervisor** (this file, run as the container's command) takes the run's secret nonce
+  from its environment, makes itself undumpable (the learner's code, running as the same user,
+  then cannot read its memory, environment or file descriptors through /proc), copies the files,
+  checks requirements.txt, opens the control socket /run/app/control.sock and starts
+- the **server** (``boot.py --serve FRAMEWORK FD``): a fresh interpreter with the nonce removed
+  from its environment, which loads the learner's app and serves it. It reports "ready" or a
+  failure to the supervisor on the pipe FD; its stdout and stderr are the container's stdout.
 
-A learner's app can print those lines too; that only misleads the grading of its own run.
+Only the supervisor writes marker lines, and each carries the nonce::
+
+    @@webcourse:<nonce>:ready
+    @@webcourse:<nonce>:fail {"kind": "...", "message": "...", ...}
+    @@webcourse:<nonce>:mark <token>
+
+A line the app prints that looks like a marker lacks the nonce and stays ordinary output. The
+grader's test process asks for a mark on the control socket as each test starts and ends; the
+mark lands in the output stream after everything the app printed before it, so the grader can
+tell which output belongs to which test (and show none of what hidden tests caused).
 """
 
 from __future__ import annotations
@@ -29,7 +44,10 @@ import importlib.metadata
 import json
 import os
 import re
+import selectors
 import shutil
+import socket
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -40,9 +58,13 @@ from typing import Any
 SUBMISSION_DIR = "/submission"
 APP_DIR = "/scratch/app"
 SOCKET_PATH = "/run/app/app.sock"
+CONTROL_PATH = "/run/app/control.sock"
+NONCE_VARIABLE = "WEBCOURSE_NONCE"
 
 MARKER = "@@webcourse:"
 EXIT_FAILED = 3  # boot failed; the marker line says why
+MAX_TOKEN_CHARS = 64  # a mark's token: the grader sends 16 hex digits
+MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
 
 FRAMEWORK_NAMES = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
 # Longest message sent in a marker line; tracebacks are cut from the top.
@@ -62,12 +84,13 @@ class BootFailure(Exception):
 # Talking to the grader ------------------------------------------------------------------
 
 
-def emit(name: str, payload: dict[str, Any] | None = None) -> None:
+def emit(name: str, payload: dict[str, Any] | str | None = None, *, nonce: str = "") -> None:
     """Print a marker line for the grader (on a line of its own, whatever came before)."""
-    line = MARKER + name
-    if payload is not None:
+    line = MARKER + (f"{nonce}:" if nonce else "") + name
+    if isinstance(payload, str):
+        line += " " + payload
+    elif payload is not None:
         line += " " + json.dumps(payload, ensure_ascii=True)
-    # Straight to file descriptor 1: the learner's code may have replaced sys.stdout.
     with contextlib.suppress(Exception):  # a broken sys.stdout must not hide the marker
         sys.stdout.flush()
     data = ("\n" + line + "\n").encode()
@@ -81,8 +104,24 @@ def note(text: str) -> None:
     sys.stdout.flush()
 
 
+# The server's end of the pipe to the supervisor (set by serve_main).
+_report_fd: int | None = None
+
+
+def report(name: str, payload: dict[str, Any] | None = None) -> None:
+    """Tell the supervisor something ("ready", or "fail" with details) on the report pipe."""
+    line = name + ("" if payload is None else " " + json.dumps(payload, ensure_ascii=True))
+    if _report_fd is None:
+        emit(name, payload)  # run by hand, without a supervisor
+        return
+    data = (line + "\n").encode()[:MAX_REPORT_BYTES]
+    with contextlib.suppress(OSError):
+        while data:
+            data = data[os.write(_report_fd, data) :]
+
+
 def announce_ready() -> None:
-    emit("ready")
+    report("ready")
 
 
 def announce_worker_ready(worker: Any) -> None:
@@ -486,8 +525,8 @@ def serve_wsgi(app, socket_path: str) -> None:
         "graceful_timeout": 1,
         "loglevel": "warning",
         "errorlog": "-",
-        "accesslog": "-",
-        "access_log_format": '"%(r)s" %(s)s',
+        # No access log: the request lines of hidden tests must not reach the learner.
+        "accesslog": None,
         "post_worker_init": announce_worker_ready,
     }
 
@@ -502,28 +541,21 @@ def serve_wsgi(app, socket_path: str) -> None:
     SandboxServer().run()
 
 
-# uvicorn's logging, quiet like gunicorn's above: warnings, errors and one line per request.
+# uvicorn's logging, quiet like gunicorn's above: warnings and errors, no access log (the
+# request lines of hidden tests must not reach the learner).
 UVICORN_LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
-        "access": {
-            "()": "uvicorn.logging.AccessFormatter",
-            "fmt": '"%(request_line)s" %(status_code)s',
-        },
+        "access": {"()": "uvicorn.logging.AccessFormatter"},  # uvicorn expects it, unused
     },
     "handlers": {
         "default": {"class": "logging.StreamHandler", "formatter": "default"},
-        "access": {
-            "class": "logging.StreamHandler",
-            "formatter": "access",
-            "stream": "ext://sys.stdout",
-        },
     },
     "loggers": {
         "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
-        "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -537,6 +569,7 @@ def serve_asgi(app, socket_path: str) -> None:
         uds=socket_path,
         log_config=UVICORN_LOGGING,
         log_level=None,
+        access_log=False,
         use_colors=False,
         lifespan="auto",
         timeout_graceful_shutdown=1,
@@ -551,8 +584,8 @@ def serve_asgi(app, socket_path: str) -> None:
     SandboxServer(config).run()
 
 
-def boot(framework: str) -> None:
-    """Copy, check, load and serve the learner's app; raise BootFailure when that is impossible."""
+def prepare(framework: str) -> None:
+    """Copy the files and check requirements.txt (no learner code runs here)."""
     if framework not in FRAMEWORK_NAMES:
         raise BootFailure("usage", f"unknown framework {framework!r}")
     copy_submission(SUBMISSION_DIR, APP_DIR)
@@ -567,6 +600,10 @@ def boot(framework: str) -> None:
             raise BootFailure(
                 "missing-packages", "packages missing: " + ", ".join(missing), packages=missing
             )
+
+
+def serve(framework: str) -> None:
+    """Load and serve the learner's app; raise BootFailure when that is impossible."""
     os.chdir(APP_DIR)
     sys.path.insert(0, APP_DIR)
     if framework == "django":
@@ -579,14 +616,158 @@ def boot(framework: str) -> None:
         serve_asgi(load_fastapi_app(APP_DIR), SOCKET_PATH)
 
 
-def main(argv: list[str]) -> int:
-    framework = argv[1] if len(argv) > 1 else ""
+def serve_main(framework: str, report_fd: int) -> int:
+    """The server process: load and serve the app, reporting to the supervisor on `report_fd`."""
+    global _report_fd
+    _report_fd = report_fd
     try:
-        boot(framework)
+        serve(framework)
     except BootFailure as failure:
-        emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
+        report("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
         return EXIT_FAILED
     return 0
+
+
+# The supervisor -----------------------------------------------------------------------------
+
+
+def make_undumpable() -> None:
+    """Keep same-user processes out of this one's /proc entries (memory, environ, fds)."""
+    import ctypes
+
+    pr_set_dumpable = 4
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+
+
+def server_environment() -> dict[str, str]:
+    """Return the server's environment: ours without the nonce, output unbuffered."""
+    environment = {k: v for k, v in os.environ.items() if k != NONCE_VARIABLE}
+    environment["PYTHONUNBUFFERED"] = "1"  # output reaches the grader in the order printed
+    return environment
+
+
+def parse_failure(text: str) -> dict[str, Any] | None:
+    """Return the failure a server reported, if it is well formed."""
+    try:
+        failure = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(failure, dict) or not isinstance(failure.get("kind"), str):
+        return None
+    return failure
+
+
+class Supervisor:
+    """Start the server, relay its reports as marker lines, and answer mark requests."""
+
+    def __init__(self, framework: str, nonce: str) -> None:
+        self.framework = framework
+        self.nonce = nonce
+        self.failure: dict[str, Any] | None = None
+        self.ready = False
+        self.selector = selectors.DefaultSelector()
+        self.buffers: dict[int, bytes] = {}
+
+    def emit(self, name: str, payload: dict[str, Any] | str | None = None) -> None:
+        emit(name, payload, nonce=self.nonce)
+
+    def run(self) -> int:
+        try:
+            prepare(self.framework)
+        except BootFailure as failure:
+            self.emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
+            return EXIT_FAILED
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        control.bind(CONTROL_PATH)
+        os.chmod(CONTROL_PATH, 0o666)  # noqa: S103 - the grader's test process may be another user
+        control.listen(8)
+        control.setblocking(False)
+        self.selector.register(control, selectors.EVENT_READ, "control")
+        read_end, write_end = os.pipe()
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", self.framework, str(write_end)],
+            env=server_environment(),
+            stderr=subprocess.STDOUT,  # one stream, in the order printed
+            pass_fds=(write_end,),
+            cwd=APP_DIR,
+        )
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        self.selector.register(read_end, selectors.EVENT_READ, "report")
+        while server.poll() is None:
+            for key, _ in self.selector.select(timeout=0.1):
+                if key.data == "control":
+                    self._accept(control)
+                elif key.data == "report":
+                    self._read_report(read_end)
+                else:
+                    self._answer(key.fileobj)
+        if read_end in self.selector.get_map():
+            self._read_report(read_end)  # what the server said just before it ended
+        if self.failure is not None:
+            self.emit("fail", self.failure)
+            return EXIT_FAILED
+        code = server.returncode
+        return 128 - code if code < 0 else code or 1  # killed by signal N: 128 + N, as a shell
+
+    def _accept(self, control: socket.socket) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            connection, _ = control.accept()
+            connection.setblocking(False)
+            self.selector.register(connection, selectors.EVENT_READ, "mark")
+
+    def _lines(self, key: int, data: bytes) -> list[bytes]:
+        pending = self.buffers.get(key, b"") + data
+        *lines, rest = pending.split(b"\n")
+        self.buffers[key] = rest[-MAX_REPORT_BYTES:]
+        return lines
+
+    def _read_report(self, fd: int) -> None:
+        try:
+            data = os.read(fd, MAX_REPORT_BYTES)
+        except BlockingIOError:
+            return
+        if not data:  # the server closed the pipe; its exit ends the loop
+            self.selector.unregister(fd)
+            os.close(fd)
+            return
+        for line in self._lines(fd, data):
+            name, _, payload = line.decode("utf-8", "replace").partition(" ")
+            if name == "ready" and not self.ready:
+                self.ready = True
+                self.emit("ready")
+            elif name == "fail" and self.failure is None:
+                self.failure = parse_failure(payload)
+
+    def _answer(self, connection: socket.socket) -> None:
+        try:
+            data = connection.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.selector.unregister(connection)
+            self.buffers.pop(connection.fileno(), None)
+            connection.close()
+            return
+        for line in self._lines(connection.fileno(), data):
+            name, _, token = line.decode("ascii", "replace").partition(" ")
+            if name == "mark" and re.fullmatch(rf"[0-9a-f]{{1,{MAX_TOKEN_CHARS}}}", token):
+                self.emit("mark", token)
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"ok\n")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) > 3 and argv[1] == "--serve":
+        return serve_main(argv[2], int(argv[3]))
+    framework = argv[1] if len(argv) > 1 else ""
+    nonce = os.environ.pop(NONCE_VARIABLE, "")
+    if nonce:
+        make_undumpable()
+    return Supervisor(framework, nonce).run()
 
 
 if __name__ == "__main__":

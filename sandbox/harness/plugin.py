@@ -3,10 +3,13 @@
 The report is rewritten (atomically) after collection and at the start and end of each test,
 so whoever started the harness can read how far it got even if it had to kill it. With
 --done-fd the plugin writes "done" to that file descriptor once the report is final.
-With --go-fd the plugin collects, writes the report, then waits for a line on that file
-descriptor (a copy of the harness's stdin, which pytest's capturing takes over):
-"go" runs the tests, anything else (or end of input) stops without running them. That lets
-the runner collect tests while the learner's app is still booting.
+As each test starts and ends, the plugin asks the app's container for a mark (a line in its
+output, see sandbox/container/boot.py) through the control socket beside the app's socket, and
+records the marks' tokens in the report: the runner uses them to tell which of the app's
+output was printed during which test. With --go-fd the plugin collects, writes the report,
+then waits for a line on that file descriptor (a copy of the harness's stdin, which pytest's
+capturing takes over): "go" runs the tests, anything else (or end of input) stops without
+running them. That lets the runner collect tests while the learner's app is still booting.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,11 @@ from sandbox.harness.grader import AppClient, CheckFailed
 
 VISIBILITIES = ("visible", "hidden")
 MAX_MESSAGE_CHARS = 2000
+CONTROL_SOCKET_NAME = "control.sock"  # beside the app's socket (boot.CONTROL_PATH)
+MARK_TIMEOUT = 1.0
+# A failing test waits this long before its end mark, so that what the server prints just
+# after answering (uvicorn logs a traceback after the 500 has gone out) lands before it.
+SETTLE_AFTER_FAILURE = 0.02
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,6 +103,47 @@ def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     return text
 
 
+class Marks:
+    """Ask the app's container for marks in its output, through its control socket."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.connection: socket.socket | None = None
+        self.broken = path is None
+
+    def mark(self) -> str | None:
+        """Return the token of a mark now in the app's output, or None if none could be made."""
+        if self.broken:
+            return None
+        token = secrets.token_hex(8)
+        try:
+            if self.connection is None:
+                self.connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.connection.settimeout(MARK_TIMEOUT)
+                self.connection.connect(str(self.path))
+            self.connection.sendall(f"mark {token}\n".encode())
+            answer = b""
+            while not answer.endswith(b"\n") and len(answer) < 16:
+                data = self.connection.recv(16)
+                if not data:
+                    break
+                answer += data
+            if answer != b"ok\n":
+                raise OSError("no answer from the control socket")
+        except OSError:
+            # The app broke the control socket: the runner then shows no output of the tests.
+            self.broken = True
+            self.close()
+            return None
+        return token
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError):
+                self.connection.close()
+            self.connection = None
+
+
 class Recorder:
     """Collects per-test outcomes and keeps the JSON report up to date."""
 
@@ -101,6 +153,8 @@ class Recorder:
         self.state = "collecting"
         self.collect_errors: list[str] = []
         self.tests: dict[str, dict[str, Any]] = {}
+        app_socket = config.getoption("app_socket")
+        self.marks = Marks(Path(app_socket).with_name(CONTROL_SOCKET_NAME) if app_socket else None)
 
     # Report ------------------------------------------------------------------------------
 
@@ -174,6 +228,7 @@ class Recorder:
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         if nodeid in self.tests:
+            self.tests[nodeid]["marks"] = {"start": self.marks.mark()}
             self.tests[nodeid]["status"] = "running"
             self.write()
 
@@ -205,7 +260,11 @@ class Recorder:
             test.update(status="error", message=message)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        if nodeid in self.tests:
+        test = self.tests.get(nodeid)
+        if test is not None:
+            if test["status"] != "passed" and not self.marks.broken:
+                time.sleep(SETTLE_AFTER_FAILURE)
+            test.setdefault("marks", {})["end"] = self.marks.mark()
             self.write()
 
     @pytest.hookimpl(tryfirst=True)

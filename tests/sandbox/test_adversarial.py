@@ -214,7 +214,7 @@ def test_filling_the_socket_folder_while_starting_stops_the_run():
     graded = grade_files({"app.py": app}, tests=SIMPLE_TESTS, policy=QUICK)
     result = graded.result
     assert result["status"] == "error"
-    assert "wrote too much into /run/app" in result["message"]
+    assert "put something other than its server socket into /run/app" in result["message"]
     assert_finished_cleanly(graded, within=QUICK.wall_timeout)
 
 
@@ -491,5 +491,5 @@ def test_a_planted_link_in_place_of_the_socket_is_not_followed():
     )
     graded = grade_files({"app.py": app}, tests=SIMPLE_TESTS, policy=QUICK)
     assert graded.result["status"] == "error"
-    assert "no server socket" in graded.result["message"]
+    assert "app.sock is not a socket" in graded.result["message"]
     assert_finished_cleanly(graded, within=QUICK.wall_timeout)

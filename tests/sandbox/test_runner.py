@@ -158,30 +158,66 @@ def test_a_too_long_run_folder_path_is_refused(tmp_path):
         runner.RunDirs.create(tmp_path / ("x" * 80), runner.new_run_id())
 
 
-def test_shared_folder_usage_counts_bytes_and_entries(tmp_path):
-    (tmp_path / "a").write_bytes(b"x" * 10_000)
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b").write_bytes(b"y" * 5_000)
-    used, entries = runner.shared_dir_usage(tmp_path)
-    assert entries == 3
-    assert used >= 15_000
+def bound_socket(path: Path) -> socket.socket:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    return server
 
 
-def test_the_watchdog_trips_past_the_limit(tmp_path):
+def test_the_socket_folder_may_hold_the_two_sockets_and_nothing_else(short_tmp):
+    with bound_socket(short_tmp / "app.sock"), bound_socket(short_tmp / "control.sock"):
+        assert runner.socket_folder_problem(short_tmp) is None
+        (short_tmp / "notes.txt").write_bytes(b"")
+        assert "'notes.txt'" in runner.socket_folder_problem(short_tmp)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda folder: (folder / "app.sock").write_bytes(b"x"),  # a file posing as the socket
+        lambda folder: (folder / "app.sock").symlink_to("/var/run/docker.sock"),
+        lambda folder: os.mkfifo(folder / "control.sock"),
+        lambda folder: (folder / "sub").mkdir(),
+    ],
+    ids=["file", "symlink", "fifo", "folder"],
+)
+def test_anything_but_a_socket_is_a_problem(short_tmp, make):
+    make(short_tmp)
+    assert runner.socket_folder_problem(short_tmp) is not None
+
+
+def test_a_folder_that_cannot_be_read_is_a_problem(short_tmp):
+    assert "could not be read" in runner.socket_folder_problem(short_tmp / "gone")
+
+
+def test_the_watchdog_trips_once_and_says_why(short_tmp):
     tripped = []
-    watch = runner.SharedDirWatch(tmp_path, 8_192, lambda: tripped.append(True))
-    (tmp_path / "app.sock").write_bytes(b"")
-    assert watch.check() is False
-    (tmp_path / "fill").write_bytes(b"x" * 20_000)
-    assert watch.check() is True
+    watch = runner.SharedDirWatch(short_tmp, lambda: tripped.append(True))
+    with bound_socket(short_tmp / "app.sock"):
+        assert watch.check() is False
+        (short_tmp / "fill").write_bytes(b"x")
+        assert watch.check() is True
+        assert watch.check() is True
     assert tripped == [True]
+    assert "'fill'" in watch.problem
 
 
-def test_the_watchdog_trips_on_too_many_entries(tmp_path):
-    watch = runner.SharedDirWatch(tmp_path, 10**9, lambda: None)
-    for n in range(runner.SHARED_DIR_MAX_ENTRIES + 1):
-        (tmp_path / f"f{n}").touch()
-    assert watch.check() is True
+def test_the_socket_folder_is_a_small_tmpfs_where_the_worker_may_mount(run_dirs):
+    if os.geteuid() != 0:
+        assert run_dirs.mount_sockets_tmpfs(64 * 1024) is False
+        return
+    assert run_dirs.mount_sockets_tmpfs(64 * 1024) is True
+    assert os.path.ismount(run_dirs.sockets)
+    options = next(
+        line.split()[3]
+        for line in Path("/proc/self/mounts").read_text().splitlines()
+        if line.split()[1] == str(run_dirs.sockets)
+    )
+    assert {"nosuid", "nodev", "noexec", "size=64k", "nr_inodes=8"} <= set(options.split(","))
+    with pytest.raises(OSError):  # 64 KiB is all it holds
+        (run_dirs.sockets / "fill").write_bytes(b"x" * 200_000)
+    run_dirs.remove()
+    assert not run_dirs.root.exists()
 
 
 # Outcomes ------------------------------------------------------------------------------------
