@@ -11,10 +11,15 @@ A result is a plain dict, so it goes into a JSONField and through Celery as is::
 
 Timings are ISO-8601 strings in UTC with milliseconds ("2025-03-01T10:00:00.123+00:00"),
 or None for a step the run never reached (no "booted" when the app did not start).
+
+Every string in a result made by make_result has gone through clean_text: the app controls
+the log, the test messages that quote its answers and even test names, and a NUL or a lone
+surrogate in any of them would make PostgreSQL refuse the whole result.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,6 +47,47 @@ class TestOutcome:
         return asdict(self)
 
 
+# ANSI escape sequences: CSI (colours, cursor moves: ESC [ ... final byte), OSC ended on its
+# line (titles, links: ESC ] ... BEL or ESC \), and the short forms (ESC 7, ESC ( B, ESC c).
+# They are instructions to a terminal, not text, so they are dropped.
+_ANSI_SEQUENCE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[ -/]*[0-~])"
+)
+# C0 controls but line feed and tab, DEL, C1 controls, lone surrogates (never valid text).
+_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls and DEL have visible stand-ins, the Unicode control pictures: NUL reads "␀".
+_CONTROL_PICTURES = {chr(code): chr(0x2400 + code) for code in range(0x20)} | {"\x7f": "\u2421"}
+
+
+def _replace_unsafe(match: re.Match[str]) -> str:
+    return _CONTROL_PICTURES.get(match.group(), "\ufffd")
+
+
+def clean_text(text: str) -> str:
+    """Return text that any database stores and any page shows as it reads.
+
+    ANSI escape sequences are dropped; carriage returns end lines; other C0 controls and DEL
+    become their control pictures (NUL is "␀", a stray ESC "␛"); C1 controls and lone
+    surrogates become U+FFFD. Line feeds and tabs stay.
+    """
+    if "\x1b" in text:
+        text = _ANSI_SEQUENCE.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE_CHARACTER.sub(_replace_unsafe, text)
+
+
+def _cleaned(value: Any) -> Any:
+    """Return a result's value with clean_text applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_cleaned(key): _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(item) for item in value]
+    return value
+
+
 def timestamp(moment: datetime | None = None) -> str:
     """Return a moment (default: now) as an ISO-8601 UTC string with milliseconds."""
     moment = moment or datetime.now(UTC)
@@ -66,19 +112,24 @@ def make_result(
     timings: dict[str, str | None] | None = None,
     score: int | None = None,
 ) -> dict[str, Any]:
-    """Build a result dict; the score is the points of the passed tests unless given."""
+    """Build a result dict; the score is the points of the passed tests unless given.
+
+    Every string in it is cleaned (see clean_text), so the result can always be stored.
+    """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     tests = list(tests)
-    return {
-        "status": status,
-        "score": sum(t.points for t in tests) if score is None else score,
-        "max_score": sum(t.max_points for t in tests),
-        "message": message,
-        "tests": [t.as_dict() for t in tests],
-        "log": log,
-        "timings": {**empty_timings(), **(timings or {})},
-    }
+    return _cleaned(
+        {
+            "status": status,
+            "score": sum(t.points for t in tests) if score is None else score,
+            "max_score": sum(t.max_points for t in tests),
+            "message": message,
+            "tests": [t.as_dict() for t in tests],
+            "log": log,
+            "timings": {**empty_timings(), **(timings or {})},
+        }
+    )
 
 
 def passed_summary(tests: list[TestOutcome]) -> str:

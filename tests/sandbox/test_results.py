@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from sandbox.results import (
     RESULT_KEYS,
     TestOutcome,
+    clean_text,
     make_result,
     passed_summary,
     render_text,
@@ -86,3 +89,64 @@ def test_the_text_of_a_result_without_tests_or_log_is_short():
         render_text(make_result(status="error", message="Bad zip."))
         == "ERROR  0/0 points\n\nBad zip."
     )
+
+
+# Cleaning what the app controls ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("plain text, ünïcödé and 😀\n\tindented", "plain text, ünïcödé and 😀\n\tindented"),
+        ("a\x00b", "a\u2400b"),  # NUL shows as "␀"
+        ("bell\x07 backspace\x08 form feed\x0c", "bell\u2407 backspace\u2408 form feed\u240c"),
+        ("delete\x7f", "delete\u2421"),
+        ("c1\x85\x9b", "c1\ufffd\ufffd"),
+        ("half\ud800 pair\udfff", "half\ufffd pair\ufffd"),
+        ("windows\r\nline\rends", "windows\nline\nends"),
+    ],
+)
+def test_controls_and_lone_surrogates_are_made_visible(text, cleaned):
+    assert clean_text(text) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("\x1b[1;31mERROR\x1b[0m in app", "ERROR in app"),  # colours
+        ("\x1b[2K\x1b[1Gprogress", "progress"),  # erase line, move cursor
+        ("\x1b]0;window title\x07after", "after"),  # OSC ended by BEL
+        ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),  # OSC ended by ESC \
+        ("\x1b7saved\x1b8 \x1b(Bascii", "saved ascii"),  # short forms
+        ("stray escape\x1b", "stray escape\u241b"),  # "␛"
+        ("\x1b]never ended\nnext line", "never ended\nnext line"),  # keeps the text
+    ],
+)
+def test_ansi_escape_sequences_are_dropped(text, cleaned):
+    assert clean_text(text) == cleaned
+
+
+def test_cleaning_is_idempotent_and_leaves_no_control_or_surrogate():
+    every_code_point_below_256 = "".join(map(chr, range(256))) + "\ud800\udbff\udc00\udfff"
+    once = clean_text(every_code_point_below_256)
+    assert clean_text(once) == once
+    assert {unicodedata.category(c) for c in once if c not in "\n\t"}.isdisjoint({"Cc", "Cs"})
+    once.encode("utf-8")  # no lone surrogate left: it would raise
+
+
+def test_every_string_the_app_controls_is_cleaned_in_the_result():
+    dirty = "\x1b[31mred\x1b[0m\x00\ud83d"
+    result = make_result(
+        status="failed",
+        message=f"Your app stopped while starting:\n{dirty}",
+        tests=[TestOutcome(f"GET /{dirty}", "failed", 0, 1, f"expected 200, got {dirty}")],
+        log=f"line\r\n{dirty}",
+    )
+    expected = "red\u2400\ufffd"
+    assert result["message"] == f"Your app stopped while starting:\n{expected}"
+    assert result["tests"][0]["name"] == f"GET /{expected}"
+    assert result["tests"][0]["message"] == f"expected 200, got {expected}"
+    assert result["log"] == f"line\n{expected}"
+    stored = json.dumps(result, ensure_ascii=False)
+    assert "\\u0000" not in stored and "\\ud83d" not in stored
+    assert not any("\ud800" <= c <= "\udfff" or c in "\x00\x1b" for c in stored)
