@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -28,7 +28,7 @@ from sandbox.archive import NOT_A_ZIP, SubmissionRejected
 from sandbox.engine import EngineUnavailable
 from sandbox.models import Framework, Submission
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy, policy_for
-from sandbox.results import make_result, timestamp
+from sandbox.results import TIMING_KEYS, make_result, timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,11 @@ ORPHAN_AGE = timedelta(
     seconds=DEFAULT_POLICY.OVERRIDABLE["wall_timeout"][3] + HARD_LIMIT_MARGIN + ABANDONED_MARGIN
 )
 
+UNSAVED_MESSAGE = (
+    "The result could not be saved, so this submission has no grade. This is a problem on "
+    "the grading server, not in your code: please submit again; your instructor can also "
+    "regrade it."
+)
 GAVE_UP_MESSAGE = (
     "We could not grade this submission: grading it failed {attempts} times because of a "
     "problem on the grading server, most likely not in your code. Please submit again in a "
@@ -172,14 +177,7 @@ def submission_grade(*, submission_id: int) -> Submission | None:
         mine.update(state=Submission.State.QUEUED, phase="", queued_at=timezone.now())
         raise
 
-    stored = mine.update(
-        state=Submission.State.DONE,
-        phase="",
-        result=result,
-        score=result.get("score"),
-        max_score=result.get("max_score"),
-        finished_at=timezone.now(),
-    )
+    stored = _store_result(mine, submission_id, result)
     if not stored:
         logger.info("Submission %s was reclaimed while grading; result discarded", submission_id)
         return None
@@ -352,6 +350,42 @@ def _give_up(rows, submission: Submission) -> bool:
             submission.grading_attempts,
         )
     return bool(stored)
+
+
+def _store_result(rows, submission_id: int, result: dict[str, Any]) -> bool:
+    """Store a finished grading on `rows`; return True if stored.
+
+    A result the database refuses (text PostgreSQL cannot hold, a value JSON cannot encode)
+    is replaced by an "error" verdict saying so, so the row never stays running. Each
+    attempt is its own savepoint: a refused statement must not spoil a caller's transaction.
+    """
+    try:
+        with transaction.atomic():
+            return bool(rows.update(**_verdict_fields(result)))
+    except (DatabaseError, TypeError, ValueError):
+        logger.exception("Submission %s: the result could not be saved", submission_id)
+    timings = result.get("timings") if isinstance(result, dict) else None
+    kept = {
+        key: value
+        for key, value in (timings.items() if isinstance(timings, dict) else ())
+        if key in TIMING_KEYS and (value is None or isinstance(value, str))
+    }
+    fallback = make_result(
+        status="error", message=UNSAVED_MESSAGE, timings={**kept, "finished": timestamp()}
+    )
+    with transaction.atomic():
+        return bool(rows.update(**_verdict_fields(fallback)))
+
+
+def _verdict_fields(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "state": Submission.State.DONE,
+        "phase": "",
+        "result": result,
+        "score": result.get("score"),
+        "max_score": result.get("max_score"),
+        "finished_at": timezone.now(),
+    }
 
 
 def _framework_names(frameworks: list[str]) -> str:

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
+from django.conf import settings
+from django.db import DataError, connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -10,8 +17,10 @@ from sandbox import engine, grading, runner, services
 from sandbox.archive import SubmissionRejected, pack_files
 from sandbox.engine import EngineUnavailable
 from sandbox.models import Submission
+from sandbox.results import TestOutcome, make_result
 from sandbox.tasks import grade_submission
 from tests.factories import ExerciseFactory, UserFactory
+from tests.postgres import postgres_server  # noqa: F401 - a fixture
 from tests.sandbox import celery_fixtures
 from tests.sandbox.celery_fixtures import hello_archive
 
@@ -451,3 +460,145 @@ def test_sweep_still_sweeps_rows_when_the_real_engine_is_unreachable(
 def test_sweep_asks_the_real_engine_for_orphans(db, sweep):
     report = sweep()
     assert isinstance(report.orphans_removed, int)
+
+
+# Storing the result --------------------------------------------------------------------------
+
+# What an app can put into its output, test messages and names: PostgreSQL's jsonb refuses
+# NUL ("\u0000") and surrogates without their pair, whatever the rest of the result holds.
+HOSTILE = "nul\x00 lone\ud800 low\udfff esc\x1b[31mred\x1b[0m c1\x85 del\x7f"
+
+
+class TestStoringResults:
+    """Run on SQLite here, and on PostgreSQL by the test after this class."""
+
+    @pytest.fixture(autouse=True)
+    def vendor(self, db, record_property):
+        record_property("database_vendor", connection.vendor)
+
+    def test_a_result_with_nul_and_lone_surrogates_is_stored_cleaned(self, exercise, fake_grade):
+        fake_grade(
+            lambda **kwargs: make_result(
+                status="failed",
+                message=f"Your app said: {HOSTILE}",
+                tests=[TestOutcome(f"GET /{HOSTILE}", "failed", 0, 3, f"got {HOSTILE}")],
+                log=HOSTILE,
+            )
+        )
+        submission = make_submission(exercise)
+
+        graded = services.submission_grade(submission_id=submission.pk)
+
+        graded = Submission.objects.get(pk=submission.pk)  # as the database gives it back
+        assert (graded.state, graded.verdict, graded.max_score) == ("done", "failed", 3)
+        shown = "nul\u2400 lone\ufffd low\ufffd escred c1\ufffd del\u2421"
+        assert graded.result["log"] == shown
+        assert graded.result["message"] == f"Your app said: {shown}"
+        assert graded.result["tests"][0]["name"] == f"GET /{shown}"
+        assert graded.result["tests"][0]["message"] == f"got {shown}"
+
+    def test_a_result_the_database_refuses_becomes_an_error_verdict(
+        self, exercise, fake_grade, caplog
+    ):
+        # Not made by make_result, so not cleaned: PostgreSQL refuses it, SQLite takes it.
+        fake_grade(lambda **kwargs: {**PASSED, "log": HOSTILE})
+        submission = make_submission(exercise)
+
+        services.submission_grade(submission_id=submission.pk)
+
+        submission.refresh_from_db()
+        assert submission.state == Submission.State.DONE
+        if connection.vendor == "postgresql":
+            assert submission.verdict == "error"
+            assert submission.result["message"].startswith("The result could not be saved")
+            assert "could not be saved" in caplog.text
+        else:
+            assert submission.verdict == "passed"
+            assert submission.result["log"] == HOSTILE
+
+    def test_a_result_that_is_not_json_becomes_an_error_verdict(self, exercise, fake_grade, caplog):
+        timings = {"queued": "2025-03-01T10:00:00.000+00:00", "started": None}
+        fake_grade(lambda **kwargs: {**PASSED, "log": {"not", "json"}, "timings": timings})
+        submission = make_submission(exercise)
+
+        graded = services.submission_grade(submission_id=submission.pk)
+
+        assert graded is not None
+        graded.refresh_from_db()
+        assert (graded.state, graded.verdict, graded.score, graded.max_score) == (
+            "done",
+            "error",
+            0,
+            0,
+        )
+        assert graded.result["message"] == services.UNSAVED_MESSAGE
+        assert graded.result["timings"]["queued"] == timings["queued"]
+        assert graded.result["timings"]["finished"] is not None
+        assert graded.finished_at is not None
+        assert f"Submission {submission.pk}: the result could not be saved" in caplog.text
+
+    def test_a_database_error_on_storing_becomes_an_error_verdict(
+        self, exercise, fake_grade, monkeypatch
+    ):
+        fake_grade()
+        real_update = QuerySet.update
+
+        def update(queryset, **fields):
+            if (fields.get("result") or {}).get("status") == "passed":
+                raise DataError("value too long for type character varying(10)")
+            return real_update(queryset, **fields)
+
+        monkeypatch.setattr(QuerySet, "update", update)
+        submission = make_submission(exercise)
+
+        graded = services.submission_grade(submission_id=submission.pk)
+
+        assert graded is not None
+        assert (graded.state, graded.verdict) == ("done", "error")
+        # The failed statement spoiled nothing: the row can still be read and written.
+        assert Submission.objects.filter(pk=submission.pk, state="done").update(phase="") == 1
+
+    def test_a_result_for_a_reclaimed_row_is_still_discarded_when_it_cannot_be_stored(
+        self, exercise, fake_grade, sent, no_orphan_sweep, sweep
+    ):
+        def slow_grade(**kwargs):
+            sweep(stuck_after=timedelta(0), abandoned_after=timedelta(0))
+            return {**PASSED, "log": {"not json"}}
+
+        fake_grade(slow_grade)
+        submission = make_submission(exercise)
+        assert services.submission_grade(submission_id=submission.pk) is None
+        submission.refresh_from_db()
+        assert (submission.state, submission.result) == (Submission.State.QUEUED, None)
+
+
+def test_results_are_stored_on_postgresql(postgres_server, tmp_path):  # noqa: F811
+    """Run TestStoringResults in a separate pytest process against a private PostgreSQL."""
+    report = tmp_path / "report.xml"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            __file__,
+            "-k",
+            "TestStoringResults",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--junitxml={report}",
+        ],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": postgres_server.url},
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
+    assert int(suite.get("tests")) == 5
+    assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "0")
+    vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
+    assert vendors == {"postgresql"}
