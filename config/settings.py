@@ -1,7 +1,7 @@
 """Settings for the course site, read from the environment.
 
-Defaults give a working development site on SQLite with a local Redis; set
-DATABASE_URL / REDIS_URL / SECRET_KEY / DEBUG=false for production.
+Defaults give a working development site on SQLite with a local Redis; README's "Serving a
+class" lists what to set for production (DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, ...).
 """
 
 from __future__ import annotations
@@ -13,17 +13,26 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-env.read_env(BASE_DIR / ".env")  # optional; missing file is fine
+# Optional (a missing file is fine); variables already in the environment win over the file.
+env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else environ.Env.NOTSET
-)
+# Public, so it signs nothing that matters: only a DEBUG site on a developer's machine uses it.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 (public by design)
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+if not DEBUG and SECRET_KEY in ("", DEV_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "DEBUG is off but SECRET_KEY is not set (or is the public development key), so anyone "
+        "could forge sessions and signed cookies. Set SECRET_KEY to a long random value in the "
+        "environment or in .env, e.g. the output of: python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))' (scripts/up writes one to .env on its first run)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -131,12 +140,29 @@ MEDIA_ROOT = VAR_DIR / "media"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BEHIND_HTTPS_PROXY", default=False):
+BEHIND_HTTPS_PROXY = env.bool("BEHIND_HTTPS_PROXY", default=False)
+if BEHIND_HTTPS_PROXY:
     # The proxy terminates TLS; trust its header so absolute URLs (API answers) say https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many proxies in front of the site append the client's address to X-Forwarded-For. The
+# per-address throttles count the address that many entries from the right; with 0 they use
+# the connection's own address, since anyone can send an X-Forwarded-For header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if BEHIND_HTTPS_PROXY else 0)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Without DEBUG the site is served over HTTPS (README: "Serving a class"): plain-HTTP requests
+# are redirected, and browsers are told to use HTTPS only for a year.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+# Both reach beyond this site (every subdomain; browsers' built-in lists), so they are the
+# domain owner's decision, off unless set; `check --deploy` need not nag about them.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -176,7 +202,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_WORKER_CONCURRENCY = env.int("GRADING_CONCURRENCY", default=2)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-submissions": {"task": "sandbox.tasks.sweep", "schedule": 30.0},
+    "prune-old-archives": {"task": "sandbox.tasks.prune_archives", "schedule": 6 * 3600.0},
 }
+
+# Abuse limits on accounts, per client address (see TRUSTED_PROXY_COUNT) and per username.
+# A class behind one school NAT shares an address: raise SIGNUPS_PER_IP for its first lesson.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=10)
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=10)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=5 * 60)  # seconds
+SIGNUPS_PER_IP = env.int("SIGNUPS_PER_IP", default=5)
+SIGNUP_WINDOW = env.int("SIGNUP_WINDOW", default=60 * 60)  # seconds
+# API requests that may wait for their grading (?wait=1) at once, site-wide: each holds a web
+# thread for up to a grading's time limit. Past it the API answers 202 at once.
+API_WAIT_SLOTS = env.int("API_WAIT_SLOTS", default=4)
+# The zips of done submissions older than this, other than each learner's latest and best on
+# an exercise, are deleted (results and scores stay). 0 keeps every zip.
+ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=90)
 
 # Sandbox. Limits live in sandbox.policy.SandboxPolicy; these only say where things are.
 _runs = VAR_DIR / "sandbox" / "runs"

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from courses.forms import SignupForm
+from courses.forms import LoginForm, SignupForm
 from courses.models import Course, LessonProgress
 from courses.progress import (
     ReadState,
@@ -30,6 +30,14 @@ from courses.progress import (
     courses_progress,
     lesson_mark_read,
     lesson_mark_unread,
+)
+from courses.throttles import (
+    client_ip,
+    login_ip_throttle,
+    login_username_throttle,
+    signup_throttle,
+    username_key,
+    wait_text,
 )
 from lessons.models import Lesson
 from lessons.navigation import course_outline
@@ -187,14 +195,76 @@ def signup(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     if request.user.is_authenticated:
         return redirect(next_url)
+    next_value = next_url if next_url != "courses:catalog" else ""
+    throttle, address = signup_throttle(), client_ip(request)
+    if request.method == "POST" and (wait := throttle.retry_after(address)):
+        # Refused before the form is read; what was typed (bar the passwords) is shown again.
+        form = SignupForm(initial={k: request.POST.get(k, "") for k in ("username", "email")})
+        context = {
+            "form": form,
+            "next": next_value,
+            "throttled": (
+                "Too many accounts were created from your network in the last hour. "
+                f"Try again in {wait_text(wait)}, or ask your instructor for help."
+            ),
+        }
+        return _too_many(render(request, "registration/signup.html", context, status=429), wait)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        throttle.hit(address)
         login(request, user)
         messages.success(request, f"Welcome, {user.get_username()}! Your account is ready.")
         return redirect(next_url)
-    next_value = next_url if next_url != "courses:catalog" else ""
     return render(request, "registration/signup.html", {"form": form, "next": next_value})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in, refused for a while after too many failures from an address or for a
+    username, so that passwords cannot be guessed at speed."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        username = username_key(request.POST.get("username", ""))
+        self.failure_keys = [
+            (login_ip_throttle(), client_ip(request)),
+            (login_username_throttle(), username),
+        ]
+        wait = max(throttle.retry_after(key) for throttle, key in self.failure_keys)
+        if wait:
+            # The password is not even checked: a correct guess must not be told apart.
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username", "")}
+            )
+            context = self.get_context_data(
+                form=form,
+                throttled=(
+                    "Too many failed log-ins for this account or from your network. "
+                    f"Try again in {wait_text(wait)}. If you forgot your password, ask your "
+                    "instructor to set a new one."
+                ),
+            )
+            return _too_many(self.render_to_response(context, status=429), wait)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form) -> HttpResponse:
+        for throttle, key in self.failure_keys:
+            throttle.hit(key)
+        return super().form_invalid(form)
+
+    def form_valid(self, form) -> HttpResponse:
+        # The account's owner is in: guesses made at it so far no longer count against them.
+        # The address keeps its count, or one account of one's own would reset it.
+        throttle, key = self.failure_keys[1]
+        throttle.reset(key)
+        return super().form_valid(form)
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response["Retry-After"] = str(wait)
+    return response
 
 
 class LogoutView(auth_views.LogoutView):
