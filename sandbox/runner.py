@@ -53,7 +53,7 @@ from django.conf import settings
 from sandbox import engine, images
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.container import boot
-from sandbox.harness import forkserver
+from sandbox.harness import forkserver, limits
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
 from sandbox.results import TestOutcome, empty_timings, make_result, passed_summary, timestamp
 
@@ -125,14 +125,23 @@ class RunDirs:
                 f"({dirs.socket}); choose a shorter folder."
             )
         dirs.root.parent.mkdir(parents=True, exist_ok=True)
+        harness_user = limits.harness_user()
+        if harness_user is not None:
+            limits.make_reachable(dirs.root.parent, harness_user)
         dirs.root.mkdir(mode=0o700)
         # The container's user must read the submission; nobody else needs the run folder.
         dirs.submission.mkdir()
         dirs.submission.chmod(0o755)
         dirs.tests.mkdir()
+        dirs.tests.chmod(0o755)  # the harness may run as another user: see Harness
         dirs.sockets.mkdir()
         # Writable by the container's user only until the app is up: see seal_sockets().
         dirs.sockets.chmod(0o777)
+        # The only folder the harness may write to (its report; its working folder and HOME).
+        harness_folder = dirs.root / Harness.FOLDER
+        harness_folder.mkdir(mode=0o700)
+        if harness_user is not None:
+            os.chown(harness_folder, *harness_user)
         dirs.root.chmod(0o711)
         return dirs
 
@@ -440,14 +449,25 @@ class Harness:
     report is final; wait() watches that pipe, which also ends when the harness dies. It is
     a child of this worker process's fork server (sandbox.harness.forkserver: pytest already
     imported), or a fresh ``python -m sandbox.harness`` if no fork server can start it.
+
+    It runs under the limits of sandbox.harness.limits: address space, CPU time, file size,
+    and, when this process is root, as nobody, who may write only in its own folder of the
+    run folder (FOLDER: its report, working folder and HOME). What it writes there is read
+    without following links, and only so much of it.
     """
+
+    FOLDER = "harness"
+    MAX_REPORT_BYTES = limits.FILE_SIZE
 
     def __init__(self, dirs: RunDirs, policy: SandboxPolicy) -> None:
         self.dirs = dirs
+        self.folder = dirs.root / self.FOLDER
+        self.report_path = self.folder / "report.json"
         argv = [
-            str(dirs.tests), str(dirs.socket), str(dirs.report),
+            str(dirs.tests), str(dirs.socket), str(self.report_path),
             "--request-timeout", f"{policy.request_timeout:g}",
             "--wait-for-go",
+            *limits.HarnessLimits.for_run(policy.wall_timeout).as_args(),
         ]  # fmt: skip
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -455,7 +475,7 @@ class Harness:
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             "LANG": "C.UTF-8",
-            "HOME": str(dirs.root),
+            "HOME": str(self.folder),
         }
         self.process: subprocess.Popen | None = None  # only when started without fork server
         # "go" (or "stop") goes down one pipe; the harness says "done" on the other.
@@ -465,7 +485,7 @@ class Harness:
             try:
                 self.pid = forkserver.spawn(
                     argv=argv,
-                    cwd=str(dirs.root),
+                    cwd=str(self.folder),
                     log=str(dirs.harness_log),
                     environment=environment,
                     server_cwd=PROJECT_DIR,
@@ -495,7 +515,7 @@ class Harness:
                 stdin=go_read,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=self.dirs.root,
+                cwd=self.folder,
                 env=environment,
                 pass_fds=(done_write,),
                 start_new_session=True,  # its own process group, so a kill takes everything
@@ -568,16 +588,33 @@ class Harness:
 
     def report(self) -> dict[str, Any] | None:
         try:
-            data = json.loads(self.dirs.report.read_text(encoding="utf-8"))
+            data = self._read(self.report_path, self.MAX_REPORT_BYTES + 1)
+            if len(data) > self.MAX_REPORT_BYTES:
+                return None
+            report = json.loads(data)
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        return report if isinstance(report, dict) else None
 
     def log_tail(self, limit: int = 4000) -> str:
         try:
-            return self.dirs.harness_log.read_text(encoding="utf-8", errors="replace")[-limit:]
+            data = self._read(self.dirs.harness_log, 4 * limit, tail=True)
         except OSError:
             return ""
+        return data.decode("utf-8", errors="replace")[-limit:]
+
+    @staticmethod
+    def _read(path: Path, limit: int, *, tail: bool = False) -> bytes:
+        """Return up to `limit` bytes of a regular file (its start, or its end), not via a link."""
+        # O_NONBLOCK: a FIFO in the place of the file must not hang this process.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(f"{path} is not a regular file")
+            if tail:
+                file.seek(max(info.st_size - limit, 0))
+            return file.read(limit)
 
 
 def outcomes(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.harness import limits
+
 LIB_DIR = Path(__file__).resolve().parent / "lib"
 
 
@@ -51,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--done-fd", type=int, help="file descriptor to write 'done' to once the report is final"
     )
+    limits.add_arguments(parser)
     args = parser.parse_args(argv)
+    harness_limits = limits.HarnessLimits.from_args(args)
+    if harness_limits is not None:
+        # Before pytest reads a test: from here on, this process cannot lift them.
+        limits.apply(harness_limits)
     # `from grader import expect` in exercise tests
     sys.path.insert(0, str(LIB_DIR))
     return int(pytest.main(pytest_args(args)))
