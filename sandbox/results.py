@@ -5,7 +5,7 @@ A result is a plain dict, so it goes into a JSONField and through Celery as is::
     {"status": "passed" | "failed" | "error" | "timeout",
      "score": int, "max_score": int, "message": str,
      "tests": [{"name", "status": "passed" | "failed" | "error" | "skipped",
-                "points", "max_points", "message"}],
+                "points", "max_points", "message", "output"}],
      "log": str,
      "timings": {"queued", "started", "booted", "tested", "finished"}}
 
@@ -42,6 +42,8 @@ class TestOutcome:
     points: int
     max_points: int
     message: str = ""
+    # What the app printed while this (visible) test ran: its traceback sits next to the failure.
+    output: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

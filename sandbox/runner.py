@@ -9,18 +9,20 @@ One run, start to finish:
 3. Start the container: ``--network none``, non-root, read-only root, every limit of the
    policy. boot.py copies the files to the scratch tmpfs and serves the app on a Unix socket
    in a second per-run folder, mounted read-write at /run/app.
-4. Wait for boot.py's ready line, the container's exit, or the start-up time limit.
-5. Seal the socket folder, say "go", and wait for the report (within the whole-run limit).
-6. Remove the container and the per-run folders, whatever happened.
+4. When boot.py has bound the app's socket and its control socket, seal the socket folder
+   and say so on the control socket: only then does boot.py start the learner's code.
+5. Wait for boot.py's ready line, the container's exit, or the start-up time limit.
+6. Say "go" to the harness, and wait for its report (within the whole-run limit).
+7. Remove the container and the per-run folders, whatever happened.
 
 The hidden tests never enter the container: the harness talks HTTP to the app through the
 socket file. The socket folder is the only host folder the container can write to, so it is
-meant to hold the app's socket and boot.py's control socket and nothing else: where the worker
-is root it is a per-run tmpfs (nosuid, nodev, noexec, a small size and inode cap); it is
-writable only until the app is up (then it is sealed: mode 0755); and a watchdog looks at it
-every WATCH_INTERVAL seconds from the container's start and once more after the tests, killing
-the container at any other entry or when the folder cannot be read. The watchdog is what holds
-where the worker is not root and no tmpfs can be mounted.
+meant to hold the app's socket and boot.py's control socket and nothing else. It is sealed
+(mode 0755, the worker's) before any code of the learner's runs, so the container cannot create
+anything there. Where the worker is root it is also a per-run tmpfs (nosuid, nodev, noexec, a
+small size and inode cap). A watchdog looks at it every WATCH_INTERVAL seconds from the
+container's start and once more after the tests, and kills the container at any other entry
+or when the folder cannot be read.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import secrets
 import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -161,6 +164,18 @@ class RunDirs:
     def seal_sockets(self) -> None:
         """Stop the container from creating anything more in the socket folder."""
         self.sockets.chmod(0o755)
+
+    def tell_sealed(self, timeout: float = 5.0) -> bool:
+        """Tell boot.py that the socket folder is sealed; False if it cannot be reached."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+                control.settimeout(timeout)
+                control.connect(str(self.sockets / CONTROL_NAME))
+                control.sendall(b"sealed\n")
+        except OSError:
+            logger.warning("Could not reach the control socket of %s", self.root, exc_info=True)
+            return False
+        return True
 
     def socket_is_real(self) -> bool:
         """Return whether app.sock is a socket (not a link the app planted to elsewhere)."""
@@ -357,7 +372,9 @@ class OutputCapture:
 
     def _on_marker(self, line: bytes) -> None:
         name, _, payload = line.decode("utf-8", "replace").partition(" ")
-        if name == "ready" and not self.ready:
+        if name == "sockets":
+            self.events.put(("sockets", None))
+        elif name == "ready" and not self.ready:
             self.ready = True
             self.events.put(("ready", None))
         elif name == "fail" and self.failure is None:
@@ -838,8 +855,17 @@ class GradingRun:
                 return self._boot_timed_out(whole_run=boot_deadline > self.deadline)
             if self.watch.tripped:
                 return self._wrote_too_much()
-            if event == "ready":
+            if event == "sockets":
+                # boot.py has bound both sockets and runs no code of the learner's until the
+                # folder is sealed: from now on nothing in the container can add to it.
                 self.dirs.seal_sockets()
+                if self.watch.check():
+                    return self._wrote_too_much()
+                if not self.dirs.tell_sealed():
+                    return self._not_run(
+                        "error", "The sandbox could not start your app; please submit again."
+                    )
+            if event == "ready":
                 if self.watch.check():
                     return self._wrote_too_much()
                 if self.dirs.socket_is_real():

@@ -18,13 +18,19 @@ for the grader:
 - the **supervisor** (this file, run as the container's command) takes the run's secret nonce
   from its environment, makes itself undumpable (the learner's code, running as the same user,
   then cannot read its memory, environment or file descriptors through /proc), copies the files,
-  checks requirements.txt, opens the control socket /run/app/control.sock and starts
-- the **server** (``boot.py --serve FRAMEWORK FD``): a fresh interpreter with the nonce removed
-  from its environment, which loads the learner's app and serves it. It reports "ready" or a
-  failure to the supervisor on the pipe FD; its stdout and stderr are the container's stdout.
+  checks requirements.txt, and binds both sockets in /run/app: the app's (app.sock) and its own
+  control socket (control.sock). It says "sockets" and waits until the grader, having sealed
+  the folder (no one in the container may create anything there any more), says "sealed" on
+  the control socket. Only then does it start
+- the **server** (``boot.py --serve FRAMEWORK REPORT_FD LISTEN_FD``): a fresh interpreter with
+  the nonce removed from its environment, which loads the learner's app and serves it on the
+  listening socket it inherits. It reports "ready" or a failure to the supervisor on the pipe
+  REPORT_FD; its stdout and stderr are the container's stdout. No code of the learner's ever
+  runs while the socket folder is writable.
 
 Only the supervisor writes marker lines, and each carries the nonce::
 
+    @@webcourse:<nonce>:sockets
     @@webcourse:<nonce>:ready
     @@webcourse:<nonce>:fail {"kind": "...", "message": "...", ...}
     @@webcourse:<nonce>:mark <token>
@@ -65,6 +71,7 @@ MARKER = "@@webcourse:"
 EXIT_FAILED = 3  # boot failed; the marker line says why
 MAX_TOKEN_CHARS = 64  # a mark's token: the grader sends 16 hex digits
 MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
+SEAL_TIMEOUT = 10.0  # how long the supervisor waits for the grader to seal the socket folder
 
 FRAMEWORK_NAMES = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
 # Longest message sent in a marker line; tracebacks are cut from the top.
@@ -512,12 +519,12 @@ def allow_grader_host(settings) -> None:
 # Serving ------------------------------------------------------------------------------------
 
 
-def serve_wsgi(app, socket_path: str) -> None:
+def serve_wsgi(app, socket_path: str, listen_fd: int | None = None) -> None:
     """Serve a WSGI app with gunicorn: one worker process, a few threads."""
     from gunicorn.app.base import BaseApplication
 
     options = {
-        "bind": [f"unix:{socket_path}"],
+        "bind": [f"fd://{listen_fd}" if listen_fd is not None else f"unix:{socket_path}"],
         "workers": 1,
         "threads": 4,
         "worker_class": "gthread",
@@ -560,13 +567,13 @@ UVICORN_LOGGING = {
 }
 
 
-def serve_asgi(app, socket_path: str) -> None:
+def serve_asgi(app, socket_path: str, listen_fd: int | None = None) -> None:
     """Serve an ASGI app with uvicorn in this one process."""
     import uvicorn
 
     config = uvicorn.Config(
         app,
-        uds=socket_path,
+        **({"fd": listen_fd} if listen_fd is not None else {"uds": socket_path}),
         log_config=UVICORN_LOGGING,
         log_level=None,
         access_log=False,
@@ -602,26 +609,26 @@ def prepare(framework: str) -> None:
             )
 
 
-def serve(framework: str) -> None:
+def serve(framework: str, listen_fd: int | None = None) -> None:
     """Load and serve the learner's app; raise BootFailure when that is impossible."""
     os.chdir(APP_DIR)
     sys.path.insert(0, APP_DIR)
     if framework == "django":
-        serve_wsgi(load_django_app(APP_DIR), SOCKET_PATH)
+        serve_wsgi(load_django_app(APP_DIR), SOCKET_PATH, listen_fd)
         return
     _disable_dev_servers()
     if framework == "flask":
-        serve_wsgi(load_flask_app(APP_DIR), SOCKET_PATH)
+        serve_wsgi(load_flask_app(APP_DIR), SOCKET_PATH, listen_fd)
     else:
-        serve_asgi(load_fastapi_app(APP_DIR), SOCKET_PATH)
+        serve_asgi(load_fastapi_app(APP_DIR), SOCKET_PATH, listen_fd)
 
 
-def serve_main(framework: str, report_fd: int) -> int:
-    """The server process: load and serve the app, reporting to the supervisor on `report_fd`."""
+def serve_main(framework: str, report_fd: int, listen_fd: int) -> int:
+    """The server process: serve the app on `listen_fd`, reporting on `report_fd`."""
     global _report_fd
     _report_fd = report_fd
     try:
-        serve(framework)
+        serve(framework, listen_fd)
     except BootFailure as failure:
         report("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
         return EXIT_FAILED
@@ -658,6 +665,28 @@ def parse_failure(text: str) -> dict[str, Any] | None:
     return failure
 
 
+def listening_socket(path: str) -> socket.socket:
+    """Bind and listen on a Unix socket that any user may connect to."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o666)  # noqa: S103 - the grader's test process may be another user
+    listener.listen(128)
+    return listener
+
+
+def wait_for_seal(control: socket.socket, timeout: float) -> bool:
+    """Wait until the grader says "sealed" on the control socket; False after `timeout` s."""
+    control.settimeout(timeout)
+    try:
+        connection, _ = control.accept()
+        with connection:
+            connection.settimeout(timeout)
+            answer = connection.recv(64)
+    except OSError:
+        return False
+    return answer.strip() == b"sealed"
+
+
 class Supervisor:
     """Start the server, relay its reports as marker lines, and answer mark requests."""
 
@@ -678,20 +707,26 @@ class Supervisor:
         except BootFailure as failure:
             self.emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
             return EXIT_FAILED
-        control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        control.bind(CONTROL_PATH)
-        os.chmod(CONTROL_PATH, 0o666)  # noqa: S103 - the grader's test process may be another user
-        control.listen(8)
+        listener = listening_socket(SOCKET_PATH)
+        control = listening_socket(CONTROL_PATH)
+        self.emit("sockets")
+        if not wait_for_seal(control, SEAL_TIMEOUT):
+            self.emit("fail", {"kind": "sandbox", "message": "The grader did not seal the folder."})
+            return EXIT_FAILED
         control.setblocking(False)
         self.selector.register(control, selectors.EVENT_READ, "control")
         read_end, write_end = os.pipe()
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", self.framework, str(write_end)],
+            [
+                sys.executable, __file__, "--serve", self.framework,
+                str(write_end), str(listener.fileno()),
+            ],
             env=server_environment(),
             stderr=subprocess.STDOUT,  # one stream, in the order printed
-            pass_fds=(write_end,),
+            pass_fds=(write_end, listener.fileno()),
             cwd=APP_DIR,
-        )
+        )  # fmt: skip
+        listener.close()
         os.close(write_end)
         os.set_blocking(read_end, False)
         self.selector.register(read_end, selectors.EVENT_READ, "report")
@@ -761,8 +796,8 @@ class Supervisor:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) > 3 and argv[1] == "--serve":
-        return serve_main(argv[2], int(argv[3]))
+    if len(argv) > 4 and argv[1] == "--serve":
+        return serve_main(argv[2], int(argv[3]), int(argv[4]))
     framework = argv[1] if len(argv) > 1 else ""
     nonce = os.environ.pop(NONCE_VARIABLE, "")
     if nonce:

@@ -201,7 +201,8 @@ def test_filling_the_scratch_disk_stops_at_its_size_and_the_app_goes_on():
     assert_finished_cleanly(graded, within=QUICK.wall_timeout)
 
 
-def test_filling_the_socket_folder_while_starting_stops_the_run():
+def test_the_socket_folder_is_sealed_before_any_code_of_the_app_runs():
+    # Importing app.py is the first code of the learner's to run: the folder is sealed by then.
     app = flask_app(
         top=(
             "n = 0\n"
@@ -214,7 +215,7 @@ def test_filling_the_socket_folder_while_starting_stops_the_run():
     graded = grade_files({"app.py": app}, tests=SIMPLE_TESTS, policy=QUICK)
     result = graded.result
     assert result["status"] == "error"
-    assert "put something other than its server socket into /run/app" in result["message"]
+    assert "PermissionError: [Errno 13] Permission denied: '/run/app/fill-0'" in result["message"]
     assert_finished_cleanly(graded, within=QUICK.wall_timeout)
 
 
@@ -481,7 +482,8 @@ def test_an_app_that_exits_while_starting_shows_its_last_output():
 
 
 def test_a_planted_link_in_place_of_the_socket_is_not_followed():
-    # The app plants app.sock -> a host path and claims to be ready; the grader must not connect.
+    # The app tries to plant app.sock -> a host path and to claim it is ready (without the
+    # run's nonce): the socket is boot.py's already, and the folder is sealed.
     app = (
         "import os\n"
         "os.symlink('/var/run/docker.sock', '/run/app/app.sock')\n"
@@ -491,5 +493,5 @@ def test_a_planted_link_in_place_of_the_socket_is_not_followed():
     )
     graded = grade_files({"app.py": app}, tests=SIMPLE_TESTS, policy=QUICK)
     assert graded.result["status"] == "error"
-    assert "app.sock is not a socket" in graded.result["message"]
+    assert "File exists: '/var/run/docker.sock' -> '/run/app/app.sock'" in graded.result["message"]
     assert_finished_cleanly(graded, within=QUICK.wall_timeout)

@@ -35,6 +35,7 @@ def test_the_score_is_the_points_of_passed_tests_out_of_all():
         "points": 0,
         "max_points": 2,
         "message": "GET /hello/ada: expected 200",
+        "output": "",
     }
     assert result["timings"] == dict.fromkeys(("queued", "started", "booted", "tested", "finished"))
 
