@@ -161,6 +161,11 @@ def render_text(result: dict[str, Any], *, log_lines: int = 20) -> str:
             )
             if test["message"]:
                 lines.extend("    " + line for line in test["message"].splitlines())
+            output = test.get("output", "").rstrip()
+            if output and test["status"] != "passed":
+                tail = output.splitlines()[-log_lines:]
+                lines.append(f"    App output during this test (last {len(tail)} lines):")
+                lines.extend("      " + line for line in tail)
     log = result["log"].rstrip()
     if log:
         tail = log.splitlines()[-log_lines:]
