@@ -184,7 +184,7 @@ def _allowance(learner, state: dict[str, Any], bucket: TokenBucket) -> Allowance
             learner=learner, state__in=(Submission.State.QUEUED, Submission.State.RUNNING)
         )
         .select_related("exercise")
-        .defer("archive", "result")
+        .defer("result")
         .order_by("created")
         .first()
     )

@@ -18,15 +18,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from sandbox import grading, runner
 from sandbox.archive import NOT_A_ZIP, SubmissionRejected
 from sandbox.engine import EngineUnavailable
-from sandbox.models import Framework, Submission
+from sandbox.models import Framework, Submission, SubmissionArchive
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy, policy_for
 from sandbox.results import TIMING_KEYS, make_result, timestamp
 
@@ -49,6 +50,11 @@ ORPHAN_AGE = timedelta(
     seconds=DEFAULT_POLICY.OVERRIDABLE["wall_timeout"][3] + HARD_LIMIT_MARGIN + ABANDONED_MARGIN
 )
 
+# A zip no submission refers to is deleted only once it has not been stored again for this
+# long, so that a submission storing the same bytes at that moment never loses them.
+UNUSED_ARCHIVE_GRACE = timedelta(hours=1)
+PRUNE_BATCH = 500
+
 UNSAVED_MESSAGE = (
     "The result could not be saved, so this submission has no grade. This is a problem on "
     "the grading server, not in your code: please submit again; your instructor can also "
@@ -69,6 +75,18 @@ class SweepReport:
     reset: list[int] = field(default_factory=list)  # running past the deadline: worker gone
     given_up: list[int] = field(default_factory=list)  # too many attempts: error verdict
     orphans_removed: int | None = None  # None when the Docker engine did not answer
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PruneReport:
+    """What one pass of `submission_archives_prune` did."""
+
+    files_dropped: int = 0  # submissions whose zip is no longer kept
+    archives_deleted: int = 0  # stored zips deleted (shared ones count once)
+    bytes_freed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,7 +133,7 @@ def submission_create(*, learner, exercise, framework: str, archive: bytes) -> S
             learner=learner,
             exercise=exercise,
             framework=framework,
-            archive=archive,
+            archive=SubmissionArchive.objects.store(archive),
             attempt=(previous or 0) + 1,
         )
         _enqueue_on_commit(submission.pk, policy)
@@ -196,10 +214,22 @@ def submission_release(*, submission_id: int) -> bool:
 
 
 def submission_regrade(*, submissions: Iterable[Submission]) -> int:
-    """Reset submissions to queued (clearing their verdicts) and enqueue them; return how many."""
+    """Reset submissions to queued (clearing their verdicts) and enqueue them; return how many.
+
+    Submissions whose files are no longer kept cannot be graded again: they are left as they
+    are, verdict included (`Submission.objects.without_files()` names them).
+    """
     ids = [s.pk for s in submissions]
     with transaction.atomic():
-        count = Submission.objects.filter(pk__in=ids).update(
+        without_files = list(
+            Submission.objects.filter(pk__in=ids).without_files().values_list("pk", flat=True)
+        )
+        if without_files:
+            logger.warning(
+                "Submissions %s not regraded: their files are no longer kept", without_files
+            )
+        ids = [pk for pk in ids if pk not in set(without_files)]
+        count = Submission.objects.filter(pk__in=ids, archive__isnull=False).update(
             state=Submission.State.QUEUED,
             phase="",
             result=None,
@@ -215,6 +245,62 @@ def submission_regrade(*, submissions: Iterable[Submission]) -> int:
         ):
             _enqueue_on_commit(pk, policy_for(limits))
     return count
+
+
+def archive_retention() -> timedelta | None:
+    """Return how long superseded submissions keep their files (None: for ever)."""
+    days = settings.ARCHIVE_RETENTION_DAYS
+    return timedelta(days=days) if days > 0 else None
+
+
+def submission_archives_prune(*, older_than: timedelta | None, now=None) -> PruneReport:
+    """Stop keeping the zips of old submissions that a newer or better one supersedes.
+
+    A graded submission created more than `older_than` ago loses its files unless it is its
+    learner's latest or best (highest score, then latest) on the exercise; its result and
+    score stay. Then stored zips no submission refers to any more are deleted. With
+    `older_than` None only that second step runs.
+    """
+    now = timezone.now() if now is None else now
+    report = PruneReport()
+    if older_than is not None:
+        same_pair = Submission.objects.filter(
+            learner=OuterRef("learner"), exercise=OuterRef("exercise")
+        )
+        latest = same_pair.order_by("-created", "-pk").values("pk")[:1]
+        best = (
+            same_pair.filter(score__isnull=False)
+            .order_by(F("score").desc(), "-created", "-pk")[:1]
+            .values("pk")
+        )
+        superseded = list(
+            Submission.objects.filter(
+                state=Submission.State.DONE,
+                created__lt=now - older_than,
+                archive__isnull=False,
+            )
+            .annotate(latest=Subquery(latest), best=Subquery(best))
+            .exclude(pk=F("latest"))
+            .exclude(Q(best__isnull=False) & Q(pk=F("best")))
+            .values_list("pk", flat=True)
+        )
+        for start in range(0, len(superseded), PRUNE_BATCH):
+            batch = superseded[start : start + PRUNE_BATCH]
+            # Still done: a regrade in between needs the files, and keeps them.
+            report.files_dropped += Submission.objects.filter(
+                pk__in=batch, state=Submission.State.DONE
+            ).update(archive=None)
+    unused = SubmissionArchive.objects.filter(
+        submissions__isnull=True, last_used__lt=now - UNUSED_ARCHIVE_GRACE
+    )
+    for pk, size in list(unused.values_list("pk", "size")):
+        # Conditional again, row by row: a submission may have stored these bytes since.
+        if SubmissionArchive.objects.filter(
+            pk=pk, submissions__isnull=True, last_used__lt=now - UNUSED_ARCHIVE_GRACE
+        ).delete()[0]:
+            report.archives_deleted += 1
+            report.bytes_freed += size
+    return report
 
 
 def submission_sweep(

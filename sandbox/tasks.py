@@ -1,4 +1,7 @@
-"""Celery tasks: grade one submission; sweep up stuck ones. Each takes ids and calls a service."""
+"""Celery tasks: grade one submission; sweep up stuck ones; prune old archives.
+
+Each takes ids (or nothing) and calls one service.
+"""
 
 from __future__ import annotations
 
@@ -81,4 +84,13 @@ def sweep() -> dict[str, Any]:
     report = services.submission_sweep(stuck_after=services.STUCK_QUEUED_AFTER)
     if report.requeued or report.reset or report.given_up or report.orphans_removed:
         logger.warning("Sweep: %s", report.as_dict())
+    return report.as_dict()
+
+
+@shared_task(name="sandbox.tasks.prune_archives", ignore_result=True)
+def prune_archives() -> dict[str, Any]:
+    """Drop the zips of old, superseded submissions (ARCHIVE_RETENTION_DAYS)."""
+    report = services.submission_archives_prune(older_than=services.archive_retention())
+    if report.files_dropped or report.archives_deleted:
+        logger.info("Pruned archives: %s", report.as_dict())
     return report.as_dict()

@@ -43,6 +43,10 @@ from sandbox.ratelimit import SubmissionLimited, submission_allowance, submissio
 # The page shows its own title; a README's first heading repeats it.
 _LEADING_H1 = re.compile(r"\A\s*<h1\b[^>]*>.*?</h1>\s*", re.DOTALL)
 PHASES = ("queued", "booting", "testing", "done")
+FILES_GONE_MESSAGE = (
+    "The files of this submission are no longer kept: a newer or better submission of the "
+    "same exercise replaced them. Its result and score are kept.\n"
+)
 PHASE_LABELS = {
     "queued": "Queued",
     "booting": "Starting your app",
@@ -65,8 +69,8 @@ def _get_exercise(request: HttpRequest, slug: str) -> Exercise:
 def _get_submission(request: HttpRequest, pk: int, *, archive: bool = False) -> Submission:
     """Return a submission of the signed-in learner (any submission for staff), else 404."""
     submissions = Submission.objects.select_related("exercise__course", "learner")
-    if not archive:
-        submissions = submissions.defer("archive")
+    if archive:
+        submissions = submissions.select_related("archive")
     if not request.user.is_staff:
         submissions = submissions.filter(learner=request.user)
     return get_object_or_404(submissions, pk=pk)
@@ -209,6 +213,12 @@ def submit(request: HttpRequest, exercise: str) -> HttpResponse:
     )
     if too_big:
         return _submit_failed(request, exercise_obj, source, too_big, status=413, parsed=False)
+    # Checked again, atomically, when the submission is saved; checked now so that a learner
+    # over the limit costs no parsing, packing or unpacking of what they sent. The answer
+    # changes nothing, so it may come before the CSRF check.
+    allowance = submission_allowance(learner=request.user, exercise=exercise_obj)
+    if not allowance.allowed:
+        return _limited(request, exercise_obj, source, SubmissionLimited(allowance), parsed=False)
     try:
         return _submit(request, exercise_obj, source)
     except (TooManyFilesSent, RequestDataTooBig):
@@ -235,14 +245,25 @@ def _submit(request: HttpRequest, exercise: Exercise, source: str) -> HttpRespon
             archive=form.cleaned_data["zip"],
         )
     except SubmissionLimited as exc:
-        response = _submit_failed(request, exercise, source, str(exc), status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return _limited(request, exercise, source, exc)
     except SubmissionRejected as exc:
         return _submit_failed(request, exercise, source, str(exc), status=400)
     if request.htmx:
         return _submitted_fragment(request, submission)
     return redirect("sandbox:submission", pk=submission.pk)
+
+
+def _limited(
+    request: HttpRequest,
+    exercise: Exercise,
+    source: str,
+    exc: SubmissionLimited,
+    *,
+    parsed: bool = True,
+) -> HttpResponse:
+    response = _submit_failed(request, exercise, source, str(exc), status=429, parsed=parsed)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _submit_failed(
@@ -308,6 +329,7 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
         "exercise": submission_obj.exercise,
         "status": _status_context(submission_obj, where="page"),
         "is_own": submission_obj.learner_id == request.user.pk,
+        "retention_days": settings.ARCHIVE_RETENTION_DAYS,
     }
     return render(request, "sandbox/submission.html", context)
 
@@ -340,6 +362,10 @@ def submission_status(request: HttpRequest, pk: int) -> HttpResponse:
 def submission_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the files of a submission back as the zip that was graded."""
     submission_obj = _get_submission(request, pk, archive=True)
+    if not submission_obj.files_kept:
+        return HttpResponse(
+            FILES_GONE_MESSAGE, status=410, content_type="text/plain; charset=utf-8"
+        )
     name = f"{submission_obj.exercise.slug}-{submission_obj.framework}-submission-{pk}.zip"
     return _zip_response(bytes(submission_obj.archive), name)
 
@@ -416,7 +442,7 @@ def _visible_tests(result: dict | None) -> list[dict]:
         test = dict(test)
         if test.get("hidden"):
             hidden += 1
-            test.update(name=f"Hidden test {hidden}", message="")
+            test.update(name=f"Hidden test {hidden}", message="", output="")
         test["is_hidden"] = str(test.get("name", "")).startswith("Hidden test ")
         tests.append(test)
     return tests

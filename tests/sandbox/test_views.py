@@ -8,12 +8,16 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from lessons.models import Status
+from sandbox import drafts as sandbox_drafts
+from sandbox import views as sandbox_views
 from sandbox.archive import NOT_A_ZIP, pack_files
+from sandbox.forms import SubmissionForm
 from sandbox.models import Draft, Submission
 from tests.factories import ExerciseFactory, LessonFactory, UserFactory
 
@@ -484,6 +488,35 @@ def test_the_rate_limit_shows_when_the_next_submission_is_possible(learner_clien
     assert Submission.objects.count() == 3
 
 
+@pytest.mark.parametrize("source", ["files", "archive", "folder"])
+def test_the_rate_limit_is_checked_before_an_upload_is_read_or_unpacked(
+    learner_client, learner, exercise, monkeypatch, source
+):
+    make_submission(learner, exercise)  # still being graded
+    unpacked: list[bytes] = []
+    monkeypatch.setattr(
+        sandbox_drafts, "unpack_submission", lambda data, *a, **k: unpacked.append(data)
+    )
+
+    class Unread(SubmissionForm):
+        def __init__(self, *args, **kwargs):
+            pytest.fail("the submitted form was read")
+
+    monkeypatch.setattr(sandbox_views, "SubmissionForm", Unread)
+    upload = {
+        "files": {"files": json.dumps(APP)},
+        "archive": {"archive": SimpleUploadedFile("app.zip", pack_files(APP))},
+        "folder": {"folder": [SimpleUploadedFile("app.py", b"x = 1\n")], "paths": '["app.py"]'},
+    }[source]
+
+    response = learner_client.post(submit_url(source), {"framework": "flask", **upload})
+
+    assert response.status_code == 429
+    assert "is still being graded" in response.content.decode()
+    assert unpacked == []
+    assert Submission.objects.count() == 1
+
+
 def test_the_exercise_page_shows_the_wait_before_the_button_is_pressed(learner_client, exercise):
     for _ in range(3):
         learner_client.post(submit_url(), {"framework": "flask", "files": json.dumps(APP)})
@@ -564,6 +597,31 @@ def test_the_download_is_the_archive_that_was_graded(learner_client, learner, ex
     assert response["Content-Disposition"] == (
         f'attachment; filename="hello-flask-submission-{submission.pk}.zip"'
     )
+
+
+def test_a_submission_whose_files_are_no_longer_kept_says_so(learner_client, learner, exercise):
+    submission = make_submission(learner, exercise, result=result("failed", score=1))
+    Submission.objects.filter(pk=submission.pk).update(archive=None)
+
+    page = learner_client.get(reverse("sandbox:submission", kwargs={"pk": submission.pk}))
+    download = learner_client.get(
+        reverse("sandbox:submission_download", kwargs={"pk": submission.pk})
+    )
+
+    html = page.content.decode()
+    assert 'id="files-gone"' in html
+    assert "no longer kept" in html
+    assert "<strong>1</strong> / 3 points" in html  # the result stays
+    assert download.status_code == 410
+    assert "no longer kept" in download.content.decode()
+
+
+def test_a_submission_with_its_files_has_no_such_notice(learner_client, learner, exercise):
+    submission = make_submission(learner, exercise, result=result("failed"))
+
+    page = learner_client.get(reverse("sandbox:submission", kwargs={"pk": submission.pk}))
+
+    assert 'id="files-gone"' not in page.content.decode()
 
 
 # Live status
