@@ -8,13 +8,18 @@ browser send the token. Every answer is JSON; errors are {"error": "<plain words
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -37,6 +42,19 @@ WAIT_POLL_INTERVAL = 0.25
 WAIT_MARGIN = 30.0
 # Room for a multipart request's boundaries and headers around the zip itself.
 MULTIPART_OVERHEAD = 64 * 1024
+# A waiting request's slot outlives its wait by this much, then expires even if the process
+# holding it died without giving it back.
+WAIT_SLOT_SLACK = 10
+
+BUSY_MESSAGE = (
+    "Your submission is saved and queued, but the site is already waiting on as many "
+    "gradings as it can for other requests, so this answer does not wait. Ask status_url for "
+    "the result in a minute (with the same Authorization header)."
+)
+SLOW_MESSAGE = (
+    "Your submission is not graded yet: it waited in the queue or took long. Ask status_url "
+    "for the result in a minute (with the same Authorization header)."
+)
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
@@ -115,19 +133,23 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         raise ApiError(400, str(exc)) from exc
     if not wait:
         return json_response(submission_json(request, submission), status=201)
-    submission = wait_until_done(submission.pk, timeout=policy.wall_timeout + WAIT_MARGIN)
-    done = submission.state == Submission.State.DONE
-    return json_response(submission_json(request, submission), status=200 if done else 202)
+    timeout = policy.wall_timeout + WAIT_MARGIN
+    with wait_slot(hold_for=timeout) as slot:
+        if not slot:
+            body = {**submission_json(request, submission), "message": BUSY_MESSAGE}
+            return json_response(body, status=202)
+        submission = wait_until_done(submission.pk, timeout=timeout)
+    if submission.state == Submission.State.DONE:
+        return json_response(submission_json(request, submission), status=200)
+    body = {**submission_json(request, submission), "message": SLOW_MESSAGE}
+    return json_response(body, status=202)
 
 
 @api_view("GET", "HEAD")
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Return the state and, once graded, the result of one of the learner's submissions."""
     submission = (
-        Submission.objects.filter(pk=pk, learner=request.user)
-        .select_related("exercise")
-        .defer("archive")
-        .first()
+        Submission.objects.filter(pk=pk, learner=request.user).select_related("exercise").first()
     )
     if submission is None:
         raise ApiError(404, f"You have no submission number {pk}.")
@@ -168,12 +190,33 @@ def wait_until_done(pk: int, *, timeout: float) -> Submission:
     request waits, and a worker's result becomes visible at the next look.
     """
     deadline = time.monotonic() + timeout
-    rows = Submission.objects.select_related("exercise").defer("archive")
+    rows = Submission.objects.select_related("exercise")
     while True:
         submission = rows.get(pk=pk)
         if submission.state == Submission.State.DONE or time.monotonic() >= deadline:
             return submission
         pause(WAIT_POLL_INTERVAL)
+
+
+@contextmanager
+def wait_slot(*, hold_for: float) -> Iterator[bool]:
+    """Hold one of the site's API_WAIT_SLOTS while the block runs; give False if none is free.
+
+    Each slot is a cache key taken with an atomic add and an expiry just past the wait, so
+    a slot cannot be taken twice, and one whose process died comes free by itself.
+    """
+    token = uuid.uuid4().hex
+    timeout = math.ceil(hold_for) + WAIT_SLOT_SLACK
+    for number in range(settings.API_WAIT_SLOTS):
+        key = f"sandbox:api-wait-slot:{number}"
+        if cache.add(key, token, timeout=timeout):
+            try:
+                yield True
+            finally:
+                if cache.get(key) == token:
+                    cache.delete(key)
+            return
+    yield False
 
 
 def pause(seconds: float) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 import zipfile
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -17,7 +19,7 @@ from courses.tokens import token_create, token_revoke
 from lessons.models import Status
 from sandbox import api as api_module
 from sandbox.archive import NOT_A_ZIP, pack_files
-from sandbox.models import Submission
+from sandbox.models import Submission, SubmissionArchive
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.tasks import grade_submission
 from tests.factories import ExerciseFactory, StaffFactory, UserFactory
@@ -313,6 +315,34 @@ def test_a_second_submission_waits_for_the_first_to_be_graded(api, exercise):
     assert Submission.objects.count() == 1
 
 
+def test_the_rate_limit_is_checked_before_the_upload_is_read_or_unpacked(
+    api, exercise, monkeypatch
+):
+    post_zip(api, SUBMIT + "?framework=flask")
+    unpacked: list[bytes] = []
+    monkeypatch.setattr(
+        api_module, "unpack_submission", lambda data, *a, **k: unpacked.append(data)
+    )
+    monkeypatch.setattr(api_module, "_read_archive", lambda *a: pytest.fail("the upload was read"))
+
+    response = post_zip(api, SUBMIT + "?framework=flask")
+
+    assert response.status_code == 429
+    assert unpacked == []
+    assert Submission.objects.count() == 1
+
+
+def test_two_identical_uploads_are_stored_once(api, exercise):
+    first = post_zip(api, SUBMIT + "?framework=flask").json()
+    Submission.objects.update(state=Submission.State.DONE, result=PASSED)
+    second = post_zip(api, SUBMIT + "?framework=flask").json()
+
+    rows = Submission.objects.filter(pk__in=[first["id"], second["id"]])
+    assert len({row.archive_id for row in rows}) == 1
+    assert SubmissionArchive.objects.count() == 1
+    assert all(bytes(row.archive) == ZIP for row in rows)
+
+
 # Authentication --------------------------------------------------------------------------
 
 
@@ -464,6 +494,66 @@ def test_wait_sees_a_result_stored_by_another_connection_and_holds_no_transactio
     assert response.status_code == 200
     assert response.json()["result"] == PASSED
     assert in_transaction and not any(in_transaction)
+
+
+# How many requests may wait at once ------------------------------------------------------
+
+
+def test_past_the_wait_slots_a_waiting_request_answers_202_at_once(api, exercise, settings):
+    settings.API_WAIT_SLOTS = 2
+    with api_module.wait_slot(hold_for=60) as first, api_module.wait_slot(hold_for=60) as second:
+        assert first and second
+
+        response = post_zip(api, SUBMIT + "?framework=flask&wait=1")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["message"] == api_module.BUSY_MESSAGE
+    assert body["state"] == "queued"
+    assert body["status_url"] == f"http://testserver/api/submissions/{body['id']}/"
+    assert Submission.objects.get().pk == body["id"]  # saved and queued all the same
+
+
+def test_a_waiting_request_gives_its_slot_back(api, exercise, settings, monkeypatch):
+    settings.API_WAIT_SLOTS = 1
+    monkeypatch.setattr(api_module, "pause", lambda seconds: finish(Submission.objects.get().pk))
+
+    assert post_zip(api, SUBMIT + "?framework=flask&wait=1").status_code == 200
+
+    with api_module.wait_slot(hold_for=60) as slot:
+        assert slot
+
+
+def test_a_slot_whose_request_died_comes_free_once_its_wait_is_over(api, exercise, settings):
+    settings.API_WAIT_SLOTS = 1
+    crashed = api_module.wait_slot(hold_for=5)
+    assert crashed.__enter__() is True  # and never left: its process was killed
+    with api_module.wait_slot(hold_for=5) as slot:
+        assert not slot
+
+    later = time.time() + 5 + api_module.WAIT_SLOT_SLACK + 1
+    with (
+        mock.patch("django.core.cache.backends.locmem.time.time", return_value=later),
+        api_module.wait_slot(hold_for=5) as slot,
+    ):
+        assert slot
+
+
+def test_without_wait_slots_no_request_waits(api, exercise, settings, monkeypatch):
+    settings.API_WAIT_SLOTS = 0
+    monkeypatch.setattr(api_module, "wait_until_done", lambda *a, **k: pytest.fail("waited"))
+
+    response = post_zip(api, SUBMIT + "?framework=flask&wait=1")
+
+    assert response.status_code == 202
+
+
+def test_a_slow_grading_says_so_in_its_202(api, exercise, monkeypatch):
+    monkeypatch.setattr(api_module, "WAIT_MARGIN", -DEFAULT_POLICY.wall_timeout)
+
+    body = post_zip(api, SUBMIT + "?framework=flask&wait=1").json()
+
+    assert body["message"] == api_module.SLOW_MESSAGE
 
 
 # Reading a submission --------------------------------------------------------------------
