@@ -113,10 +113,23 @@ def build(
         raise RuntimeError(f"docker build finished but {tag} is missing")
 
 
-def run_once(image: str, command: list[str], *, timeout: float = 60) -> str:
+def run_once(
+    image: str,
+    command: list[str],
+    *,
+    timeout: float = 60,
+    user: str | None = None,
+    volumes: dict[str, dict[str, str]] | None = None,
+) -> str:
     """Run a short trusted command in a throwaway container (no network) and return its output."""
     container = client().containers.run(
-        image, command, detach=True, network_mode="none", labels={SANDBOX_LABEL: "tool"}
+        image,
+        command,
+        detach=True,
+        network_mode="none",
+        user=user,
+        volumes=volumes,
+        labels={SANDBOX_LABEL: "tool"},
     )
     try:
         container.wait(timeout=timeout)
