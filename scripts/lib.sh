@@ -115,6 +115,32 @@ ensure_redis() {
     die "Redis did not start; see $LOG_DIR/redis-$port.log"
 }
 
+# ensure_secret_key — on the first run, write a random SECRET_KEY to .env (or $ENV_FILE), which
+# config/settings.py reads; a key already set there or in the environment is never replaced.
+ensure_secret_key() {
+    local env_file="${ENV_FILE:-$ROOT/.env}" key
+    [[ -n ${SECRET_KEY:-} ]] && return 0
+    if [[ -f $env_file ]] && grep -Eq '^[[:space:]]*(export[[:space:]]+)?SECRET_KEY=' "$env_file"; then
+        return 0
+    fi
+    say "Writing a random SECRET_KEY to $env_file"
+    key="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    (umask 077 && touch "$env_file")
+    if [[ -s $env_file && -n $(tail -c1 "$env_file") ]]; then
+        echo >>"$env_file"  # the file did not end its last line
+    fi
+    printf 'SECRET_KEY=%s\n' "$key" >>"$env_file"
+}
+
+# django_debug — print 1 when the site's settings have DEBUG on, else 0.
+django_debug() {
+    "$VENV/bin/python" -c 'import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+from django.conf import settings
+print(int(settings.DEBUG))'
+}
+
 # ensure_images — build the sandbox runner image unless it is already present.
 ensure_images() {
     if ! "$VENV/bin/python" "$ROOT/manage.py" sandbox_images --check >/dev/null 2>&1; then
