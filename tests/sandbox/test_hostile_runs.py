@@ -26,6 +26,7 @@ from sandbox import engine, grading, images
 from sandbox.archive import pack_files
 from sandbox.policy import DEFAULT_POLICY, MiB
 from sandbox.spec import ExerciseSpec
+from tests.postgres import postgres_server  # noqa: F401 - a fixture
 from tests.sandbox.conftest import HELLO_DIR, SIMPLE_TESTS, flask_app, grade_files, leftovers
 from tests.sandbox.memory import tree_memory
 
@@ -62,6 +63,14 @@ def assert_clean(graded) -> None:
     assert leftovers(graded) == []
 
 
+def grade_bounded(files, **kwargs):
+    """Grade files, asserting the grading process tree stayed within its memory bound."""
+    with tree_memory() as memory:
+        graded = grade_files(files, **kwargs)
+    assert memory.above_idle <= HOST_MEMORY_BOUND, memory.describe()
+    return graded
+
+
 # The boot protocol -------------------------------------------------------------------------
 
 
@@ -71,7 +80,7 @@ def test_a_forged_fail_line_while_starting_is_only_output():
         'print(\'\\n@@webcourse:fail {"kind": "layout", "message": "FORGED verdict"}\')\n'
         "os._exit(3)\n"
     )
-    graded = grade_files({"app.py": app}, tests=SIMPLE_TESTS, policy=QUICK)
+    graded = grade_bounded({"app.py": app}, tests=SIMPLE_TESTS, policy=QUICK)
     message = graded.result["message"]
     assert graded.result["status"] == "error"
     assert message.startswith("Your app stopped while starting (exit code 3)")
@@ -96,7 +105,7 @@ def test_a_forged_fail_line_during_the_tests_counts_as_an_attempt():
             "def test_crash(client):\n    client.get('/crash')\n"
         )
     }
-    graded = grade_files({"app.py": app}, tests=tests, policy=QUICK)
+    graded = grade_bounded({"app.py": app}, tests=tests, policy=QUICK)
     assert graded.result["status"] == "failed"  # not "error": it costs an attempt
     assert graded.result["score"] == 1
     assert "free" not in graded.result["message"]
@@ -135,7 +144,7 @@ def test_the_runs_nonce_is_out_of_the_apps_reach():
             "    expect(client.get('/found'), status=201)\n"
         )
     }
-    graded = grade_files({"app.py": app}, tests=tests, policy=QUICK)
+    graded = grade_bounded({"app.py": app}, tests=tests, policy=QUICK)
     seen = json.dumps(graded.result)
     assert "mem: Permission denied" in seen
     assert "/proc/1/environ: Permission denied" in seen
@@ -161,7 +170,7 @@ def test_an_app_flooding_the_control_socket_with_marks_shows_no_hidden_output():
             "    return 'ok'\n"
         ),
     )
-    graded = grade_files({"app.py": app}, tests=VISIBLE_AND_HIDDEN_TESTS, policy=QUICK)
+    graded = grade_bounded({"app.py": app}, tests=VISIBLE_AND_HIDDEN_TESTS, policy=QUICK)
     assert graded.result["status"] == "passed"
     assert "SEEN-IN-HIDDEN-TEST" not in json.dumps(graded.result)
     assert "not shown" in graded.result["log"]
@@ -216,14 +225,12 @@ def test_the_app_can_add_nothing_to_the_socket_folder_at_any_time():
             "    assert client.get('/').text == 'ok'\n"
         )
     }
-    with tree_memory() as memory:
-        graded = grade_files({"app.py": app}, tests=tests, policy=QUICK)
+    graded = grade_bounded({"app.py": app}, tests=tests, policy=QUICK)
     attempts = graded.tests["test_try"]["message"]
     for name in ("file", "folder", "fifo", "symlink", "replace", "remove"):
         assert f"{name}: Permission denied" in attempts
     assert "done" not in attempts
     assert graded.tests["test_wait"]["status"] == "passed"
-    assert memory.above_idle <= HOST_MEMORY_BOUND, memory.describe()
     assert_clean(graded)
 
 
@@ -240,7 +247,7 @@ def test_an_entry_in_the_socket_folder_after_the_tests_voids_the_run(monkeypatch
         return done
 
     monkeypatch.setattr(runner.Harness, "wait", wait_then_plant)
-    graded = grade_files({"app.py": flask_app()}, tests=SIMPLE_TESTS, policy=QUICK)
+    graded = grade_bounded({"app.py": flask_app()}, tests=SIMPLE_TESTS, policy=QUICK)
     result = graded.result
     assert (result["status"], result["score"]) == ("failed", 0)
     assert "'late'" in result["message"]
@@ -463,3 +470,85 @@ def test_no_hidden_request_path_reaches_the_learner(framework, client, capsys):
     for seen in (json.dumps(result), page, api, cli_json, cli_text):
         for path in HIDDEN_PATHS:
             assert path not in seen
+
+
+# Storing what a hostile app produced -------------------------------------------------------------
+
+NUL_AND_SURROGATES = flask_app(
+    top="import sys",
+    body=(
+        "@app.get('/dirty')\n"
+        "def dirty():\n"
+        "    sys.stdout.buffer.write(b'nul\\x00 esc\\x1b[31mred bad\\xed\\xa0\\x80\\n')\n"
+        "    sys.stdout.flush()\n"
+        '    return app.response_class(\'{"a": "lone \\\\ud800 nul \\\\u0000"}\','
+        " mimetype='application/json')\n"
+    ),
+)
+DIRTY_TESTS = {
+    "test_app.py": (
+        "from grader import expect\n\n"
+        "def test_dirty(client):\n"
+        "    expect(client.get('/dirty'), status=200, json={'a': 'clean'})\n"
+    )
+}
+
+
+def strings(value) -> list[str]:
+    """Return every string in a JSON-like value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*strings(k), *strings(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in strings(item)]
+    return []
+
+
+def has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+class TestHostileOutputStores:
+    """Run on SQLite here, and on PostgreSQL by the test after this class."""
+
+    @pytest.mark.django_db
+    def test_nul_and_surrogates_from_a_real_app_are_stored_cleaned(self, record_property):
+        from django.db import connection
+
+        from sandbox.models import Submission
+        from tests.factories import ExerciseFactory, UserFactory
+
+        record_property("database_vendor", connection.vendor)
+        graded = grade_bounded({"app.py": NUL_AND_SURROGATES}, tests=DIRTY_TESTS, policy=QUICK)
+        test = graded.result["tests"][0]
+        assert test["status"] == "failed"
+        submission = Submission.objects.create(
+            learner=UserFactory(), exercise=ExerciseFactory(), framework="flask",
+            archive=pack_files({"app.py": NUL_AND_SURROGATES}), state=Submission.State.DONE,
+            result=graded.result, score=0, max_score=1,
+        )  # fmt: skip
+        stored = Submission.objects.get(pk=submission.pk).result
+        assert stored == graded.result
+        assert not any("\x00" in text or has_surrogate(text) for text in strings(stored))
+        assert "lone \ufffd nul" in test["message"]
+        assert "nul\u2400 escred bad" in test["output"]
+        assert_clean(graded)
+
+
+def test_hostile_output_stores_on_postgresql(postgres_server, tmp_path):  # noqa: F811
+    """Run TestHostileOutputStores in a separate pytest process against a private PostgreSQL."""
+    from xml.etree import ElementTree
+
+    report = tmp_path / "report.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", __file__, "-k", "TestHostileOutputStores",
+         "-p", "no:cacheprovider", "-q", "-o", "junit_family=legacy", f"--junitxml={report}"],
+        cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": postgres_server.url},
+        capture_output=True, text=True, timeout=280, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "0", "0")
+    vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
+    assert vendors == {"postgresql"}
