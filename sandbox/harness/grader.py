@@ -28,8 +28,8 @@ is not JSON fails with the request, the content type and an excerpt of the body.
 
 Whatever the app answers, reading it stays small and short. The client asks for unencoded
 bodies (``Accept-Encoding: identity``; a test may send its own header) and decodes gzip and
-deflate sent anyway a piece at a time, stacked encodings too, each layer stopping at the
-limit; any other encoding fails. An answer fails the test when it is larger than 1 MiB as
+deflate sent anyway a piece at a time, up to 3 stacked layers, each stopping at the limit;
+any other encoding fails. An answer fails the test when it is larger than 1 MiB as
 received or once decoded, when its status line and headers pass 32 KiB, when the app sends
 more than 16 informational (1xx) answers before its real one, and when the whole answer takes
 longer than the request's timeout, even if bytes keep trickling in ("GET /: the answer took
