@@ -1,8 +1,17 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start and end each test with an empty cache: throttles and rate limits count there."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
