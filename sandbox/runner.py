@@ -91,7 +91,7 @@ def new_run_id() -> str:
 
 @dataclass(frozen=True)
 class RunDirs:
-    """The host folders of one run: submission/ (read-only mount), sockets/, tests/."""
+    """The host folders of one run: submission/ (read-only mount), sockets/, tests/, harness/."""
 
     root: Path
 
@@ -110,10 +110,6 @@ class RunDirs:
     @property
     def tests(self) -> Path:
         return self.root / "tests"
-
-    @property
-    def report(self) -> Path:
-        return self.root / "report.json"
 
     @property
     def harness_log(self) -> Path:
@@ -185,13 +181,22 @@ class RunDirs:
             return False
 
     def write_tests(self, files: Mapping[str, str]) -> None:
+        """Write an exercise's test files below tests/: files 0644, folders 0755, whatever umask.
+
+        The harness may run as another user (see Harness), who must read them all.
+        """
         for rel, text in files.items():
             path = PurePosixPath(rel)
             if path.is_absolute() or ".." in path.parts:
                 raise ValueError(f"unsafe test file path {rel!r}")
             target = self.tests.joinpath(*path.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            for folder in reversed(target.parents):
+                if folder.is_relative_to(self.tests) and folder != self.tests:
+                    if not folder.is_dir():
+                        folder.mkdir()
+                    folder.chmod(0o755)
             target.write_text(text, encoding="utf-8")
+            target.chmod(0o644)
 
     def remove(self) -> None:
         """Remove the run's folders, whoever owns what the app left in them.

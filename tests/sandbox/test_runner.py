@@ -142,6 +142,18 @@ def test_test_files_are_written_below_the_tests_folder_only(run_dirs):
         run_dirs.write_tests({"../escape.py": "x"})
 
 
+def test_test_files_are_readable_by_all_whatever_the_umask(run_dirs):
+    old_umask = os.umask(0o077)
+    try:
+        run_dirs.write_tests({"test_a.py": "x = 1", "helpers/deep/data.json": "{}"})
+    finally:
+        os.umask(old_umask)
+    assert mode(run_dirs.tests / "test_a.py") == 0o644
+    assert mode(run_dirs.tests / "helpers") == 0o755
+    assert mode(run_dirs.tests / "helpers" / "deep") == 0o755
+    assert mode(run_dirs.tests / "helpers" / "deep" / "data.json") == 0o644
+
+
 def test_removing_run_folders_copes_with_locked_subfolders(short_tmp):
     dirs = runner.RunDirs.create(short_tmp, "locked")
     locked = dirs.sockets / "deep" / "deeper"
@@ -404,7 +416,7 @@ def test_without_a_fork_server_the_harness_runs_in_a_fresh_interpreter(short_tmp
 def test_a_killed_harness_and_all_it_started_are_gone(run_dirs, monkeypatch, forked):
     if not forked:
         monkeypatch.setattr(forkserver, "spawn", refuse)
-    pid_file = run_dirs.root / "child.pid"
+    pid_file = run_dirs.root / runner.Harness.FOLDER / "child.pid"  # where the harness may write
     run_dirs.write_tests(
         {
             "test_app.py": (
