@@ -56,6 +56,7 @@ from django.conf import settings
 from sandbox import engine, images
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.container import boot
+from sandbox.harness import cgroup as cgroups
 from sandbox.harness import forkserver, limits
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
 from sandbox.results import TestOutcome, empty_timings, make_result, passed_summary, timestamp
@@ -475,7 +476,9 @@ class Harness:
     It runs under the limits of sandbox.harness.limits: address space, CPU time, file size,
     and, when this process is root, as nobody, who may write only in its own folder of the
     run folder (FOLDER: its report, working folder and HOME). What it writes there is read
-    without following links, and only so much of it.
+    without following links, and only so much of it. Where this process may make one, it
+    also runs in a cgroup of its own (sandbox.harness.cgroup: memory and processes for all
+    it starts), which it joins before it reads a test; kill() removes it.
     """
 
     FOLDER = "harness"
@@ -485,11 +488,13 @@ class Harness:
         self.dirs = dirs
         self.folder = dirs.root / self.FOLDER
         self.report_path = self.folder / "report.json"
+        self.cgroup = cgroups.HarnessCgroup.create(dirs.root.name)
+        self.limits = limits.HarnessLimits.for_run(policy.wall_timeout, self.cgroup)
         argv = [
             str(dirs.tests), str(dirs.socket), str(self.report_path),
             "--request-timeout", f"{policy.request_timeout:g}",
             "--wait-for-go",
-            *limits.HarnessLimits.for_run(policy.wall_timeout).as_args(),
+            *self.limits.as_args(),
         ]  # fmt: skip
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -523,6 +528,8 @@ class Harness:
         except BaseException:
             self._close("_go_write")
             self._close("_done_read")
+            with contextlib.suppress(OSError):  # what failed to start matters more
+                self._remove_cgroup()
             raise
         finally:
             os.close(go_read)
@@ -573,10 +580,19 @@ class Harness:
         return bool(poller.poll(max(timeout, 0) * 1000))
 
     def kill(self) -> None:
-        """Kill the harness and all it started, and wait until they are gone (once is enough)."""
+        """Kill the harness and all it started, wait until they are gone, remove its cgroup.
+
+        Once is enough; again does nothing.
+        """
         self._close("_go_write")
         if self._done_read is None:
             return
+        try:
+            self._kill()
+        finally:
+            self._remove_cgroup()
+
+    def _kill(self) -> None:
         if self.process is not None:
             if self.process.poll() is None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -593,6 +609,28 @@ class Harness:
             if not self._ended(STOP_WAIT):  # SIGKILL cannot be ignored: this is not expected
                 logger.error("The grading harness (pid %s) did not end when killed.", self.pid)
         self._close("_done_read")
+
+    def _remove_cgroup(self) -> None:
+        # Also kills what left the harness's process group (setsid) but not its cgroup.
+        if self.cgroup is not None:
+            cgroup, self.cgroup = self.cgroup, None
+            cgroup.remove()
+
+    def limit_reached(self) -> str | None:
+        """Return which limit stopped a harness that died: "memory", "processes", "CPU time".
+
+        None when no limit says so (or the harness has not ended). Ask before kill(), which
+        removes the cgroup that counts.
+        """
+        if self.cgroup is not None:
+            reached = self.cgroup.limit_reached()
+            if reached is not None:
+                return reached
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                if self.process.wait(1) == -signal.SIGXCPU:
+                    return "CPU time"
+        return None
 
     def _ended(self, timeout: float) -> bool:
         """Return whether every holder of the done pipe is gone, within `timeout` seconds."""
@@ -1158,13 +1196,17 @@ def run_submission(
 
 
 def sweep_orphans(max_age: float | timedelta) -> int:
-    """Remove sandbox containers and run folders older than `max_age`; return containers removed.
+    """Remove sandbox containers, run folders and harness cgroups older than `max_age`.
 
-    A worker that crashed mid-grading leaves both behind; every container carries the
-    webcourse.sandbox label and its creation time, so this finds them without a database.
+    Return how many containers were removed. A worker that crashed mid-grading leaves all
+    three behind; every container carries the webcourse.sandbox label and its creation time,
+    so this finds them without a database. A harness still in a cgroup that old is killed.
     """
     seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
     removed = engine.remove_stale_containers(older_than=seconds)
+    cgroups_removed = cgroups.sweep(older_than=seconds)
+    if cgroups_removed:
+        logger.info("Removed %d orphaned harness cgroups.", cgroups_removed)
     base = Path(settings.SANDBOX_RUN_DIR)
     if base.is_dir():
         now = time.time()

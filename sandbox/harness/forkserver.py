@@ -5,9 +5,10 @@ server is started once per worker process as a fresh interpreter, with the harne
 environment (``python -m sandbox.harness.forkserver``); it imports what every run needs, then
 forks one child per request. Each child is set up as ``python -m sandbox.harness`` would be
 (its own session, output to the run's log, the given working folder and HOME, "go" on its
-stdin) and runs sandbox.harness.__main__.main(), which applies the resource limits and the
-user given in argv (sandbox.harness.limits) before pytest reads a test. The server itself
-keeps the privileges of the worker that started it: it only forks.
+stdin) and runs sandbox.harness.__main__.main(), which joins the cgroup and applies the
+resource limits and the user given in argv (sandbox.harness.limits) before pytest reads a
+test. The server itself keeps the privileges (and the cgroup) of the worker that started it:
+it only forks.
 
 The protocol, on a Unix seqpacket socket the client creates and hands over: one connection
 per request; the request is a JSON object (argv, cwd, log, home) sent with two file

@@ -13,7 +13,10 @@ test that keeps too much), so that one grading cannot take the grading host down
 - user: when started as root, it becomes ``nobody`` (uid/gid 65534, no other groups, no way
   to gain privileges back). It then reads the tests (world-readable), connects to the app's
   socket (which the app's server makes connectable by anyone) and writes only in the folder
-  the runner gives it (see sandbox.runner.RunDirs.create).
+  the runner gives it (see sandbox.runner.RunDirs.create);
+- cgroup: where the runner could make one (sandbox.harness.cgroup), the harness joins it
+  first, so that it and everything it starts share one memory and one process limit. That
+  also bounds a harness that stays root because nobody cannot read its Python.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import stat
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+
+from sandbox.harness import cgroup as cgroups
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +98,18 @@ class HarnessLimits:
     address_space: int = ADDRESS_SPACE
     file_size: int = FILE_SIZE
     user: tuple[int, int] | None = None
+    cgroup: tuple[str, ...] = ()  # the folders of its cgroup (sandbox.harness.cgroup)
 
     @classmethod
-    def for_run(cls, wall_timeout: float) -> HarnessLimits:
+    def for_run(
+        cls, wall_timeout: float, cgroup: cgroups.HarnessCgroup | None = None
+    ) -> HarnessLimits:
         """Return the limits of a harness serving a run with this whole-run limit (seconds)."""
-        return cls(cpu_seconds=math.ceil(wall_timeout) + CPU_MARGIN, user=harness_user())
+        return cls(
+            cpu_seconds=math.ceil(wall_timeout) + CPU_MARGIN,
+            user=harness_user(),
+            cgroup=tuple(str(folder) for folder in cgroup.folders) if cgroup else (),
+        )
 
     def as_args(self) -> list[str]:
         """Return the command-line options of ``python -m sandbox.harness`` that set these."""
@@ -108,6 +120,8 @@ class HarnessLimits:
         ]  # fmt: skip
         if self.user is not None:
             args += ["--user", f"{self.user[0]}:{self.user[1]}"]
+        for folder in self.cgroup:
+            args += ["--cgroup", folder]
         return args
 
     @classmethod
@@ -120,6 +134,7 @@ class HarnessLimits:
             address_space=args.max_address_space,
             file_size=args.max_file_size,
             user=args.user,
+            cgroup=tuple(args.cgroup or ()),
         )
 
 
@@ -130,6 +145,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-address-space", type=int, default=ADDRESS_SPACE, help="bytes")
     group.add_argument("--max-file-size", type=int, default=FILE_SIZE, help="bytes")
     group.add_argument("--user", type=_user, help="UID:GID to switch to (needs root)")
+    group.add_argument(
+        "--cgroup", action="append", help="a folder of the cgroup to join (once per hierarchy)"
+    )
 
 
 def _user(text: str) -> tuple[int, int]:
@@ -138,7 +156,10 @@ def _user(text: str) -> tuple[int, int]:
 
 
 def apply(limits: HarnessLimits) -> None:
-    """Limit this process (and what it starts) for good: lower hard limits, then drop root."""
+    """Limit this process (and what it starts) for good: cgroup, hard limits, then no root."""
+    group = cgroups.from_folders(limits.cgroup)
+    if group is not None:
+        group.join()  # first, and while still root: the cgroup's files are root's
     resource.setrlimit(resource.RLIMIT_AS, (limits.address_space, limits.address_space))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + CPU_MARGIN))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -69,6 +70,15 @@ def test_the_limits_are_set_and_cannot_be_lifted():
         "RLIMIT_CORE": [0, 0],
         "lifted": False,
     }
+
+
+def test_the_limits_go_to_the_harness_on_its_command_line():
+    chosen = limits.HarnessLimits(
+        cpu_seconds=65, user=(65534, 65534), cgroup=("/cg/memory/h-1", "/cg/pids/h-1")
+    )
+    parser = argparse.ArgumentParser()
+    limits.add_arguments(parser)
+    assert limits.HarnessLimits.from_args(parser.parse_args(chosen.as_args())) == chosen
 
 
 def test_memory_past_the_address_space_is_a_memory_error():
