@@ -1075,6 +1075,8 @@ class GradingRun:
             )
         if self.watch.check():  # one last look: writes made after the tests count too
             return self._wrote_too_much()
+        if report["state"] == "running":  # it ended without saying "done": it was killed
+            return self._harness_stopped(report)
         # Did the app die during the tests? Ask before the container is removed.
         state = engine.container_state(self.container.id) if self.capture.ended.is_set() else None
         view = self._stop_and_view(report)
@@ -1085,6 +1087,53 @@ class GradingRun:
         message = " ".join([passed_summary(tests), *notes])
         return make_result(
             status="passed" if passed else "failed", message=message, tests=tests, log=view.log
+        )
+
+    def _harness_stopped(self, report: dict[str, Any]) -> dict[str, Any]:
+        """End a run whose harness was killed mid-test (by its limits, most likely).
+
+        Like a run stopped at the time limit, it counts as an attempt: the tests that finished
+        show what they would have, the one that was running did not finish, and the rest did
+        not run. The message says which limit, where the harness's cgroup or exit tells.
+        """
+        logger.warning(
+            "The grading harness of run %s was killed during the tests:\n%s",
+            self.run_id,
+            self.harness.log_tail(),
+        )
+        view = self._stop_and_view(report)
+        unfinished = "did not finish: the grader stopped during this test"
+        tests = outcomes(report, unfinished=unfinished, not_run="not run", outputs=view.tests)
+        running = next((t for t in report.get("tests", []) if t.get("status") == "running"), None)
+        if running is None:
+            during = "the tests"
+        elif running.get("hidden"):
+            during = "a hidden test"
+        else:
+            during = f"the test “{running.get('name') or running.get('id')}”"
+        why = self._why_the_harness_stopped(self.harness.limit_reached())
+        message = (
+            f"{passed_summary(tests)} The grader stopped while running {during}{why}, so the "
+            "run ended there. Look for answers that are very large, deeply nested or endless."
+        )
+        return make_result(status="failed", message=message, tests=tests, log=view.log)
+
+    def _why_the_harness_stopped(self, reached: str | None) -> str:
+        """Return the end of "The grader stopped while running X…": which limit, if known."""
+        harness, cgroup = self.harness.limits, self.harness.cgroup
+        memory = (cgroup.memory if cgroup is not None else harness.address_space) // MiB
+        pids = cgroup.pids if cgroup is not None else cgroups.PIDS
+        limit = {
+            "memory": f"memory limit ({memory} MiB)",
+            "processes": f"limit of {pids} processes and threads",
+            "CPU time": f"CPU time limit ({harness.cpu_seconds} s)",
+        }.get(reached or "")
+        if limit is not None:
+            return f": your app's answers made it use more than its {limit}"
+        processes = f", {pids} processes" if cgroup is not None else ""
+        return (
+            ", most likely because your app's answers made it use more than its limits "
+            f"({memory} MiB of memory, {harness.cpu_seconds} s of CPU time{processes})"
         )
 
     def _notes_after_tests(self, state: engine.ContainerState | None, log: str) -> list[str]:

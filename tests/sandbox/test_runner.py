@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from sandbox import engine, runner
+from sandbox.harness import cgroup as cgroups
 from sandbox.harness import forkserver
-from sandbox.policy import DEFAULT_POLICY
+from sandbox.policy import DEFAULT_POLICY, MiB
 from sandbox.results import TestOutcome
 from tests.sandbox.conftest import HELLO_DIR, SIMPLE_TESTS, flask_app, grade_files, leftovers
 
@@ -557,3 +558,89 @@ def test_a_grading_removes_its_container_and_folders(runner_image):
     graded = grade_files({"app.py": flask_app()}, tests=SIMPLE_TESTS)
     assert graded.result["status"] == "passed"
     assert leftovers(graded) == []
+
+
+# A harness stopped by its limits -----------------------------------------------------------
+
+STOPPED_HARNESS_TESTS = """
+import os
+import signal
+
+import pytest
+from grader import expect
+
+
+def test_first(client):
+    \"\"\"GET / answers 200.\"\"\"
+    expect(client.get("/"), status=200)
+
+
+@pytest.mark.visibility(VISIBILITY)
+def test_second(client):
+    \"\"\"GET / answers ok.\"\"\"
+    answer = client.get("/")
+    STOP
+    expect(answer, status=200)
+
+
+def test_third(client):
+    \"\"\"GET / answers again.\"\"\"
+    expect(client.get("/"), status=200)
+"""
+HOG = 'hog = b"x" * (300 * 1024 * 1024)  # within RLIMIT_AS, past the cgroup'
+KILL = "os.kill(os.getpid(), signal.SIGKILL)"
+
+
+def grade_until_the_harness_stops(stop: str, visibility: str = "visible"):
+    """Grade a plain app with tests whose second one stops the harness; note its cgroup."""
+    seen = {}
+    tests = STOPPED_HARNESS_TESTS.replace("STOP", stop).replace("VISIBILITY", repr(visibility))
+
+    def watch(run, phase):
+        if phase == "testing":
+            seen["cgroup"] = run.harness.cgroup
+
+    graded = grade_files({"app.py": flask_app()}, tests={"test_app.py": tests}, watch=watch)
+    assert leftovers(graded) == []
+    group = seen["cgroup"]
+    assert group is None or not any(folder.exists() for folder in group.folders)
+    return graded
+
+
+@pytest.mark.sandbox
+def test_a_harness_killed_by_its_memory_limit_ends_in_a_failed_run_that_says_so(
+    runner_image, monkeypatch
+):
+    if cgroups._layout() is None or os.geteuid() != 0:
+        pytest.skip("no cgroup for the harness on this machine")
+    monkeypatch.setattr(cgroups, "MEMORY", 128 * MiB)  # below RLIMIT_AS, so the cgroup acts
+    graded = grade_until_the_harness_stops(HOG)
+    assert graded.result["status"] == "failed"
+    assert graded.result["message"] == (
+        "1 of 3 tests passed. The grader stopped while running the test “GET / answers ok.”: "
+        "your app's answers made it use more than its memory limit (128 MiB), so the run "
+        "ended there. Look for answers that are very large, deeply nested or endless."
+    )
+    assert [(t["name"], t["status"], t["message"]) for t in graded.result["tests"]] == [
+        ("GET / answers 200.", "passed", ""),
+        ("GET / answers ok.", "error", "did not finish: the grader stopped during this test"),
+        ("GET / answers again.", "skipped", "not run"),
+    ]
+    assert graded.result["score"] == 1
+
+
+@pytest.mark.sandbox
+def test_a_harness_killed_during_a_hidden_test_says_no_more_than_a_normal_result(runner_image):
+    graded = grade_until_the_harness_stops(KILL, visibility="hidden")
+    assert graded.result["status"] == "failed"
+    message = graded.result["message"]
+    assert message.startswith(
+        "1 of 3 tests passed. The grader stopped while running a hidden test, most likely "
+        "because your app's answers made it use more than its limits (512 MiB of memory, "
+    )
+    assert "GET / answers ok." not in json.dumps(graded.result)
+    assert [(t["name"], t["status"], t["message"]) for t in graded.result["tests"]] == [
+        ("GET / answers 200.", "passed", ""),
+        ("Hidden test 1", "error", ""),
+        ("GET / answers again.", "skipped", "not run"),
+    ]
