@@ -180,7 +180,8 @@ def lesson_unread(request: HttpRequest, course: str, chapter: str, lesson: str) 
 def _next_url(request: HttpRequest) -> str:
     """Return the safe page to go to after signing up, or the catalog."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # Only a path: redirect() would look a bare word such as "0" up as a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -89,6 +89,8 @@ class ImageUploadStaffView(StaffOnlyMixin, ImageUploadView):
     """Store an uploaded image and answer with the Markdown that shows it."""
 
     form_class = LessonImageForm
+    # markdownx's view would render a form page on GET, with a template it does not ship.
+    http_method_names = ["post"]
 
     # markdownx answers plain form posts with a redirect or a template it does
     # not ship; the editor always expects JSON, so every caller gets JSON.

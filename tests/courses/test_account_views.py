@@ -196,3 +196,13 @@ def test_signup_refuses_invisible_characters_in_a_username(client, username, cod
     html = response.content.decode()
     assert f"A username cannot contain invisible or control characters (it contains {code})" in html
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("next_url", ["0", "catalog", "courses:catalog", "javascript:alert(1)"])
+def test_signup_sends_logged_in_users_to_the_catalog_for_a_next_that_is_not_a_path(
+    learner_client, next_url
+):
+    response = learner_client.post(SIGNUP, {"next": next_url})
+
+    assert response.status_code == 302
+    assert response.url == CATALOG
