@@ -180,7 +180,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Markdown authoring (django-markdownx). The upload and preview endpoints are
-# wrapped in staff-only views in config/urls.py.
+# wrapped in staff-only views in lessons/markdownx_urls.py.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "lessons.markdown.render_markdown"
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_SVG_JAVASCRIPT_PROTECTION = True

@@ -29,7 +29,7 @@ OUTLINE_CACHE_SECONDS = 600
 MENU_TEMPLATE = "lessons/course_menu.html"
 # Written by the menu template at the end of every lesson's link text, in reading
 # order; splitting on it lets a reader's ✓ marks go in without rendering again.
-LESSON_END = "<!--lesson-end-->"
+MENU_ITEM_END = "<!--lesson-end-->"
 READ_MARK = (
     '<span class="read-mark"><span aria-hidden="true">✓</span>'
     '<span class="visually-hidden"> (read)</span></span>'
@@ -102,7 +102,7 @@ class CourseOutline:
         self._position = {lesson.id: i for i, lesson in enumerate(self.lessons)}
         # One piece before each lesson's end of link, and the rest of the menu after the last.
         self._menu_parts = tuple(
-            render_to_string(MENU_TEMPLATE, {"outline": self}).split(LESSON_END)
+            render_to_string(MENU_TEMPLATE, {"outline": self}).split(MENU_ITEM_END)
         )
 
     def __len__(self) -> int:

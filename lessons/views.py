@@ -34,7 +34,7 @@ from lessons.navigation import (
 
 # lesson_main.html writes this between the lesson and what follows it (practice,
 # previous/next), where a signed-in reader's "Mark as read" control goes.
-LESSON_END = "<!--end-of-lesson-->"
+LESSON_BODY_END = "<!--end-of-lesson-->"
 
 
 class LessonPage(NamedTuple):
@@ -94,7 +94,7 @@ def _render_lesson_page(
             "preview": preview,
         },
     )
-    lesson_html, after_html = main_html.split(LESSON_END, 1)
+    lesson_html, after_html = main_html.split(LESSON_BODY_END, 1)
     # Our own templates' output, and lesson HTML sanitized when the lesson was saved.
     return LessonPage(
         lesson_id=lesson.id,

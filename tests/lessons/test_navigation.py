@@ -5,7 +5,7 @@ import pytest
 from courses.models import Course
 from lessons.models import Lesson, Status
 from lessons.navigation import (
-    LESSON_END,
+    MENU_ITEM_END,
     READ_MARK,
     CourseVersion,
     build_outline,
@@ -253,5 +253,7 @@ def test_menu_ignores_read_lessons_that_are_not_in_it(course):
 def test_menu_html_carries_no_internal_markers(course):
     outline = build_outline(course, include_drafts=False)
 
-    assert LESSON_END not in outline.menu_html
-    assert LESSON_END not in outline.menu_for(outline.lessons[0].id, read={outline.lessons[1].id})
+    assert MENU_ITEM_END not in outline.menu_html
+    assert MENU_ITEM_END not in outline.menu_for(
+        outline.lessons[0].id, read={outline.lessons[1].id}
+    )
