@@ -1,8 +1,8 @@
 """The course's exercises: valid folders, and graded by the real sandbox as their authors intend.
 
 Every solution must score full marks, every starter must boot and score less, and each
-deliberately wrong notes-api app in notes_variants/ must lose exactly the points of the tests
-that expected.toml says it breaks.
+deliberately wrong app in a variants folder (notes_variants/ for notes-api, auth_variants/ for
+auth-api) must lose exactly the points of the tests that its expected.toml says it breaks.
 """
 
 from __future__ import annotations
@@ -27,13 +27,23 @@ from sandbox.spec import ExerciseSpec
 COURSE_DIR = Path(settings.COURSE_CONTENT_DIR) / "python-web"
 EXERCISES_DIR = COURSE_DIR / "exercises"
 EXERCISE_DIRS = sorted(p for p in EXERCISES_DIR.iterdir() if (p / "exercise.toml").is_file())
-VARIANTS_DIR = Path(__file__).parent / "notes_variants"
-MANIFEST = tomllib.loads((VARIANTS_DIR / "expected.toml").read_text(encoding="utf-8"))
+# Deliberately wrong apps of an exercise: <framework>/<name>/ folders and their expected.toml.
+VARIANT_DIRS = {
+    "notes-api": Path(__file__).parent / "notes_variants",
+    "auth-api": Path(__file__).parent / "auth_variants",
+}
 
 
 @cache
 def spec_of(slug: str) -> ExerciseSpec:
     return ExerciseSpec.from_dir(EXERCISES_DIR / slug)
+
+
+@cache
+def manifest(slug: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Return an exercise's expected.toml: framework -> variant name -> fault, changed, fails."""
+    text = (VARIANT_DIRS[slug] / "expected.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
 
 
 def solutions_and_starters() -> list[pytest.param]:
@@ -46,10 +56,11 @@ def solutions_and_starters() -> list[pytest.param]:
 
 
 def variants() -> list[pytest.param]:
-    """Return (framework, variant name) for every wrong app listed in the manifest."""
+    """Return (exercise slug, framework, variant name) for every wrong app in a manifest."""
     return [
-        pytest.param(fw, name, id=f"{fw}-{name}")
-        for fw, entries in MANIFEST.items()
+        pytest.param(slug, fw, name, id=f"{slug}-{fw}-{name}")
+        for slug in VARIANT_DIRS
+        for fw, entries in manifest(slug).items()
         for name in entries
     ]
 
@@ -115,19 +126,23 @@ def test_the_course_offers_the_framework_exercises():
     assert frameworks["fastapi-validation"] == ("fastapi",)
 
 
-def test_every_variant_folder_is_in_the_manifest():
-    on_disk = {(p.parent.name, p.name) for p in VARIANTS_DIR.glob("*/*") if p.is_dir()}
-    assert on_disk == {(fw, name) for fw, entries in MANIFEST.items() for name in entries}
-    for framework in spec_of("notes-api").frameworks:
-        assert len(MANIFEST[framework]) >= 3, framework
+@pytest.mark.parametrize("slug", sorted(VARIANT_DIRS))
+def test_every_variant_folder_is_in_the_manifest(slug):
+    entries = manifest(slug)
+    on_disk = {(p.parent.name, p.name) for p in VARIANT_DIRS[slug].glob("*/*") if p.is_dir()}
+    assert on_disk == {(fw, name) for fw, names in entries.items() for name in names}
+    for framework in spec_of(slug).frameworks:
+        assert len(entries[framework]) >= 3, framework
 
 
-@pytest.mark.parametrize(("framework", "name"), variants())
-def test_variant_differs_from_its_solution_only_where_the_manifest_says(framework, name):
-    solution = EXERCISES_DIR / "notes-api" / "solution" / framework
-    entry = MANIFEST[framework][name]
+@pytest.mark.parametrize(("slug", "framework", "name"), variants())
+def test_variant_differs_from_its_solution_only_where_the_manifest_says(slug, framework, name):
+    solution = EXERCISES_DIR / slug / "solution" / framework
+    entry = manifest(slug)[framework][name]
     assert entry["fault"] and entry["fails"]
-    differing = _differences(filecmp.dircmp(solution, VARIANTS_DIR / framework / name))
+    unknown = set(entry["fails"]) - set(ordered_test_names(spec_of(slug)))
+    assert not unknown, f"expected.toml names tests that {slug} does not have: {unknown}"
+    differing = _differences(filecmp.dircmp(solution, VARIANT_DIRS[slug] / framework / name))
     assert differing == sorted(entry["changed"])
 
 
@@ -166,15 +181,15 @@ def test_starter_boots_and_scores_less(runner_image, slug, framework):
 
 
 @pytest.mark.sandbox
-@pytest.mark.parametrize(("framework", "name"), variants())
-def test_wrong_notes_app_loses_exactly_the_points_of_the_tests_it_breaks(
-    runner_image, framework, name
+@pytest.mark.parametrize(("slug", "framework", "name"), variants())
+def test_wrong_app_loses_exactly_the_points_of_the_tests_it_breaks(
+    runner_image, slug, framework, name
 ):
-    spec = spec_of("notes-api")
-    result = graded(VARIANTS_DIR / framework / name, "notes-api", framework)
+    spec = spec_of(slug)
+    result = graded(VARIANT_DIRS[slug] / framework / name, slug, framework)
     tests = outcomes_by_function(spec, result)
     failed = {fn for fn, test in tests.items() if test["status"] != "passed"}
-    expected = set(MANIFEST[framework][name]["fails"])
+    expected = set(manifest(slug)[framework][name]["fails"])
     assert failed == expected, render_text(result)
     lost = sum(tests[fn]["max_points"] for fn in expected)
     assert result["status"] == "failed"
