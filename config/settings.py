@@ -6,14 +6,14 @@ class" lists what to set for production (DEBUG=false, SECRET_KEY, ALLOWED_HOSTS,
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import environ
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+
+from sandbox.config import default_run_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "courses",
     "lessons",
     "sandbox",
+    "config",  # its ready() hands the grading engine these settings (config/apps.py)
 ]
 
 MIDDLEWARE = [
@@ -219,14 +220,10 @@ API_WAIT_SLOTS = env.int("API_WAIT_SLOTS", default=4)
 # an exercise, are deleted (results and scores stay). 0 keeps every zip.
 ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=90)
 
-# Sandbox. Limits live in sandbox.policy.SandboxPolicy; these only say where things are.
-_runs = VAR_DIR / "sandbox" / "runs"
-if len(str(_runs)) > 60:
-    # Each run's app listens on a Unix socket below this folder, and socket paths are limited
-    # to ~100 bytes; a deeply nested checkout gets a short folder in the system temp dir instead.
-    _tag = hashlib.sha256(bytes(_runs)).hexdigest()[:8]
-    _runs = Path(tempfile.gettempdir()) / f"webcourse-{_tag}"
-SANDBOX_RUN_DIR = Path(env.str("SANDBOX_RUN_DIR", default=str(_runs)))
+# Sandbox. Limits live in sandbox.policy.SandboxPolicy; these only say where things are. The
+# engine reads them through config/engine.py (it imports no Django); default_run_dir keeps a
+# deeply nested checkout's run folder short enough for the apps' Unix sockets.
+SANDBOX_RUN_DIR = Path(env.str("SANDBOX_RUN_DIR", default=str(default_run_dir(VAR_DIR))))
 SANDBOX_BUILD_DIR = Path(env.str("SANDBOX_BUILD_DIR", default=str(VAR_DIR / "sandbox" / "build")))
 SANDBOX_IMAGE = env.str("SANDBOX_IMAGE", default="")  # empty: the image built by sandbox_images
 

@@ -18,9 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from django.conf import settings
-
-from sandbox import engine
+from sandbox import config, engine
 
 IMAGE_DIR = Path(__file__).resolve().parent / "image"
 RUNNER_REPOSITORY = "webcourse-runner"
@@ -45,7 +43,7 @@ def _inputs_hash() -> str:
 
 def runner_image_tag() -> str:
     """Return the tag of the runner image for the current inputs (it may not be built yet)."""
-    return settings.SANDBOX_IMAGE or f"{RUNNER_REPOSITORY}:{_inputs_hash()}"
+    return config.current().image or f"{RUNNER_REPOSITORY}:{_inputs_hash()}"
 
 
 def runner_image_ready() -> bool:
@@ -61,7 +59,7 @@ def runner_packages() -> list[str]:
 def build_runner_image(*, progress: Progress = print, force: bool = False) -> str:
     """Make sure the runner image exists, building it (and its base) when needed; return its tag."""
     tag = runner_image_tag()
-    if settings.SANDBOX_IMAGE:
+    if config.current().image:
         if not engine.image_exists(tag):
             raise ImageBuildError(f"SANDBOX_IMAGE={tag} is set but no such image exists.")
         progress(f"Using {tag} (from SANDBOX_IMAGE).")
@@ -70,7 +68,7 @@ def build_runner_image(*, progress: Progress = print, force: bool = False) -> st
         progress(f"Runner image {tag} is up to date.")
         return tag
     base = ensure_base_image(progress=progress)
-    build_dir = Path(settings.SANDBOX_BUILD_DIR) / f"runner-{_inputs_hash()}"
+    build_dir = config.current().build_dir / f"runner-{_inputs_hash()}"
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
@@ -134,7 +132,7 @@ def ensure_base_image(*, progress: Progress) -> str:
         )
     if os.geteuid() != 0:
         raise ImageBuildError("Bootstrapping the base image needs root (debootstrap).")
-    rootfs = Path(settings.SANDBOX_BUILD_DIR) / f"rootfs-{key}"
+    rootfs = config.current().build_dir / f"rootfs-{key}"
     shutil.rmtree(rootfs, ignore_errors=True)
     rootfs.parent.mkdir(parents=True, exist_ok=True)
     command = [

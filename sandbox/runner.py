@@ -51,9 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.conf import settings
-
-from sandbox import engine, images
+from sandbox import config, engine, images
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.container import boot
 from sandbox.harness import cgroup as cgroups
@@ -822,7 +820,7 @@ class GradingRun:
         engine.client()  # EngineUnavailable now, before anything is created
         image = self.image or images.runner_image_tag()
         try:
-            self.dirs = RunDirs.create(settings.SANDBOX_RUN_DIR, self.run_id)
+            self.dirs = RunDirs.create(config.current().run_dir, self.run_id)
             self.dirs.mount_sockets_tmpfs(self.policy.shared_dir_bytes)
             result = self._grade(image)
         finally:
@@ -1256,7 +1254,7 @@ def sweep_orphans(max_age: float | timedelta) -> int:
     cgroups_removed = cgroups.sweep(older_than=seconds)
     if cgroups_removed:
         logger.info("Removed %d orphaned harness cgroups.", cgroups_removed)
-    base = Path(settings.SANDBOX_RUN_DIR)
+    base = config.current().run_dir
     if base.is_dir():
         now = time.time()
         for folder in base.iterdir():
@@ -1312,7 +1310,7 @@ def floor_probe(
     else:
         raise ValueError(f"unknown framework {framework!r}")
     engine.client()
-    dirs = RunDirs.create(settings.SANDBOX_RUN_DIR, run_id)
+    dirs = RunDirs.create(config.current().run_dir, run_id)
     container = None
     started = time.perf_counter()
     try:
