@@ -173,7 +173,9 @@ def test_create_rejects_titles_and_authors_of_the_wrong_type_or_length(client):
             r.status_code in INVALID,
             f"POST /books with {fields}: expected 400 or 422, got {r.status_code}",
         )
-    expect(client.post("/books", json={**book(), "title": "x" * 200, "author": "y" * 100}), status=201)
+    expect(
+        client.post("/books", json={**book(), "title": "x" * 200, "author": "y" * 100}), status=201
+    )
 
 
 # Many books in one transaction -----------------------------------------------------------

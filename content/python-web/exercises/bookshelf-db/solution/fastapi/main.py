@@ -53,7 +53,9 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-ISBN_TAKEN = HTTPException(status.HTTP_409_CONFLICT, "A book with this ISBN is already on the shelf.")
+ISBN_TAKEN = HTTPException(
+    status.HTTP_409_CONFLICT, "A book with this ISBN is already on the shelf."
+)
 
 
 def found(session: Session, book_id: int) -> Book:

@@ -29,6 +29,9 @@ class Token(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tokens")
     created = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self):
+        return f"a token of {self.account}"
+
     @staticmethod
     def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()

@@ -46,7 +46,9 @@ class CorsMiddleware:
 
     def __call__(self, request):
         origin = request.headers.get("Origin")
-        preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        preflight = (
+            request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        )
         # Answer a preflight here: the views only know GET and would say 405.
         response = HttpResponse(status=204) if preflight else self.get_response(request)
         patch_vary_headers(response, ["Origin"])
