@@ -51,7 +51,7 @@ def test_readable_output_shows_verdict_tests_and_log():
     assert "✗ GET /hello/ada" in text
     assert "    GET /hello/ada: expected status 200, got 404." in text
     assert "✗ Hidden test 1  (0/2)" in text
-    assert "App output (last 4 lines):" in text
+    assert "no-such-page" not in text  # no access log: a hidden test's path is never shown
 
 
 def test_a_zip_is_graded_like_a_folder(tmp_path):

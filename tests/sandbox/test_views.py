@@ -866,7 +866,7 @@ def test_a_draft_nested_too_deep_is_refused_cleanly(learner_client, exercise):
     response = post_draft(learner_client, b"[" * 100_000 + b"]" * 100_000)
 
     assert response.status_code == 400
-    assert "JSON object" in response.json()["error"]
+    assert "nested more than 32 levels deep" in response.json()["error"]
 
 
 def test_an_unknown_source_is_treated_as_the_editor(learner_client, exercise):
