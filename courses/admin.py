@@ -1,4 +1,7 @@
-"""Admin for courses and chapters, with their chapters and lessons inline."""
+"""Admin for courses, with their chapters inline.
+
+The chapter admin lists and orders a chapter's lessons, so it is registered by lessons/admin.py.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from django.forms import Field as FormField
 from django.http import HttpRequest
 from markdownx.widgets import AdminMarkdownxWidget
 
-from lessons.admin import PREVIEW_STYLESHEETS, lesson_preview_link
-from lessons.models import Lesson
-
 from .models import Chapter, Course
+
+# The Markdown editor's preview shows code highlighted as on the site.
+PREVIEW_STYLESHEETS = {"all": ["css/pygments.css"]}
 
 
 class MarkdownTextMixin:
@@ -64,41 +67,3 @@ class CourseAdmin(MarkdownTextMixin, admin.ModelAdmin):
     @admin.display(description="lessons", ordering="lesson_total")
     def lesson_count(self, course: Course) -> int:
         return course.lesson_total
-
-
-class LessonInline(admin.TabularInline):
-    model = Lesson
-    fields = ["order", "title", "slug", "status", "preview_link"]
-    readonly_fields = ["preview_link"]
-    prepopulated_fields = {"slug": ["title"]}
-    show_change_link = True  # the lesson's own page has the Markdown editor
-    extra = 0
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
-        return super().get_queryset(request).select_related("chapter__course")
-
-    @admin.display(description="preview as learner")
-    def preview_link(self, lesson: Lesson) -> str:
-        return lesson_preview_link(lesson, "Preview")
-
-
-@admin.register(Chapter)
-class ChapterAdmin(MarkdownTextMixin, admin.ModelAdmin):
-    list_display = ["title", "course", "order", "lesson_count"]
-    list_editable = ["order"]
-    list_filter = ["course"]
-    list_select_related = ["course"]
-    search_fields = ["title", "slug", "course__title"]
-    prepopulated_fields = {"slug": ["title"]}
-    inlines = [LessonInline]
-    markdown_fields = ("intro",)
-
-    class Media:
-        css = PREVIEW_STYLESHEETS
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Chapter]:
-        return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
-
-    @admin.display(description="lessons", ordering="lesson_total")
-    def lesson_count(self, chapter: Chapter) -> int:
-        return chapter.lesson_total

@@ -21,6 +21,7 @@ class Course(models.Model):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     description = models.TextField(blank=True, help_text="Markdown shown on the course page.")
+    # Rendered on save by the Markdown pipeline, a layer up (lessons/signals.py).
     description_html = models.TextField(blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
@@ -32,12 +33,6 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs) -> None:
-        from lessons.markdown import render_markdown
-
-        self.description_html = render_markdown(self.description)
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"course": self.slug})
@@ -54,7 +49,7 @@ class Chapter(models.Model):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     intro = models.TextField(blank=True, help_text="Markdown shown above the chapter's lessons.")
-    intro_html = models.TextField(blank=True, editable=False)
+    intro_html = models.TextField(blank=True, editable=False)  # rendered like description_html
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -67,9 +62,6 @@ class Chapter(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        from lessons.markdown import render_markdown
-
-        self.intro_html = render_markdown(self.intro)
         super().save(*args, **kwargs)
         Course.touch(self.course_id)
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import ForeignKey
+from django.db.models import Count, ForeignKey, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from markdownx.admin import MarkdownxModelAdmin
 
+from courses.admin import PREVIEW_STYLESHEETS, MarkdownTextMixin
 from courses.models import Chapter
 
 from .models import Exercise, Lesson
-
-PREVIEW_STYLESHEETS = {"all": ["css/pygments.css"]}
 
 
 def lesson_preview_url(lesson: Lesson) -> str:
@@ -116,3 +115,42 @@ class ExerciseAdmin(MarkdownxModelAdmin):
             "<details><summary>{}</summary><pre>{}</pre></details>",
             sorted(exercise.files.items()),
         )
+
+
+# The chapter's page lists and orders its lessons, so it is registered here, not in courses/.
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    fields = ["order", "title", "slug", "status", "preview_link"]
+    readonly_fields = ["preview_link"]
+    prepopulated_fields = {"slug": ["title"]}
+    show_change_link = True  # the lesson's own page has the Markdown editor
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
+        return super().get_queryset(request).select_related("chapter__course")
+
+    @admin.display(description="preview as learner")
+    def preview_link(self, lesson: Lesson) -> str:
+        return lesson_preview_link(lesson, "Preview")
+
+
+@admin.register(Chapter)
+class ChapterAdmin(MarkdownTextMixin, admin.ModelAdmin):
+    list_display = ["title", "course", "order", "lesson_count"]
+    list_editable = ["order"]
+    list_filter = ["course"]
+    list_select_related = ["course"]
+    search_fields = ["title", "slug", "course__title"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [LessonInline]
+    markdown_fields = ("intro",)
+
+    class Media:
+        css = PREVIEW_STYLESHEETS
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chapter]:
+        return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
+
+    @admin.display(description="lessons", ordering="lesson_total")
+    def lesson_count(self, chapter: Chapter) -> int:
+        return chapter.lesson_total
