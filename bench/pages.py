@@ -133,8 +133,8 @@ def build_site() -> Site:
     from django.test import Client
 
     from courses.models import Chapter, Course
-    from courses.progress import lesson_mark_read
     from lessons.models import Exercise, Lesson, Status
+    from progress.services import lesson_mark_read
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)

@@ -46,9 +46,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "markdownx",
+    "accounts",
     "courses",
     "lessons",
     "sandbox",
+    "progress",
+    "authoring",
     "config",  # its ready() hands the grading engine these settings (config/apps.py)
 ]
 

@@ -6,9 +6,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("lessons.markdownx_urls")),
-    path("accounts/", include("courses.account_urls")),
+    path("accounts/", include("accounts.urls")),
     path("api/", include("sandbox.api_urls")),
-    path("", include("courses.urls")),
+    path("", include("progress.urls")),
     path("", include("sandbox.urls")),
     path("", include("lessons.urls")),
 ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -70,45 +69,3 @@ class Chapter(models.Model):
 def _chapter_deleted(sender, instance: Chapter, **kwargs) -> None:
     # A receiver rather than delete(): the admin's bulk delete skips model methods.
     Course.touch(instance.course_id)
-
-
-class LessonProgress(models.Model):
-    """A learner has read a lesson (reached its end, or pressed "Mark as read")."""
-
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
-    )
-    lesson = models.ForeignKey("lessons.Lesson", on_delete=models.CASCADE, related_name="progress")
-    read_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["learner", "lesson"], name="unique_lesson_progress"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.learner} read {self.lesson}"
-
-
-class ApiToken(models.Model):
-    """A personal token for submitting from a terminal. Only a hash of the secret is stored."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, db_index=True, help_text="Shown to tell tokens apart.")
-    key_hash = models.CharField(max_length=64, unique=True)
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

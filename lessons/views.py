@@ -5,7 +5,8 @@ readers, most of the traffic, then get the whole page from the cache, stored
 under that version: a warm page costs the query and a cache lookup, and an edit
 changes the version, so nobody is served a stale page. For signed-in readers the
 page is put together from cached parts (the lesson's part, the course menu) and
-their own progress (one more query).
+their own progress (one more query), which the progress app supplies through
+lessons.reading.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import Course
-from courses.progress import ReadState, read_lesson_ids
 from lessons.models import Lesson
 from lessons.navigation import (
     OUTLINE_CACHE_SECONDS,
@@ -31,6 +31,7 @@ from lessons.navigation import (
     course_outline,
     course_version,
 )
+from lessons.reading import ReadState, reading_progress
 
 # lesson_main.html writes this between the lesson and what follows it (practice,
 # previous/next), where a signed-in reader's "Mark as read" control goes.
@@ -162,15 +163,14 @@ def _personal_lesson_response(
     is_staff = request.user.is_staff
     outline = course_outline(course, include_drafts=is_staff)
     page = _lesson_page(course, outline, chapter, lesson, staff=is_staff)
-    reading, read = None, frozenset()
-    if request.user.is_authenticated:
-        read = read_lesson_ids(learner=request.user, course_id=course.id)
-        reading = ReadState(course.slug, chapter, lesson, is_read=page.lesson_id in read)
-    context = {
-        "page": page,
-        "menu": outline.menu_for(page.lesson_id, read=read),
-        "reading": reading,
-    }
+    context = {"page": page}
+    read = frozenset()
+    progress = reading_progress()
+    if request.user.is_authenticated and progress is not None:
+        read = progress.read_lesson_ids(learner=request.user, course_id=course.id)
+        context["reading"] = ReadState(course.slug, chapter, lesson, page.lesson_id in read)
+        context["reading_template"] = progress.control_template
+    context["menu"] = outline.menu_for(page.lesson_id, read=read)
     return render(request, "lessons/lesson.html", context)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from accounts.models import ApiToken
+from accounts.tokens import PREFIX_LENGTH, TOKEN_START, token_hash
 from courses.models import Chapter, Course
 from lessons.models import Exercise, Lesson, Status
+from progress.models import LessonProgress
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,6 +32,21 @@ class StaffFactory(UserFactory):
     username = factory.Sequence(lambda n: f"teacher{n}")
     is_staff = True
     is_superuser = True
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token whose secret is known to the test (pass `secret=` to choose it)."""
+
+    class Meta:
+        model = ApiToken
+
+    class Params:
+        secret = factory.Sequence(lambda n: f"{TOKEN_START}test-secret-{n:04d}")
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"computer {n}")
+    prefix = factory.LazyAttribute(lambda token: token.secret[:PREFIX_LENGTH])
+    key_hash = factory.LazyAttribute(lambda token: token_hash(token.secret))
 
 
 class CourseFactory(factory.django.DjangoModelFactory):
@@ -70,3 +88,11 @@ class ExerciseFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"exercise-{n}")
     title = factory.Sequence(lambda n: f"Exercise {n}")
     frameworks = factory.LazyFunction(lambda: ["flask", "django", "fastapi"])
+
+
+class LessonProgressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LessonProgress
+
+    learner = factory.SubFactory(UserFactory)
+    lesson = factory.SubFactory(LessonFactory)

@@ -35,7 +35,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from courses.tokens import token_create
+from accounts.tokens import token_create
 from sandbox import api as sandbox_api
 from sandbox.archive import pack_files, unpack_submission
 from sandbox.drafts import check_editor_files
@@ -401,14 +401,14 @@ ENDPOINTS: dict[str, Endpoint] = {
     "courses:dashboard": Endpoint(),
     "courses:course": Endpoint(kwargs=lambda world: {"course": world.course}),
     "courses:lesson_read": Endpoint(
-        kwargs=lambda world: world.lesson, creates=("courses.lessonprogress",)
+        kwargs=lambda world: world.lesson, creates=("progress.lessonprogress",)
     ),
     "courses:lesson_unread": Endpoint(
-        kwargs=lambda world: world.lesson, creates=("courses.lessonprogress",)
+        kwargs=lambda world: world.lesson, creates=("progress.lessonprogress",)
     ),
-    "courses:tokens": Endpoint(fields=("name",), creates=("courses.apitoken",)),
-    "courses:token_revoke": Endpoint(
-        kwargs=lambda world: {"pk": world.token}, creates=("courses.apitoken",)
+    "accounts:tokens": Endpoint(fields=("name",), creates=("accounts.apitoken",)),
+    "accounts:token_revoke": Endpoint(
+        kwargs=lambda world: {"pk": world.token}, creates=("accounts.apitoken",)
     ),
     "sandbox:exercise": Endpoint(kwargs=exercise_kwargs, query=("framework",)),
     "sandbox:draft_save": Endpoint(

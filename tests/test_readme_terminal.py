@@ -25,7 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from courses.tokens import token_create
+from accounts.tokens import token_create
 from sandbox import images
 from sandbox.models import Submission
 from tests.factories import UserFactory

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from courses.content import course_folder_read
+from authoring.content import course_folder_read
 from sandbox import images
 from sandbox.archive import pack_directory
 from sandbox.grading import grade

@@ -10,15 +10,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 
-from courses.models import LessonProgress
-from courses.progress import lesson_mark_read
 from lessons.models import Lesson, Status
 from lessons.views import lesson_detail
+from progress.models import LessonProgress
 from tests.factories import (
     ChapterFactory,
     CourseFactory,
     ExerciseFactory,
     LessonFactory,
+    LessonProgressFactory,
     UserFactory,
 )
 
@@ -489,7 +489,7 @@ def test_a_learner_can_mark_an_unread_lesson_read_at_its_end(learner_client, cou
 
 def test_a_read_lesson_says_so_and_offers_mark_as_unread(learner_client, learner, course):
     routes = lesson(course, "routes")
-    lesson_mark_read(learner=learner, lesson=routes)
+    LessonProgressFactory(learner=learner, lesson=routes)
 
     html = learner_client.get(routes.get_absolute_url()).content.decode()
 
@@ -501,7 +501,7 @@ def test_a_read_lesson_says_so_and_offers_mark_as_unread(learner_client, learner
 
 
 def test_the_menu_ticks_the_lessons_the_learner_has_read(learner_client, learner, course):
-    lesson_mark_read(learner=learner, lesson=lesson(course, "intro"))
+    LessonProgressFactory(learner=learner, lesson=lesson(course, "intro"))
 
     html = learner_client.get(lesson(course, "routes").get_absolute_url()).content.decode()
 
@@ -514,7 +514,7 @@ def test_the_menu_ticks_the_lessons_the_learner_has_read(learner_client, learner
 
 def test_progress_marks_are_not_shared_between_learners(client, course):
     first, second = UserFactory(), UserFactory()
-    lesson_mark_read(learner=first, lesson=lesson(course, "routes"))
+    LessonProgressFactory(learner=first, lesson=lesson(course, "routes"))
     url = lesson(course, "routes").get_absolute_url()
 
     client.force_login(first)

@@ -433,7 +433,7 @@ HIDDEN_PATHS = ("no-such-page", "Zo%C3%AB", "Zoë", "Zo\\u00eb", "Zo\\u00c3")
 @pytest.mark.django_db
 @pytest.mark.parametrize("framework", ["flask", "fastapi"])
 def test_no_hidden_request_path_reaches_the_learner(framework, client, capsys):
-    from courses.tokens import token_create
+    from accounts.tokens import token_create
     from sandbox.models import Submission
     from tests.factories import ExerciseFactory, UserFactory
 

@@ -1,0 +1,46 @@
+"""A signed-in reader's progress on the lesson page, supplied by the app that records it.
+
+Reading progress lives in progress/, a layer above lessons/, so the lesson page cannot import
+it. Instead progress's AppConfig.ready() registers a `ReadingProgress` here, and the page asks
+it for the lessons read (one query, for the course menu's ticks and the page's own state) and
+includes its template for the "Mark as read" control. With none registered the page shows no
+progress, as it does to anonymous readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class ReadState(NamedTuple):
+    """What the "Mark as read" control of a lesson page shows, and where it posts."""
+
+    course: str
+    chapter: str
+    lesson: str
+    is_read: bool
+
+
+@dataclass(frozen=True)
+class ReadingProgress:
+    """How the lesson page learns what a reader has read, and shows it."""
+
+    # read_lesson_ids(learner=, course_id=): the ids of the course's lessons read, in one query.
+    read_lesson_ids: Callable[..., frozenset[int]]
+    # Rendered at the end of the lesson with `reading`, a ReadState.
+    control_template: str
+
+
+_registered: list[ReadingProgress] = []
+
+
+def register_reading_progress(provider: ReadingProgress) -> None:
+    """Make the lesson page show reading progress through this provider (one at a time)."""
+    _registered[:] = [provider]
+
+
+def reading_progress() -> ReadingProgress | None:
+    """Return the registered provider of reading progress, if any."""
+    return _registered[0] if _registered else None

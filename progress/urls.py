@@ -1,0 +1,29 @@
+"""The catalog, course pages, dashboard and read marks.
+
+The namespace stays "courses", as it was when these pages lived in the courses app: the
+addresses and names are the site's public face (links, LOGIN_REDIRECT_URL, templates).
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from progress import views
+
+app_name = "courses"
+
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("courses/<slug:course>/", views.course_detail, name="course"),
+    path(
+        "courses/<slug:course>/<slug:chapter>/<slug:lesson>/read/",
+        views.lesson_read,
+        name="lesson_read",
+    ),
+    path(
+        "courses/<slug:course>/<slug:chapter>/<slug:lesson>/unread/",
+        views.lesson_unread,
+        name="lesson_unread",
+    ),
+]
