@@ -5,9 +5,10 @@ The `urlpatterns` list routes URLs to views. For more information please see:
     https://docs.djangoproject.com/en/5.2/topics/http/urls/
 """
 
-from accounts import views
 from django.contrib import admin
 from django.urls import path
+
+from accounts import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
