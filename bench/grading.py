@@ -9,7 +9,7 @@ see `manage.py sandbox_images`), with the hello exercise's Flask solution:
    the same load on a shared machine):
    - floor: a bare hardened container (same image and limits as a grading) boots the app,
      answers one GET, and is removed;
-   - direct: `sandbox.grading.grade()` called in this process (what `manage.py grade` does);
+   - direct: `sandbox.runner.grade()` called in this process (what `manage.py grade` does);
    - Celery: submit -> verdict through a real worker on a private Redis, timed from the call
      that saves (and enqueues) the submission until the worker's finished_at.
    Reported: the floor's median, Celery p50 and p95, and where the time goes (medians of
@@ -210,7 +210,7 @@ def prepare_database():
     from django.core.management import call_command
 
     from courses.models import Course
-    from lessons.models import Exercise
+    from exercises.models import Exercise
     from sandbox.spec import ExerciseSpec
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -245,7 +245,7 @@ def floor_probe() -> float:
 
 
 def sequential(learner, exercise, archive: bytes, runs: int) -> dict[str, list]:
-    from sandbox import grading
+    from sandbox import runner
 
     spec = exercise.spec()
     rounds: dict[str, list] = {"floor": [], "direct": [], "celery": [], "stages": []}
@@ -253,7 +253,7 @@ def sequential(learner, exercise, archive: bytes, runs: int) -> dict[str, list]:
         rounds["floor"].append(floor_probe())
 
         started = time.perf_counter()
-        result = grading.grade(spec=spec, archive=archive, framework=FRAMEWORK)
+        result = runner.grade(spec=spec, archive=archive, framework=FRAMEWORK)
         rounds["direct"].append(time.perf_counter() - started)
         check_verdict(result)
 
@@ -288,12 +288,13 @@ def submit_burst(learner, exercise, archive: bytes, count: int, *, timeout: floa
 
 def submit_and_wait(learner, exercise, archive: bytes, count: int, *, timeout: float) -> list:
     """Submit `count` copies at once; return those graded within `timeout` seconds."""
-    from sandbox.models import Submission
-    from sandbox.services import submission_create
+    from exercises.models import Submission
+    from exercises.services import submission_create
 
+    # One learner sends them all at once: past the rate limits, on purpose (bucket=None).
     ids = [
         submission_create(
-            learner=learner, exercise=exercise, framework=FRAMEWORK, archive=archive
+            learner=learner, exercise=exercise, framework=FRAMEWORK, archive=archive, bucket=None
         ).pk
         for _ in range(count)
     ]

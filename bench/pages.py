@@ -133,7 +133,8 @@ def build_site() -> Site:
     from django.test import Client
 
     from courses.models import Chapter, Course
-    from lessons.models import Exercise, Lesson, Status
+    from exercises.models import Exercise
+    from lessons.models import Lesson, Status
     from progress.services import lesson_mark_read
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "courses",
     "lessons",
-    "sandbox",
+    "exercises",
     "progress",
     "authoring",
     "config",  # its ready() hands the grading engine these settings (config/apps.py)
@@ -200,13 +200,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"sandbox.tasks.grade_submission": {"queue": "grading"}}
+CELERY_TASK_ROUTES = {"exercises.tasks.grade_submission": {"queue": "grading"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_WORKER_CONCURRENCY = env.int("GRADING_CONCURRENCY", default=2)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-submissions": {"task": "sandbox.tasks.sweep", "schedule": 30.0},
-    "prune-old-archives": {"task": "sandbox.tasks.prune_archives", "schedule": 6 * 3600.0},
+    "sweep-stuck-submissions": {"task": "exercises.tasks.sweep", "schedule": 30.0},
+    "prune-old-archives": {"task": "exercises.tasks.prune_archives", "schedule": 6 * 3600.0},
 }
 
 # Abuse limits on accounts, per client address (see TRUSTED_PROXY_COUNT) and per username.

@@ -7,8 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("lessons.markdownx_urls")),
     path("accounts/", include("accounts.urls")),
-    path("api/", include("sandbox.api_urls")),
+    path("api/", include("exercises.api_urls")),
     path("", include("progress.urls")),
-    path("", include("sandbox.urls")),
+    path("", include("exercises.urls")),
     path("", include("lessons.urls")),
 ]

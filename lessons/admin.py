@@ -7,13 +7,13 @@ from django.db.models import Count, ForeignKey, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
 from courses.admin import PREVIEW_STYLESHEETS, MarkdownTextMixin
 from courses.models import Chapter
 
-from .models import Exercise, Lesson
+from .models import Lesson
 
 
 def lesson_preview_url(lesson: Lesson) -> str:
@@ -79,42 +79,6 @@ class LessonAdmin(MarkdownxModelAdmin):
     @admin.display(description="preview as learner")
     def preview_link(self, lesson: Lesson) -> str:
         return lesson_preview_link(lesson) or "Available once the lesson is saved."
-
-
-@admin.register(Exercise)
-class ExerciseAdmin(MarkdownxModelAdmin):
-    """Exercises come from the course's content files; only their texts are edited here."""
-
-    list_display = ["title", "course", "lesson", "points", "order", "status"]
-    list_editable = ["order", "status"]
-    list_filter = ["status", "course"]
-    list_select_related = ["course", "lesson"]
-    search_fields = ["title", "slug", "summary", "instructions"]
-    readonly_fields = ["slug", "frameworks", "limits", "file_listing", "updated"]
-    autocomplete_fields = ["lesson"]
-    fieldsets = [
-        (None, {"fields": ["course", "lesson", "slug", "title", "summary", "order", "status"]}),
-        ("Instructions", {"fields": ["instructions"]}),
-        ("Grading", {"fields": ["points", "frameworks", "limits", "file_listing", "updated"]}),
-    ]
-
-    class Media:
-        css = PREVIEW_STYLESHEETS
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Without its tests and starter files an exercise cannot be graded;
-        # new exercises are added to the course's content folder and imported.
-        return False
-
-    @admin.display(description="files")
-    def file_listing(self, exercise: Exercise) -> str:
-        if not exercise.files:
-            return "No files."
-        return format_html_join(
-            "",
-            "<details><summary>{}</summary><pre>{}</pre></details>",
-            sorted(exercise.files.items()),
-        )
 
 
 # The chapter's page lists and orders its lessons, so it is registered here, not in courses/.

@@ -39,7 +39,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
-from lessons.models import Exercise, Lesson, Status
+from exercises.models import Exercise
+from lessons.models import Lesson, Status
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

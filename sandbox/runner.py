@@ -58,6 +58,7 @@ from sandbox.harness import cgroup as cgroups
 from sandbox.harness import forkserver, limits
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
 from sandbox.results import TestOutcome, empty_timings, make_result, passed_summary, timestamp
+from sandbox.spec import FRAMEWORKS, ExerciseSpec
 
 logger = logging.getLogger(__name__)
 
@@ -1237,6 +1238,40 @@ def run_submission(
         queued_at=queued_at,
         image=image,
     ).run()
+
+
+def grade(
+    *,
+    spec: ExerciseSpec,
+    archive: bytes,
+    framework: str,
+    on_phase: Phase | None = None,
+    queued_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Grade a submission (zip bytes) against an exercise's hidden tests; return the result.
+
+    Like `run_submission`, with the exercise's tests and policy, after checking that the
+    exercise offers `framework`: an exercise re-imported with fewer frameworks may still
+    have submissions waiting in the queue, and those end in an "error" result.
+    """
+    if framework not in spec.frameworks:
+        offered = ", ".join(FRAMEWORKS.get(f, f) for f in spec.frameworks)
+        chosen = FRAMEWORKS.get(framework, framework)
+        timings = {**empty_timings(queued_at), "started": timestamp()}
+        timings["finished"] = timings["started"]
+        return make_result(
+            status="error",
+            message=f"This exercise is graded with {offered}; {chosen} is not one of them.",
+            timings=timings,
+        )
+    return run_submission(
+        archive=archive,
+        tests=spec.tests,
+        framework=framework,
+        policy=spec.policy,
+        on_phase=on_phase,
+        queued_at=queued_at,
+    )
 
 
 # Sweeping and measuring ----------------------------------------------------------------------

@@ -9,7 +9,10 @@ from typing import Any
 
 from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
 
-FRAMEWORKS = ("flask", "django", "fastapi")
+# The frameworks an exercise may be solved with, and their names for people: the one list the
+# site uses (exercises.models.Framework). The runner image's boot.py keeps its own copy, since
+# it runs alone in the container.
+FRAMEWORKS = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
 # Folders of an exercise that are stored and exported; anything else is ignored.
 STORED_FOLDERS = ("tests", "starter", "solution")
 IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".DS_Store", ".ruff_cache"}
@@ -119,7 +122,7 @@ class ExerciseSpec:
         if (
             not isinstance(frameworks, list)
             or not frameworks
-            or any(f not in FRAMEWORKS for f in frameworks)
+            or any(not isinstance(f, str) or f not in FRAMEWORKS for f in frameworks)
             or len(set(frameworks)) != len(frameworks)
         ):
             raise fail(f"`frameworks` must be a non-empty list drawn from {', '.join(FRAMEWORKS)}")

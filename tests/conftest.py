@@ -5,6 +5,9 @@ from django.core.cache import cache
 
 from tests.factories import StaffFactory, UserFactory
 
+# Runner image, hello exercise, Redis, Celery workers, and catching grading messages.
+pytest_plugins = ["tests.celery_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def empty_cache():

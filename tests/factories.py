@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import ApiToken
 from accounts.tokens import PREFIX_LENGTH, TOKEN_START, token_hash
 from courses.models import Chapter, Course
-from lessons.models import Exercise, Lesson, Status
+from exercises.models import Draft, Exercise, Submission, SubmissionArchive, Verdict
+from lessons.models import Lesson, Status
 from progress.models import LessonProgress
+from sandbox.archive import pack_files
+from sandbox.spec import FRAMEWORKS
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -87,7 +92,66 @@ class ExerciseFactory(factory.django.DjangoModelFactory):
     course = factory.SubFactory(CourseFactory)
     slug = factory.Sequence(lambda n: f"exercise-{n}")
     title = factory.Sequence(lambda n: f"Exercise {n}")
-    frameworks = factory.LazyFunction(lambda: ["flask", "django", "fastapi"])
+    frameworks = factory.LazyFunction(lambda: list(FRAMEWORKS))
+
+
+class SubmissionArchiveFactory(factory.django.DjangoModelFactory):
+    """A stored zip; pass `data=` for given bytes (stored once, like the site does)."""
+
+    class Meta:
+        model = SubmissionArchive
+        django_get_or_create = ("sha256",)
+
+    data = factory.Sequence(lambda n: pack_files({"app.py": f"# submission {n}\n"}))
+    sha256 = factory.LazyAttribute(lambda archive: hashlib.sha256(archive.data).hexdigest())
+    size = factory.LazyAttribute(lambda archive: len(archive.data))
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    """A queued submission; with `verdict=` a graded one, its result and score to match.
+
+    `verdict=Verdict.PASSED` scores max_score (10 unless given), any other verdict 0.
+    """
+
+    class Meta:
+        model = Submission
+
+    learner = factory.SubFactory(UserFactory)
+    exercise = factory.SubFactory(ExerciseFactory)
+    framework = "flask"
+    archive = factory.SubFactory(SubmissionArchiveFactory)
+    verdict = ""
+    state = factory.LazyAttribute(
+        lambda s: Submission.State.DONE if s.verdict else Submission.State.QUEUED
+    )
+    max_score = factory.LazyAttribute(lambda s: 10 if s.verdict else None)
+    score = factory.LazyAttribute(
+        lambda s: (s.max_score if s.verdict == Verdict.PASSED else 0) if s.verdict else None
+    )
+    result = factory.LazyAttribute(
+        lambda s: (
+            {
+                "status": str(s.verdict),
+                "score": s.score,
+                "max_score": s.max_score,
+                "message": "",
+                "tests": [],
+                "log": "",
+            }
+            if s.verdict
+            else None
+        )
+    )
+
+
+class DraftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Draft
+
+    learner = factory.SubFactory(UserFactory)
+    exercise = factory.SubFactory(ExerciseFactory)
+    framework = "flask"
+    files = factory.LazyFunction(lambda: {"app.py": "from flask import Flask\n"})
 
 
 class LessonProgressFactory(factory.django.DjangoModelFactory):

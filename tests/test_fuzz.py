@@ -36,12 +36,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tokens import token_create
-from sandbox import api as sandbox_api
+from exercises import api as sandbox_api
+from exercises.drafts import check_editor_files
+from exercises.models import Draft, Submission
 from sandbox.archive import pack_files, unpack_submission
-from sandbox.drafts import check_editor_files
-from sandbox.models import Draft, Submission
 from sandbox.policy import DEFAULT_POLICY, MiB
-from sandbox.tasks import grade_submission
 from tests.factories import (
     ChapterFactory,
     CourseFactory,
@@ -74,7 +73,7 @@ class World:
     course: str
     submission: int
     token: int
-    object_ids: dict[str, str]  # admin model key ("sandbox_submission") to a real pk
+    object_ids: dict[str, str]  # admin model key ("exercises_submission") to a real pk
 
 
 HOSTILE_LOG = "\x1b[2J\x1b[31mboom\x1b[0m \u202eexe.txt \x00 \x07 <script>alert(1)</script>"
@@ -95,7 +94,7 @@ def build_world() -> World:
     client = Client()
     client.force_login(learner)
     client.post(
-        reverse("sandbox:submit", kwargs={"exercise": exercise.slug}) + "?source=files",
+        reverse("exercises:submit", kwargs={"exercise": exercise.slug}) + "?source=files",
         {"framework": "flask", "files": json.dumps({"app.py": "app = None\n"})},
     )
     submission = Submission.objects.get(learner=learner)
@@ -392,7 +391,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         fields=("framework",),
         files=("file",),
         query=("framework", "wait"),
-        creates=("sandbox.submission", "sandbox.submissionarchive"),
+        creates=("exercises.submission", "exercises.submissionarchive"),
         api=True,
         examples=INPUT_EXAMPLES,
     ),
@@ -410,24 +409,24 @@ ENDPOINTS: dict[str, Endpoint] = {
     "accounts:token_revoke": Endpoint(
         kwargs=lambda world: {"pk": world.token}, creates=("accounts.apitoken",)
     ),
-    "sandbox:exercise": Endpoint(kwargs=exercise_kwargs, query=("framework",)),
-    "sandbox:draft_save": Endpoint(
-        kwargs=exercise_kwargs, creates=("sandbox.draft",), json=True, examples=INPUT_EXAMPLES
+    "exercises:exercise": Endpoint(kwargs=exercise_kwargs, query=("framework",)),
+    "exercises:draft_save": Endpoint(
+        kwargs=exercise_kwargs, creates=("exercises.draft",), json=True, examples=INPUT_EXAMPLES
     ),
-    "sandbox:submit": Endpoint(
+    "exercises:submit": Endpoint(
         kwargs=exercise_kwargs,
         fields=("framework", "files", "paths"),
         files=("archive", "folder"),
         query=("source",),
-        creates=("sandbox.submission", "sandbox.submissionarchive"),
+        creates=("exercises.submission", "exercises.submissionarchive"),
         examples=INPUT_EXAMPLES,
     ),
-    "sandbox:starter_zip": Endpoint(
+    "exercises:starter_zip": Endpoint(
         kwargs=lambda world: {"exercise": world.slug, "framework": "flask"}
     ),
-    "sandbox:submission": Endpoint(kwargs=submission_kwargs),
-    "sandbox:submission_status": Endpoint(kwargs=submission_kwargs, query=("where", "seen")),
-    "sandbox:submission_download": Endpoint(kwargs=submission_kwargs),
+    "exercises:submission": Endpoint(kwargs=submission_kwargs),
+    "exercises:submission_status": Endpoint(kwargs=submission_kwargs, query=("where", "seen")),
+    "exercises:submission_download": Endpoint(kwargs=submission_kwargs),
     "lessons:search": Endpoint(query=("q",)),
     "lessons:lesson": Endpoint(kwargs=lambda world: world.lesson),
     "lessons:lesson_preview": Endpoint(kwargs=lambda world: world.lesson),
@@ -463,7 +462,7 @@ def admin_endpoint(name: str, parameters: set[str]) -> Endpoint:
             "object_id": object_id,
             "id": object_id,
             "content_type_id": "1",
-            "app_label": "sandbox",
+            "app_label": "exercises",
         }
         return {p: values[p] for p in parameters}
 
@@ -639,13 +638,11 @@ def check_stored_data(since_submission: int) -> None:
 
 
 @pytest.fixture
-def world(db, monkeypatch, settings, tmp_path) -> World:
+def world(db, monkeypatch, settings, tmp_path, sent_gradings) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
     # Sign-ups and logins the fuzzer gets right would each spend a real password hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
-    sent: list[tuple] = []
-    monkeypatch.setattr(grade_submission, "apply_async", lambda args, **kw: sent.append(args))
     # A waiting API request looks once: nothing grades here, so it would wait its whole limit.
     monkeypatch.setattr(
         sandbox_api,
@@ -654,7 +651,7 @@ def world(db, monkeypatch, settings, tmp_path) -> World:
     )
     built = build_world()
     yield built
-    assert sent == [], "a grading message was sent"
+    assert sent_gradings == [], "a grading message was sent"
     cache.clear()
 
 

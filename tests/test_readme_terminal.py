@@ -26,18 +26,9 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.tokens import token_create
-from sandbox import images
-from sandbox.models import Submission
+from exercises.models import Submission
+from tests.celery_fixtures import HELLO_DIR, wait_until_graded
 from tests.factories import UserFactory
-from tests.sandbox import celery_fixtures
-from tests.sandbox.celery_fixtures import HELLO_DIR, wait_until_graded
-
-# Fixtures from tests/sandbox/celery_fixtures.py used by this module.
-redis_server = celery_fixtures.redis_server
-celery_broker = celery_fixtures.celery_broker
-start_celery_worker = celery_fixtures.start_celery_worker
-celery_worker_proc = celery_fixtures.celery_worker_proc
-hello_exercise = celery_fixtures.hello_exercise
 
 README = Path(settings.BASE_DIR) / "README.md"
 SECTION = "## Submitting from a terminal"
@@ -64,12 +55,6 @@ def exported_names(block: str) -> list[str]:
 
 
 # The live site ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def runner_image() -> str:
-    """Build the sandbox runner image (a no-op when it is already there)."""
-    return images.build_runner_image(progress=lambda line: None)
 
 
 def _free_port() -> int:

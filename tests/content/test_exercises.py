@@ -18,10 +18,9 @@ import pytest
 from django.conf import settings
 
 from authoring.content import course_folder_read
-from sandbox import images
 from sandbox.archive import pack_directory
-from sandbox.grading import grade
 from sandbox.results import render_text
+from sandbox.runner import grade
 from sandbox.spec import ExerciseSpec
 
 COURSE_DIR = Path(settings.COURSE_CONTENT_DIR) / "python-web"
@@ -90,12 +89,6 @@ def outcomes_by_function(spec: ExerciseSpec, result: dict[str, Any]) -> dict[str
     names = ordered_test_names(spec)
     assert len(names) == len(result["tests"]), render_text(result)
     return dict(zip(names, result["tests"], strict=True))
-
-
-@pytest.fixture(scope="module")
-def runner_image() -> str:
-    """Build the runner image if it is not there yet (a no-op when it is)."""
-    return images.build_runner_image(progress=lambda line: None)
 
 
 # The folders -------------------------------------------------------------------------------

@@ -14,19 +14,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from sandbox import images
-from sandbox.models import Submission
-from tests.sandbox import celery_fixtures
-
-# Fixtures from tests/sandbox/celery_fixtures.py used by this module.
-redis_server = celery_fixtures.redis_server
-celery_broker = celery_fixtures.celery_broker
-start_celery_worker = celery_fixtures.start_celery_worker
-celery_worker_proc = celery_fixtures.celery_worker_proc
+from exercises.models import Submission
+from tests.sandbox.conftest import HELLO_DIR
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox, pytest.mark.celery]
 
-HELLO_DIR = celery_fixtures.HELLO_DIR
 PASSWORD = "a-long-Passphrase-2026"
 # Grading takes a few seconds; this only stops a hang (the worker boots the app in Docker).
 GRADING_TIMEOUT_MS = 120_000
@@ -59,12 +51,6 @@ WATCH_STATUS = """() => {
   };
   new MutationObserver(note).observe(panel, {childList: true, subtree: true, characterData: true});
 }"""
-
-
-@pytest.fixture(scope="module")
-def runner_image() -> str:
-    """Build the sandbox runner image (a no-op when it is already there)."""
-    return images.build_runner_image(progress=lambda line: None)
 
 
 @pytest.fixture

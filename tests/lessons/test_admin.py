@@ -147,7 +147,7 @@ def test_exercise_files_are_shown_but_not_editable(staff_client, db):
         files={"tests/test_app.py": "def test_home():\n    assert '<b>' != 1\n"},
         instructions="Build a **home page**.",
     )
-    response = staff_client.get(reverse("admin:lessons_exercise_change", args=[exercise.pk]))
+    response = staff_client.get(reverse("admin:exercises_exercise_change", args=[exercise.pk]))
     assert response.status_code == 200
     page = response.content.decode()
     assert "<summary>tests/test_app.py</summary>" in page
@@ -158,8 +158,8 @@ def test_exercise_files_are_shown_but_not_editable(staff_client, db):
 
 def test_exercises_cannot_be_added_in_the_admin(staff_client, db):
     ExerciseFactory()
-    page = staff_client.get(reverse("admin:lessons_exercise_changelist")).content.decode()
-    assert reverse("admin:lessons_exercise_add") not in page
+    page = staff_client.get(reverse("admin:exercises_exercise_changelist")).content.decode()
+    assert reverse("admin:exercises_exercise_add") not in page
 
 
 def test_the_course_form_edits_chapters_inline_with_a_markdown_description(staff_client, db):

@@ -556,7 +556,7 @@ def test_practice_links_each_exercise_to_its_page(client, course):
 
     html = client.get(routes.get_absolute_url()).content.decode()
 
-    url = reverse("sandbox:exercise", kwargs={"exercise": "add-route"})
+    url = reverse("exercises:exercise", kwargs={"exercise": "add-route"})
     assert f'<a href="{url}">Add a route</a>' in html
 
 

@@ -8,27 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.conf import settings
 
-from sandbox import engine, images
+from sandbox import engine
 from sandbox.archive import pack_files
 from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
 from sandbox.runner import GradingRun
-from sandbox.spec import ExerciseSpec
 
 HELLO_DIR = Path(settings.COURSE_CONTENT_DIR) / "python-web" / "exercises" / "hello"
-
-
-@pytest.fixture(scope="session")
-def runner_image() -> str:
-    """Build the runner image once per session (a no-op when it is already there)."""
-    return images.build_runner_image(progress=lambda line: None)
-
-
-@pytest.fixture(scope="session")
-def hello_spec() -> ExerciseSpec:
-    return ExerciseSpec.from_dir(HELLO_DIR)
+# The runner_image and hello_spec fixtures are in tests/celery_fixtures.py.
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Grading real apps end to end through sandbox.grading.grade()."""
+"""Grading real apps end to end through sandbox.runner.grade()."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import grading
+from sandbox import runner
 from sandbox.archive import pack_directory, pack_files
 from sandbox.results import RESULT_KEYS, TIMING_KEYS
 from tests.sandbox.conftest import grade_files
@@ -31,7 +31,7 @@ def hello_graded(hello_spec, runner_image):
         for framework in FRAMEWORKS:
             files = getattr(hello_spec, kind)(framework)
             phases: list[str] = []
-            result = grading.grade(
+            result = runner.grade(
                 spec=hello_spec,
                 archive=pack_files(files),
                 framework=framework,
@@ -114,7 +114,7 @@ def test_the_log_holds_no_request_lines_and_no_markers(hello_graded, framework):
 
 def test_a_framework_the_exercise_does_not_offer_is_an_error(hello_spec):
     flask_only = dataclasses.replace(hello_spec, frameworks=("flask",))
-    result = grading.grade(
+    result = runner.grade(
         spec=flask_only, archive=pack_files(hello_spec.solution("django")), framework="django"
     )
     assert result["status"] == "error"
@@ -126,7 +126,7 @@ def test_a_framework_the_exercise_does_not_offer_is_an_error(hello_spec):
 
 
 def hello_result(files, hello_spec, framework):
-    return grading.grade(spec=hello_spec, archive=pack_files(files), framework=framework)
+    return runner.grade(spec=hello_spec, archive=pack_files(files), framework=framework)
 
 
 def test_a_flask_app_factory_is_called(hello_spec):
@@ -234,7 +234,7 @@ def test_a_startproject_default_django_project_is_graded(hello_spec, tmp_path):
         "    return JsonResponse({'message': f'Hello, {name}!'})\n"
     )
     (project / "mysite" / "urls.py").write_text(HELLO_URLS)
-    result = grading.grade(spec=hello_spec, archive=pack_directory(project), framework="django")
+    result = runner.grade(spec=hello_spec, archive=pack_directory(project), framework="django")
     assert result["status"] == "passed", result
     assert "Applying auth.0001_initial... OK" in result["log"]
 
@@ -258,7 +258,7 @@ def test_a_django_project_with_debug_off_is_still_reachable(hello_spec, tmp_path
         "hello = Hello.as_view()\n"
     )
     (project / "mysite" / "urls.py").write_text(HELLO_URLS)
-    result = grading.grade(spec=hello_spec, archive=pack_directory(project), framework="django")
+    result = runner.grade(spec=hello_spec, archive=pack_directory(project), framework="django")
     assert result["status"] == "passed", result
     assert 'added "localhost" to ALLOWED_HOSTS' in result["log"]
 

@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from sandbox import engine, grading, images
+from sandbox import engine, images, runner
 from sandbox.archive import pack_files
 from sandbox.policy import DEFAULT_POLICY, MiB
 from sandbox.spec import ExerciseSpec
@@ -398,7 +398,7 @@ BROKEN_HELLO = {
 def test_a_traceback_raised_during_a_visible_test_sits_next_to_its_failure(framework):
     spec = ExerciseSpec.from_dir(HELLO_DIR)
     files = hello_with(framework, BROKEN_HELLO[framework])
-    result = grading.grade(spec=spec, archive=pack_files(files), framework=framework)
+    result = runner.grade(spec=spec, archive=pack_files(files), framework=framework)
     test = next(t for t in result["tests"] if t["name"].startswith("GET /hello/ada"))
     assert test["status"] == "failed"
     assert "ZeroDivisionError: division by zero" in test["output"]
@@ -434,13 +434,13 @@ HIDDEN_PATHS = ("no-such-page", "Zo%C3%AB", "Zoë", "Zo\\u00eb", "Zo\\u00c3")
 @pytest.mark.parametrize("framework", ["flask", "fastapi"])
 def test_no_hidden_request_path_reaches_the_learner(framework, client, capsys):
     from accounts.tokens import token_create
-    from sandbox.models import Submission
+    from exercises.models import Submission
     from tests.factories import ExerciseFactory, UserFactory
 
     spec = ExerciseSpec.from_dir(HELLO_DIR)
     files = hello_with(framework, PRINT_EVERY_REQUEST[framework])
     archive = pack_files(files)
-    result = grading.grade(spec=spec, archive=archive, framework=framework)
+    result = runner.grade(spec=spec, archive=archive, framework=framework)
     assert result["status"] == "passed"
     visible = next(t for t in result["tests"] if t["name"].startswith("GET /hello/ada"))
     assert "request for /hello/ada" in visible["output"]  # a visible test's output is shown
@@ -516,7 +516,7 @@ class TestHostileOutputStores:
     def test_nul_and_surrogates_from_a_real_app_are_stored_cleaned(self, record_property):
         from django.db import connection
 
-        from sandbox.models import Submission
+        from exercises.models import Submission
         from tests.factories import ExerciseFactory, UserFactory
 
         record_property("database_vendor", connection.vendor)

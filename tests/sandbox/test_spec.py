@@ -159,3 +159,11 @@ def test_the_spec_of_an_imported_exercise_matches_its_folder(hello_spec):
 
 def test_the_hello_folder_is_where_the_tests_expect_it():
     assert (HELLO_DIR / "exercise.toml").is_file()
+
+
+def test_the_container_names_the_same_frameworks_as_the_engine():
+    # boot.py runs alone in the container, so it keeps its own copy of the list.
+    from sandbox.container import boot
+    from sandbox.spec import FRAMEWORKS
+
+    assert boot.FRAMEWORK_NAMES == FRAMEWORKS

@@ -1,0 +1,299 @@
+"""Exercises, the submissions learners make to them, their stored zips, and editor drafts.
+
+The tables keep the names they had when these models lived in the lessons and sandbox apps
+(`Meta.db_table`), so moving the models here moved no rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+from markdownx.models import MarkdownxField
+
+from courses.models import Course
+from lessons.models import Lesson, Status
+from sandbox.spec import FRAMEWORKS
+
+# The engine's list of frameworks, as model choices: FLASK = "flask", "Flask"...
+Framework = models.TextChoices(
+    "Framework", [(key.upper(), (key, label)) for key, label in FRAMEWORKS.items()]
+)
+
+
+class Verdict(models.TextChoices):
+    """How a graded submission ended: the `status` of its result (sandbox.results)."""
+
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    ERROR = "error", "Not gradable"  # the app could not be started or graded
+    TIMEOUT = "timeout", "Timed out"
+
+
+# Verdicts of submissions that were really graded: numbered as attempts, and rate-limited.
+GRADABLE = (Verdict.PASSED, Verdict.FAILED, Verdict.TIMEOUT)
+
+
+class ExerciseQuerySet(models.QuerySet):
+    def published(self) -> ExerciseQuerySet:
+        return self.filter(status=Status.PUBLISHED)
+
+
+class Exercise(models.Model):
+    """A graded exercise: instructions, starter and solution per framework, hidden tests.
+
+    `files` maps a relative path inside the exercise folder (``tests/test_app.py``,
+    ``starter/flask/app.py``...) to its text, so the database alone can grade and
+    export an exercise.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="exercises")
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="exercises"
+    )
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+    frameworks = models.JSONField(default=list)
+    points = models.PositiveIntegerField(default=0)
+    limits = models.JSONField(default=dict, blank=True)
+    instructions = MarkdownxField(blank=True)
+    instructions_html = models.TextField(blank=True, editable=False)
+    files = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ExerciseQuerySet.as_manager()
+
+    class Meta:
+        db_table = "lessons_exercise"
+        ordering = ["course", "order", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        from lessons.markdown import render_markdown
+
+        self.instructions_html = render_markdown(self.instructions)
+        super().save(*args, **kwargs)
+        Course.touch(self.course_id)
+
+    @property
+    def lesson_path(self) -> str:
+        """Return "chapter-slug/lesson-slug" of the linked lesson, as written in exercise.toml."""
+        return f"{self.lesson.chapter.slug}/{self.lesson.slug}" if self.lesson_id else ""
+
+    def offers(self, framework: str) -> bool:
+        """Say whether learners may solve this exercise with `framework`."""
+        return framework in self.frameworks
+
+    def spec(self):
+        """Return this exercise as a sandbox ExerciseSpec (what the grader reads)."""
+        from sandbox.spec import ExerciseSpec
+
+        return ExerciseSpec.from_exercise(self)
+
+
+# A receiver rather than a delete() override: the admin's bulk delete skips model methods.
+@receiver(post_delete, sender=Exercise)
+def _exercise_deleted(sender, instance: Exercise, **kwargs) -> None:
+    Course.touch(instance.course_id)
+
+
+class SubmissionArchiveManager(models.Manager):
+    def store(self, data: bytes) -> SubmissionArchive:
+        """Return the stored archive holding `data`, storing it unless these bytes already are.
+
+        Marking a stored one as used is an UPDATE: a prune deleting it at the same moment
+        either sees the new `last_used` and keeps it, or deletes it first, and then it is
+        stored anew.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        if self.filter(sha256=digest).update(last_used=timezone.now()):
+            return self.defer("data").get(sha256=digest)
+        archive, _ = self.get_or_create(sha256=digest, defaults={"data": data, "size": len(data)})
+        return archive
+
+
+class SubmissionArchive(models.Model):
+    """A submitted zip, stored once however many submissions sent the same bytes.
+
+    `bytes(archive)` is the zip. Submissions share an archive by its SHA-256; one no
+    submission refers to any more is deleted by `submission_archives_prune`.
+    """
+
+    sha256 = models.CharField(max_length=64, unique=True, help_text="Hex SHA-256 of the zip.")
+    data = models.BinaryField(help_text="The submitted files as a zip archive.")
+    size = models.PositiveIntegerField(help_text="Bytes.")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(
+        auto_now_add=True, help_text="When a submission last stored these bytes."
+    )
+
+    objects = SubmissionArchiveManager()
+
+    class Meta:
+        db_table = "sandbox_submissionarchive"
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} ({self.size} bytes)"
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.data)  # a memoryview on PostgreSQL
+
+
+class _ArchiveDescriptor(ForwardManyToOneDescriptor):
+    def __set__(self, instance, value) -> None:
+        if isinstance(value, bytes | bytearray | memoryview):
+            value = SubmissionArchive.objects.store(bytes(value))
+        super().__set__(instance, value)
+
+
+class ArchiveForeignKey(models.ForeignKey):
+    """A foreign key to a SubmissionArchive that may also be given the zip's bytes.
+
+    `Submission(archive=zip_bytes)` stores the bytes (once, see `store`) and refers to them,
+    as it did when each submission held its own copy.
+    """
+
+    forward_related_accessor_class = _ArchiveDescriptor
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        # The database sees a plain foreign key; migrations need not import this module.
+        return name, "django.db.models.ForeignKey", args, kwargs
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def without_files(self) -> SubmissionQuerySet:
+        """Return the submissions whose zip is no longer kept (see ARCHIVE_RETENTION_DAYS)."""
+        return self.filter(archive__isnull=True)
+
+    def active(self) -> SubmissionQuerySet:
+        """Return the submissions waiting for, or in, grading."""
+        return self.filter(state__in=(Submission.State.QUEUED, Submission.State.RUNNING))
+
+    def passed(self) -> SubmissionQuerySet:
+        """Return the submissions that passed: an exercise is done once one of these exists."""
+        return self.filter(verdict=Verdict.PASSED)
+
+    def gradable(self) -> SubmissionQuerySet:
+        """Return the graded submissions that count as attempts (not "not gradable")."""
+        return self.filter(verdict__in=GRADABLE)
+
+    def best_per_learner(self) -> SubmissionQuerySet:
+        """Return, of these, each learner's best on each exercise.
+
+        The best is the gradable submission with the highest score, the earliest on a tie;
+        a learner with no gradable submission to an exercise has no best there.
+        """
+        best = (
+            self.model._default_manager.filter(
+                learner=OuterRef("learner"), exercise=OuterRef("exercise")
+            )
+            .gradable()
+            .filter(score__isnull=False)
+            .order_by(F("score").desc(), "created", "pk")
+            .values("pk")[:1]
+        )
+        return self.filter(pk=Subquery(best))
+
+    def latest_per_learner(self) -> SubmissionQuerySet:
+        """Return, of these, each learner's latest submission to each exercise."""
+        latest = (
+            self.model._default_manager.filter(
+                learner=OuterRef("learner"), exercise=OuterRef("exercise")
+            )
+            .order_by("-created", "-pk")
+            .values("pk")[:1]
+        )
+        return self.filter(pk=Subquery(latest))
+
+
+class Submission(models.Model):
+    """One attempt at an exercise. The row is the source of truth for grading."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="submissions")
+    framework = models.CharField(max_length=10, choices=Framework.choices)
+    archive = ArchiveForeignKey(
+        SubmissionArchive,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submissions",
+        help_text="The submitted files; empty once they are no longer kept.",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    phase = models.CharField(max_length=20, blank=True, help_text="booting, testing… while running")
+    result = models.JSONField(null=True, blank=True)
+    verdict = models.CharField(
+        max_length=10,
+        choices=Verdict.choices,
+        blank=True,
+        db_index=True,
+        help_text="How grading ended; empty until it has.",
+    )
+    score = models.IntegerField(null=True, blank=True)
+    max_score = models.IntegerField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(default=1)
+    grading_attempts = models.PositiveIntegerField(
+        default=0, help_text="How many times a worker has claimed this submission."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        db_table = "sandbox_submission"
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["state", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} #{self.pk} by {self.learner}"
+
+    @property
+    def files_kept(self) -> bool:
+        """Say whether the submitted zip is still stored (a regrade or download needs it)."""
+        return self.archive_id is not None
+
+
+class Draft(models.Model):
+    """A learner's work in progress in the browser editor, saved as they type."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="drafts")
+    framework = models.CharField(max_length=10, choices=Framework.choices)
+    files = models.JSONField(default=dict, help_text="Relative path → text.")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "sandbox_draft"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "exercise", "framework"], name="unique_draft"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} ({self.framework}) draft by {self.learner}"

@@ -1,0 +1,389 @@
+"""Fixtures for grading for real: the runner image, the hello exercise, a private Redis server
+and real Celery worker processes; and a stand-in for the broker where no worker is wanted.
+
+A pytest plugin (tests/conftest.py loads it), so every test module can ask for these
+fixtures by name. A worker shares the test database: settings put it in a file, the worker
+is pointed at that file through DATABASE_URL, and the worker fixtures use `transactional_db`
+so that what a test saves is committed where the worker can see it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+from exercises.models import Exercise, Submission
+from exercises.services import GRADE_TASK
+from sandbox import engine, images
+from sandbox.archive import pack_directory, pack_files
+from sandbox.spec import ExerciseSpec
+from tests.factories import ExerciseFactory
+from tests.sandbox.conftest import HELLO_DIR
+
+REDIS_BINARY_CANDIDATES = ("redis-server", "/usr/bin/redis-server")
+CELERY_BIN = Path(sys.executable).with_name("celery")
+WORKER_READY_TIMEOUT = 60.0
+_worker_numbers = count(1)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval=0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}")
+
+
+class RedisServer:
+    """A throwaway redis-server on a loopback port, with no persistence."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        binary = next((p for p in map(shutil.which, REDIS_BINARY_CANDIDATES) if p), None)
+        if binary is None:
+            pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
+        self.binary = binary
+        self.workdir = workdir
+        self.port = port or _free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        log = (self.workdir / "redis.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        _wait_until(self.answers, timeout=10, what=f"redis-server on port {self.port}")
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def stop(self, *, crash: bool = False) -> None:
+        """Stop the server; `crash` kills it outright, dropping whatever it held."""
+        if self.process is None:
+            return
+        if crash:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def restart(self, *, crash: bool = True, down_for: float = 0.0) -> None:
+        """Stop the server and start a fresh, empty one on the same port."""
+        self.stop(crash=crash)
+        time.sleep(down_for)
+        self.start()
+
+    def flush(self) -> None:
+        redis.Redis.from_url(self.url).flushall()
+
+
+class CeleryWorker:
+    """A real `celery worker` process serving the grading queues, logging to a file."""
+
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        database: str,
+        log_dir: Path,
+        run_dir: Path,
+        concurrency: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.name = f"grading{next(_worker_numbers)}-{os.getpid()}"
+        self.log_path = log_dir / f"{self.name}.log"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "REDIS_URL": broker_url,
+            "DATABASE_URL": f"sqlite:///{database}",
+            # Its own folder for run files, so the test can find what a killed worker left.
+            "SANDBOX_RUN_DIR": str(run_dir),
+            **(env or {}),
+        }
+        self.concurrency = concurrency
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> CeleryWorker:
+        command = [
+            str(CELERY_BIN), "-A", "config", "worker",
+            "-Q", "grading,celery", "-c", str(self.concurrency), "--pool", "prefork",
+            "-l", "info", "-n", f"{self.name}@%h",
+            "--without-heartbeat", "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so it can be killed whole
+            )
+        try:
+            _wait_until(self._ready, timeout=WORKER_READY_TIMEOUT, what=f"worker {self.name}")
+        except TimeoutError:
+            self.kill()
+            pytest.fail(f"Celery worker did not start:\n{self.log_tail()}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            pytest.fail(f"Celery worker exited with {self.process.returncode}:\n{self.log_tail()}")
+        return " ready." in self.log()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def pool_pids(self) -> list[int]:
+        """Return the pids of the worker's pool processes (the ones running tasks)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(p) for p in children.read_text().split()]
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool), like a machine that died."""
+        if self.process is None:
+            return
+        self._kill_group()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Ask for a warm shutdown; kill what is left after a grace period."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
+        # Pool processes may outlive their parent for a moment; take the group down.
+        self._kill_group()
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """Start a private redis-server for the session; the test may restart it."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_broker(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """Point this process's Celery app at the private Redis, so enqueued tasks reach it."""
+    previous = celery_app.conf.broker_url
+    _use_broker(redis_server.url)
+    yield redis_server
+    _use_broker(previous)
+
+
+def _use_broker(url: str) -> None:
+    celery_app.conf.broker_url = url
+    # Drop pooled connections to the old broker; the app makes new ones on the next send.
+    celery_app._pool = None
+    if "amqp" in celery_app.__dict__:
+        celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def start_celery_worker(
+    transactional_db, celery_broker: RedisServer, runner_image: str, tmp_path: Path
+) -> Iterator[Callable[..., CeleryWorker]]:
+    """Return a function that starts a real worker on the test database; all stop at teardown.
+
+    The workers grade in Docker, with the runner image built by `runner_image`.
+    """
+    database = connection.settings_dict["NAME"]
+    assert Path(database).is_file(), "the workers need a file database (see config/settings.py)"
+    celery_broker.flush()  # messages left by an earlier test name rows that no longer exist
+    # Short: the app's Unix socket lives below it, and socket paths are limited to 107 bytes.
+    run_dir = Path(tempfile.mkdtemp(prefix="wc-runs-"))
+    workers: list[CeleryWorker] = []
+
+    def start(**options) -> CeleryWorker:
+        worker = CeleryWorker(
+            broker_url=celery_broker.url,
+            database=database,
+            log_dir=tmp_path,
+            run_dir=run_dir,
+            **options,
+        )
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    remove_containers_under(run_dir)
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def remove_containers_under(run_dir: Path) -> int:
+    """Remove the sandbox containers that mount a folder below `run_dir` (a killed worker's)."""
+    removed = 0
+    for container in engine.sandbox_containers():
+        sources = [m.get("Source", "") for m in container.get("Mounts") or []]
+        if any(Path(s).is_relative_to(run_dir) for s in sources):
+            engine.remove(container["Id"])
+            removed += 1
+    return removed
+
+
+@pytest.fixture
+def celery_worker_proc(start_celery_worker) -> CeleryWorker:
+    """Start one real worker (concurrency 2) serving the grading and default queues."""
+    return start_celery_worker()
+
+
+# No broker ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent_gradings(monkeypatch) -> list[tuple[tuple, dict]]:
+    """Catch the grading messages the site sends, as (args, options), instead of sending them."""
+    sent: list[tuple[tuple, dict]] = []
+
+    def send_task(name, args=(), kwargs=None, **options):
+        assert name == GRADE_TASK
+        sent.append((tuple(args), options))
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
+    return sent
+
+
+# The runner image and the hello exercise ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def runner_image() -> str:
+    """Build the runner image once per session (a no-op when it is already there)."""
+    return images.build_runner_image(progress=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def hello_spec() -> ExerciseSpec:
+    return ExerciseSpec.from_dir(HELLO_DIR)
+
+
+def hello_archive(kind: str, framework: str) -> bytes:
+    """Return the hello exercise's starter or solution for a framework, zipped."""
+    return pack_directory(HELLO_DIR / kind / framework)
+
+
+@pytest.fixture
+def hello_exercise(db, hello_spec: ExerciseSpec) -> Exercise:
+    """Return the hello exercise stored in the database, as the site grades it."""
+    spec = hello_spec
+    return ExerciseFactory(
+        slug=spec.slug,
+        title=spec.title,
+        frameworks=list(spec.frameworks),
+        points=spec.points or 0,
+        limits=spec.limits,
+        instructions=spec.instructions,
+        files=spec.files,
+    )
+
+
+def slow_booting_hello_archive(seconds: float = 4.0) -> bytes:
+    """Return the hello Flask solution, made to take `seconds` to import (a wide kill window)."""
+    files = {
+        path.relative_to(HELLO_DIR / "solution" / "flask").as_posix(): path.read_bytes()
+        for path in (HELLO_DIR / "solution" / "flask").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    files["app.py"] = f"import time\n\ntime.sleep({seconds})\n".encode() + files["app.py"]
+    return pack_files(files)
+
+
+# Waiting on the database ----------------------------------------------------------------
+
+
+def wait_for_rows(
+    check: Callable[[], bool], *, timeout: float, what: str, workers: Iterable[CeleryWorker] = ()
+) -> None:
+    """Poll the database until `check()` holds; on timeout fail with the workers' logs."""
+    try:
+        _wait_until(check, timeout=timeout, what=what, interval=0.02)
+    except TimeoutError as exc:
+        logs = "\n".join(f"--- {w.name} ---\n{w.log_tail()}" for w in workers)
+        pytest.fail(f"{exc}\n{logs}")
+
+
+def wait_until_graded(
+    ids: Iterable[int], *, timeout: float = 180, workers: Iterable[CeleryWorker] = ()
+) -> list[Submission]:
+    """Wait until every submission is done; return them in the order of `ids`."""
+    ids = list(ids)
+    done = Submission.objects.filter(pk__in=ids, state=Submission.State.DONE)
+    wait_for_rows(
+        lambda: done.count() == len(ids),
+        timeout=timeout,
+        what=f"{len(ids)} submissions to be graded",
+        workers=workers,
+    )
+    by_id = Submission.objects.in_bulk(ids)
+    return [by_id[i] for i in ids]

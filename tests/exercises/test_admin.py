@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from exercises.models import Submission
+from sandbox.archive import pack_files
+from tests.factories import SubmissionFactory
+
+RESULT = {
+    "status": "failed",
+    "score": 1,
+    "max_score": 3,
+    "message": "1 of 2 tests passed.",
+    "tests": [
+        {"name": "home page", "status": "passed", "points": 1, "max_points": 1, "message": ""},
+        {
+            "name": "greeting",
+            "status": "failed",
+            "points": 0,
+            "max_points": 2,
+            "message": "GET /hello/Ada: expected 200, got 404",
+        },
+    ],
+    "log": "<script>alert(1)</script> Booting worker",
+    "timings": {"queued": "2025-01-01T10:00:00+00:00"},
+}
+
+
+@pytest.fixture
+def graded(db, learner) -> Submission:
+    return SubmissionFactory(
+        learner=learner,
+        exercise__title="Hello, web",
+        archive=pack_files({"app.py": "app = None\n"}),
+        verdict=RESULT["status"],
+        result=RESULT,
+        score=1,
+        max_score=3,
+    )
+
+
+def test_the_list_shows_verdict_and_score(staff_client, graded):
+    response = staff_client.get(reverse("admin:exercises_submission_changelist"))
+    assert response.status_code == 200
+    assert b"Failed" in response.content
+    assert b"1 / 3" in response.content
+
+
+def test_the_list_filters_by_verdict(staff_client, graded):
+    url = reverse("admin:exercises_submission_changelist")
+    assert b"1 / 3" in staff_client.get(url, {"verdict": "failed"}).content
+    assert b"1 / 3" not in staff_client.get(url, {"verdict": "passed"}).content
+
+
+def test_a_submission_shows_its_tests_output_and_files(staff_client, graded):
+    response = staff_client.get(reverse("admin:exercises_submission_change", args=[graded.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "GET /hello/Ada: expected 200, got 404" in page
+    assert "0 / 2" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Booting worker" in page  # escaped
+    assert "app.py (11 bytes)" in page
+
+
+def test_the_regrade_action_queues_the_submissions_again(
+    staff_client, graded, sent_gradings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:exercises_submission_changelist"),
+            {"action": "regrade", "_selected_action": [graded.pk]},
+            follow=True,
+        )
+    assert b"1 submission queued for grading again." in response.content
+    graded.refresh_from_db()
+    assert (graded.state, graded.result) == (Submission.State.QUEUED, None)
+    assert [args for args, _ in sent_gradings] == [(graded.pk,)]
+
+
+def test_submissions_cannot_be_added_or_edited_by_hand(staff_client, graded):
+    assert staff_client.get(reverse("admin:exercises_submission_add")).status_code == 403
+    response = staff_client.post(
+        reverse("admin:exercises_submission_change", args=[graded.pk]), {"framework": "django"}
+    )
+    assert response.status_code == 403
+    graded.refresh_from_db()
+    assert graded.framework == "flask"

@@ -1,0 +1,159 @@
+"""Nothing is lost when a worker dies mid-grade or Redis restarts during a burst."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+
+from exercises import services
+from exercises.models import Submission
+from tests.celery_fixtures import (
+    hello_archive,
+    slow_booting_hello_archive,
+    wait_for_rows,
+    wait_until_graded,
+)
+
+pytestmark = [pytest.mark.celery, pytest.mark.sandbox]
+
+
+def submit_slow(learner, exercise) -> Submission:
+    return services.submission_create(
+        learner=learner,
+        exercise=exercise,
+        framework="flask",
+        archive=slow_booting_hello_archive(),
+        bucket=None,  # one learner's submissions in a row: no waiting on the rate limits
+    )
+
+
+def wait_until_mid_grade(submission: Submission, worker) -> None:
+    """Wait until a worker has claimed the submission and its app is booting or under test."""
+    in_progress = Submission.objects.filter(
+        pk=submission.pk, state=Submission.State.RUNNING, phase__in=["booting", "testing"]
+    )
+    wait_for_rows(in_progress.exists, timeout=60, what="the grading to start", workers=[worker])
+
+
+def test_a_pool_process_killed_mid_grade_is_graded_again_exactly_once(
+    celery_worker_proc, hello_exercise, learner
+):
+    submission = submit_slow(learner, hello_exercise)
+    wait_until_mid_grade(submission, celery_worker_proc)
+
+    for pid in celery_worker_proc.pool_pids():
+        os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+
+    (graded,) = wait_until_graded([submission.pk], workers=[celery_worker_proc])
+    assert "WorkerLostError" in celery_worker_proc.log()  # it really died mid-grade
+    assert graded.verdict == "passed"
+    assert graded.score == graded.max_score
+    assert graded.grading_attempts == 2  # the lost one, then one complete grading
+
+
+def test_a_worker_killed_mid_grade_is_graded_once_by_another_worker(
+    start_celery_worker, hello_exercise, learner
+):
+    doomed = start_celery_worker()
+    submission = submit_slow(learner, hello_exercise)
+    wait_until_mid_grade(submission, doomed)
+
+    doomed.kill()  # the whole worker, main process included: nobody gives the message back
+    time.sleep(0.5)
+    submission.refresh_from_db()
+    assert submission.state == Submission.State.RUNNING
+
+    # The periodic sweep finds the row running past its deadline (here: at once).
+    report = services.submission_sweep(
+        stuck_after=services.STUCK_QUEUED_AFTER, abandoned_after=timedelta(0)
+    )
+    assert report.reset == [submission.pk]
+    survivor = start_celery_worker()
+
+    (graded,) = wait_until_graded([submission.pk], workers=[doomed, survivor])
+    assert graded.verdict == "passed"
+    assert graded.grading_attempts == 2
+    assert "succeeded" not in doomed.log()
+    assert "exercises.tasks.grade_submission[" in survivor.log()
+
+
+def test_a_redis_restart_during_a_burst_loses_no_submission(
+    celery_worker_proc, redis_server, hello_exercise, learner
+):
+    archive = hello_archive("solution", "flask")
+
+    def submit(count: int) -> list[int]:
+        return [
+            services.submission_create(
+                learner=learner,
+                exercise=hello_exercise,
+                framework="flask",
+                archive=archive,
+                bucket=None,  # many at once: past the rate limits on purpose
+            ).pk
+            for _ in range(count)
+        ]
+
+    ids = submit(10)
+    wait_for_rows(
+        Submission.objects.filter(pk__in=ids, state=Submission.State.RUNNING).exists,
+        timeout=60,
+        what="the first gradings to start",
+        workers=[celery_worker_proc],
+    )
+
+    redis_server.stop(crash=True)  # queued and unacknowledged messages are gone
+    ids += submit(10)  # saved while the broker is down: their messages cannot be sent
+    redis_server.start()
+
+    # The periodic sweep, run here every two seconds, enqueues what Redis lost.
+    done = Submission.objects.filter(pk__in=ids, state=Submission.State.DONE)
+    requeued: set[int] = set()
+
+    def all_graded() -> bool:
+        if done.count() == len(ids):
+            return True
+        requeued.update(services.submission_sweep(stuck_after=timedelta(seconds=5)).requeued)
+        time.sleep(2)
+        return False
+
+    wait_for_rows(all_graded, timeout=240, what="20 submissions", workers=[celery_worker_proc])
+    graded = wait_until_graded(ids)
+    assert [s.verdict for s in graded] == ["passed"] * 20
+    assert [s.grading_attempts for s in graded] == [1] * 20
+    # Both kinds of loss happened: messages queued in the old Redis, and never-sent ones.
+    assert requeued & set(ids[:10])
+    assert set(ids[10:]) <= requeued
+
+
+def test_a_docker_outage_delays_grading_without_failing_the_submission(
+    start_celery_worker, hello_exercise, learner, tmp_path
+):
+    # A worker whose Docker engine does not answer (socket gone, daemon restarting).
+    stranded = start_celery_worker(env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    submission = services.submission_create(
+        learner=learner,
+        exercise=hello_exercise,
+        framework="flask",
+        archive=hello_archive("solution", "flask"),
+    )
+    wait_for_rows(
+        lambda: "retry: Retry in" in stranded.log(),
+        timeout=60,
+        what="the grading to be retried",
+        workers=[stranded],
+    )
+    stranded.stop()
+    submission.refresh_from_db()
+    assert (submission.state, submission.grading_attempts) == (Submission.State.QUEUED, 0)
+
+    start_celery_worker()  # Docker is back
+    services.submission_sweep(stuck_after=timedelta(0))
+
+    (graded,) = wait_until_graded([submission.pk], workers=[stranded])
+    assert graded.verdict == "passed"
+    assert graded.grading_attempts == 1  # the attempts without Docker did not count
