@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "courses",
     "lessons",
     "exercises",
+    "search",
     "progress",
     "authoring",
     "config",  # its ready() hands the grading engine these settings (config/apps.py)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("progress.urls")),
     path("", include("exercises.urls")),
     path("", include("lessons.urls")),
+    path("", include("search.urls")),
 ]

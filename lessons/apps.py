@@ -5,7 +5,4 @@ class LessonsConfig(AppConfig):
     name = "lessons"
 
     def ready(self) -> None:
-        from lessons import (
-            search,  # noqa: F401 - connects the search index signals
-            signals,  # noqa: F401 - renders course and chapter Markdown
-        )
+        from lessons import signals  # noqa: F401 - renders course and chapter Markdown

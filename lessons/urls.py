@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lessons import search_views, views
+from lessons import views
 
 app_name = "lessons"
 
 urlpatterns = [
-    path("search/", search_views.search, name="search"),
     path(
         "courses/<slug:course>/<slug:chapter>/<slug:lesson>/",
         views.lesson_detail,

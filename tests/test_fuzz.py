@@ -427,7 +427,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "exercises:submission": Endpoint(kwargs=submission_kwargs),
     "exercises:submission_status": Endpoint(kwargs=submission_kwargs, query=("where", "seen")),
     "exercises:submission_download": Endpoint(kwargs=submission_kwargs),
-    "lessons:search": Endpoint(query=("q",)),
+    "search:search": Endpoint(query=("q",)),
     "lessons:lesson": Endpoint(kwargs=lambda world: world.lesson),
     "lessons:lesson_preview": Endpoint(kwargs=lambda world: world.lesson),
 }

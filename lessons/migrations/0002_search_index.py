@@ -1,4 +1,4 @@
-"""Create the SQLite full-text index used by lessons.search (nothing on PostgreSQL)."""
+"""Create the SQLite full-text index used by search/index.py (nothing on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ DROP_INDEX = "DROP TABLE lessons_search_index"
 
 
 def create_index(apps, schema_editor) -> None:
-    # PostgreSQL searches the lesson tables directly (see lessons/search.py).
+    # PostgreSQL searches the lesson tables directly (see search/index.py).
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(CREATE_INDEX)
 

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from lessons import search
 from lessons.models import Lesson, Status
+from search import index as search
 from tests.factories import ChapterFactory, CourseFactory, ExerciseFactory, LessonFactory
 from tests.postgres import postgres_server  # noqa: F401 - a fixture
 
@@ -325,8 +325,8 @@ def test_the_backend_contract_holds_on_postgresql(postgres_server, tmp_path):  #
 
 
 def test_loading_the_apps_connects_the_index_signals():
-    """LessonsConfig.ready() imports lessons.search, so every save reaches the index."""
-    code = "import sys, django; django.setup(); print('lessons.search' in sys.modules)"
+    """SearchConfig.ready() imports search.index, so every save reaches the index."""
+    code = "import sys, django; django.setup(); print('search.index' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,

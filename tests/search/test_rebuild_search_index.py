@@ -5,8 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from lessons import search
 from lessons.models import Lesson, Status
+from search import index as search
 from tests.factories import ChapterFactory, ExerciseFactory
 
 pytestmark = pytest.mark.django_db

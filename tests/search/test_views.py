@@ -14,7 +14,7 @@ BODY = "Register blueprints when the application factory runs."
 
 
 def search_url() -> str:
-    return reverse("lessons:search")
+    return reverse("search:search")
 
 
 def test_it_shows_each_result_with_its_link_course_and_snippet(client):
@@ -23,7 +23,7 @@ def test_it_shows_each_result_with_its_link_course_and_snippet(client):
     response = client.get(search_url(), {"q": "blueprints"})
 
     assert response.status_code == 200
-    assert response.templates[0].name == "lessons/search.html"
+    assert response.templates[0].name == "search/search.html"
     html = response.content.decode()
     assert f'<a href="{lesson.get_absolute_url()}">Project layout</a>' in html
     assert lesson.chapter.course.title in html

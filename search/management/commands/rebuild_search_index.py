@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from lessons import search
+from search import index as search
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
-from lessons import search as course_search
+from search import index as course_search
 
 RESULT_LIMIT = 20
 
@@ -17,7 +17,7 @@ def search(request: HttpRequest) -> HttpResponse:
     hits = course_search.search(query, user=request.user, limit=RESULT_LIMIT)
     # A history restore asks for the whole page even though htmx sends it.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
-    template = "lessons/search_results.html" if partial else "lessons/search.html"
+    template = "search/search_results.html" if partial else "search/search.html"
     context = {
         "query": query,
         "hits": hits,
