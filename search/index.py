@@ -2,7 +2,7 @@
 
 One entry point, `search()`, with a backend per database:
 
-* SQLite: an FTS5 table (`lessons_search_index`, created by migration 0002) holds
+* SQLite: an FTS5 table (`lessons_search_index`, created by lessons migration 0002) holds
   the plain text of every published lesson and exercise. Signals below keep it in
   step with saves and deletes; `manage.py rebuild_search_index` refills it after
   bulk changes that bypass signals (`QuerySet.update()`, `bulk_create()`).
