@@ -13,3 +13,7 @@ ROOT_URLCONF = "bench.urls"
 # without changing the site's own settings.
 if "BENCH_CONN_MAX_AGE" in os.environ:
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])
+
+# The benchmark serves plain HTTP on loopback, with no HTTPS proxy in front: with DEBUG off the
+# site would redirect every request to https.
+SECURE_SSL_REDIRECT = False
