@@ -208,7 +208,7 @@ def wait_slot(*, hold_for: float) -> Iterator[bool]:
     token = uuid.uuid4().hex
     timeout = math.ceil(hold_for) + WAIT_SLOT_SLACK
     for number in range(settings.API_WAIT_SLOTS):
-        key = f"sandbox:api-wait-slot:{number}"
+        key = f"exercises:api-wait-slot:{number}"
         if cache.add(key, token, timeout=timeout):
             try:
                 yield True

@@ -125,7 +125,7 @@ def submission_charge(
 
 
 def _key(learner_id: int, exercise_id: int) -> str:
-    return f"sandbox:submit-bucket:{learner_id}:{exercise_id}"
+    return f"exercises:submit-bucket:{learner_id}:{exercise_id}"
 
 
 def _load(learner_id: int, exercise_id: int) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from exercises.models import Submission
 from sandbox.archive import pack_files
-from tests.factories import SubmissionFactory
+from tests.factories import ExerciseFactory, SubmissionFactory
 
 RESULT = {
     "status": "failed",
@@ -86,3 +86,23 @@ def test_submissions_cannot_be_added_or_edited_by_hand(staff_client, graded):
     assert response.status_code == 403
     graded.refresh_from_db()
     assert graded.framework == "flask"
+
+
+def test_exercise_files_are_shown_but_not_editable(staff_client, db):
+    exercise = ExerciseFactory(
+        files={"tests/test_app.py": "def test_home():\n    assert '<b>' != 1\n"},
+        instructions="Build a **home page**.",
+    )
+    response = staff_client.get(reverse("admin:exercises_exercise_change", args=[exercise.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<summary>tests/test_app.py</summary>" in page
+    assert "assert &#x27;&lt;b&gt;&#x27; != 1" in page
+    assert 'name="files"' not in page
+    assert '<div class="markdownx">' in page
+
+
+def test_exercises_cannot_be_added_in_the_admin(staff_client, db):
+    ExerciseFactory()
+    page = staff_client.get(reverse("admin:exercises_exercise_changelist")).content.decode()
+    assert reverse("admin:exercises_exercise_add") not in page

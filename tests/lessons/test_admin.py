@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path, reverse
 
-from tests.factories import ChapterFactory, CourseFactory, ExerciseFactory, LessonFactory
+from tests.factories import ChapterFactory, CourseFactory, LessonFactory
 
 
 def _stub_page(request, **kwargs):
@@ -140,26 +140,6 @@ def test_learners_cannot_open_the_lesson_admin(learner_client, lesson):
         response = learner_client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("admin:login"))
-
-
-def test_exercise_files_are_shown_but_not_editable(staff_client, db):
-    exercise = ExerciseFactory(
-        files={"tests/test_app.py": "def test_home():\n    assert '<b>' != 1\n"},
-        instructions="Build a **home page**.",
-    )
-    response = staff_client.get(reverse("admin:exercises_exercise_change", args=[exercise.pk]))
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "<summary>tests/test_app.py</summary>" in page
-    assert "assert &#x27;&lt;b&gt;&#x27; != 1" in page
-    assert 'name="files"' not in page
-    assert '<div class="markdownx">' in page
-
-
-def test_exercises_cannot_be_added_in_the_admin(staff_client, db):
-    ExerciseFactory()
-    page = staff_client.get(reverse("admin:exercises_exercise_changelist")).content.decode()
-    assert reverse("admin:exercises_exercise_add") not in page
 
 
 def test_the_course_form_edits_chapters_inline_with_a_markdown_description(staff_client, db):

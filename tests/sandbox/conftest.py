@@ -12,8 +12,10 @@ from django.conf import settings
 
 from sandbox import engine
 from sandbox.archive import pack_files
-from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
+from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
 from sandbox.runner import GradingRun
+from sandbox.spec import ExerciseSpec
+from tests.sandbox.memory import tree_memory
 
 HELLO_DIR = Path(settings.COURSE_CONTENT_DIR) / "python-web" / "exercises" / "hello"
 # The runner_image and hello_spec fixtures are in tests/celery_fixtures.py.
@@ -94,3 +96,26 @@ def flask_app(body: str = "", *, top: str = "") -> str:
         "    return 'ok'\n\n"
         f"{body}\n"
     )
+
+
+# Hostile runs ------------------------------------------------------------------------------------
+
+HOST_MEMORY_BOUND = 300 * MiB  # what the grading process tree may grow above its idle
+
+
+def grade_bounded(files, **kwargs):
+    """Grade files, asserting the grading process tree stayed within its memory bound."""
+    with tree_memory() as memory:
+        graded = grade_files(files, **kwargs)
+    assert memory.above_idle <= HOST_MEMORY_BOUND, memory.describe()
+    return graded
+
+
+def hello_with(framework: str, replace: tuple[str, str], add: str = "") -> dict[str, str]:
+    spec = ExerciseSpec.from_dir(HELLO_DIR)
+    files = dict(spec.solution(framework))
+    target = {"flask": "app.py", "fastapi": "main.py", "django": "greetings/views.py"}[framework]
+    old, new = replace
+    assert old in files[target]
+    files[target] = files[target].replace(old, new) + add
+    return files
