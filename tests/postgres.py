@@ -16,11 +16,13 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 
@@ -181,3 +183,25 @@ def postgres_server() -> Iterator[PostgresServer]:
             stop_server(base_dir)
         finally:
             shutil.rmtree(base_dir, ignore_errors=True)
+
+
+def run_on_postgresql(
+    server: PostgresServer, test_file: str, keyword: str, report: Path
+) -> tuple[ElementTree.Element, set[str]]:
+    """Run the tests of `test_file` matching `keyword` in a pytest process against `server`.
+
+    Fail with the process's output if it fails; return its JUnit test suite and the database
+    vendors its tests recorded (record_property("database_vendor", connection.vendor)).
+    """
+    from django.conf import settings
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", test_file, "-k", keyword, "-p", "no:cacheprovider",
+         "-q", "-o", "junit_family=legacy", f"--junitxml={report}"],
+        cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": server.url},
+        capture_output=True, text=True, timeout=280, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
+    vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
+    return suite, vendors

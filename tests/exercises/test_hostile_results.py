@@ -7,21 +7,17 @@ The app runs for real in the sandbox; the result then goes through the site's pa
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from sandbox import runner
 from sandbox.archive import pack_files
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.spec import ExerciseSpec
-from tests.postgres import postgres_server  # noqa: F401 - a fixture
+from tests.postgres import postgres_server, run_on_postgresql  # noqa: F401 - a fixture
 from tests.sandbox.conftest import HELLO_DIR, flask_app, grade_bounded, hello_with, leftovers
 
 QUICK = DEFAULT_POLICY.with_overrides({"boot_timeout": 5, "wall_timeout": 20, "request_timeout": 2})
@@ -159,17 +155,8 @@ class TestHostileOutputStores:
 
 def test_hostile_output_stores_on_postgresql(postgres_server, tmp_path):  # noqa: F811
     """Run TestHostileOutputStores in a separate pytest process against a private PostgreSQL."""
-    from xml.etree import ElementTree
-
-    report = tmp_path / "report.xml"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-k", "TestHostileOutputStores",
-         "-p", "no:cacheprovider", "-q", "-o", "junit_family=legacy", f"--junitxml={report}"],
-        cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": postgres_server.url},
-        capture_output=True, text=True, timeout=280, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
-    suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
+    suite, vendors = run_on_postgresql(
+        postgres_server, __file__, "TestHostileOutputStores", tmp_path / "report.xml"
+    )
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "0", "0")
-    vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
     assert vendors == {"postgresql"}

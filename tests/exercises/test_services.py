@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from xml.etree import ElementTree
 
 import pytest
-from django.conf import settings
 from django.db import DataError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,7 +17,7 @@ from sandbox.engine import EngineUnavailable
 from sandbox.results import TestOutcome, make_result
 from tests.celery_fixtures import hello_archive
 from tests.factories import ExerciseFactory, UserFactory
-from tests.postgres import postgres_server  # noqa: F401 - a fixture
+from tests.postgres import postgres_server, run_on_postgresql  # noqa: F401 - a fixture
 
 ZIP = pack_files({"app.py": "from flask import Flask\napp = Flask(__name__)\n"})
 PASSED = {
@@ -564,31 +559,9 @@ class TestStoringResults:
 
 def test_results_are_stored_on_postgresql(postgres_server, tmp_path):  # noqa: F811
     """Run TestStoringResults in a separate pytest process against a private PostgreSQL."""
-    report = tmp_path / "report.xml"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            __file__,
-            "-k",
-            "TestStoringResults",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            f"--junitxml={report}",
-        ],
-        cwd=settings.BASE_DIR,
-        env={**os.environ, "DATABASE_URL": postgres_server.url},
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
+    suite, vendors = run_on_postgresql(
+        postgres_server, __file__, "TestStoringResults", tmp_path / "report.xml"
     )
-
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
     assert int(suite.get("tests")) == 5
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "0")
-    vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
     assert vendors == {"postgresql"}

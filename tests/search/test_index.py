@@ -5,7 +5,6 @@ import random
 import re
 import subprocess
 import sys
-from xml.etree import ElementTree
 
 import pytest
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.urls import reverse
 from lessons.models import Lesson, Status
 from search import index as search
 from tests.factories import ChapterFactory, CourseFactory, ExerciseFactory, LessonFactory
-from tests.postgres import postgres_server  # noqa: F401 - a fixture
+from tests.postgres import postgres_server, run_on_postgresql  # noqa: F401 - a fixture
 
 BLUEPRINT_ESSAY = (
     "A larger application grows beyond one module. Split the views into packages, "
@@ -294,33 +293,11 @@ class TestBackendContract:
 
 def test_the_backend_contract_holds_on_postgresql(postgres_server, tmp_path):  # noqa: F811
     """Run the contract above in a separate pytest process against a private PostgreSQL."""
-    report = tmp_path / "report.xml"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            __file__,
-            "-k",
-            "TestBackendContract",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            f"--junitxml={report}",
-        ],
-        cwd=settings.BASE_DIR,
-        env={**os.environ, "DATABASE_URL": postgres_server.url},
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
+    suite, vendors = run_on_postgresql(
+        postgres_server, __file__, "TestBackendContract", tmp_path / "report.xml"
     )
-
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
     assert int(suite.get("tests")) > 20
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "0")
-    vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
     assert vendors == {"postgresql"}
 
 
