@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.textsafety import CONTROL_PICTURES
+
 STATUSES = ("passed", "failed", "error", "timeout")
 TEST_STATUSES = ("passed", "failed", "error", "skipped")
 TIMING_KEYS = ("queued", "started", "booted", "tested", "finished")
@@ -57,12 +59,10 @@ _ANSI_SEQUENCE = re.compile(
 )
 # C0 controls but line feed and tab, DEL, C1 controls, lone surrogates (never valid text).
 _UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-# C0 controls and DEL have visible stand-ins, the Unicode control pictures: NUL reads "␀".
-_CONTROL_PICTURES = {chr(code): chr(0x2400 + code) for code in range(0x20)} | {"\x7f": "\u2421"}
 
 
 def _replace_unsafe(match: re.Match[str]) -> str:
-    return _CONTROL_PICTURES.get(match.group(), "\ufffd")
+    return CONTROL_PICTURES.get(match.group(), "\ufffd")
 
 
 def clean_text(text: str) -> str:

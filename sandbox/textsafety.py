@@ -97,7 +97,8 @@ def text_problem(text: str) -> str | None:
 
 # Showing output on pages ----------------------------------------------------------------
 
-_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)} | {0x7F: "\u2421"}
+# C0 controls and DEL have visible stand-ins, the Unicode control pictures: NUL reads "␀".
+CONTROL_PICTURES = {chr(code): chr(0x2400 + code) for code in range(0x20)} | {"\x7f": "\u2421"}
 _KEPT = frozenset("\n\t")
 
 
@@ -114,19 +115,19 @@ def visible_controls(text: str) -> str:
         return text
     out = []
     for char in text:
-        code = ord(char)
         if char in _KEPT or char in _JOINERS:
             out.append(char)
-        elif code in _PICTURES:
-            out.append(_PICTURES[code])
+        elif char in CONTROL_PICTURES:
+            out.append(CONTROL_PICTURES[char])
         elif unicodedata.category(char) in _HIDDEN_CATEGORIES:
-            out.append(f"<U+{code:04X}>")
+            out.append(f"<U+{ord(char):04X}>")
         else:
             out.append(char)
     return "".join(out)
 
 
 __all__ = [
+    "CONTROL_PICTURES",
     "MAX_JSON_DEPTH",
     "JSONTooDeep",
     "describe_character",
