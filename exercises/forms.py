@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from exercises.drafts import check_upload, pack_editor_files, pack_folder
 from exercises.models import Framework
+from exercises.uploads import check_upload, pack_editor_files, pack_folder
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import MiB, SandboxPolicy, policy_for
 from sandbox.textsafety import JSONTooDeep, parse_json

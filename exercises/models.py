@@ -95,6 +95,23 @@ class Exercise(models.Model):
         """Say whether learners may solve this exercise with `framework`."""
         return framework in self.frameworks
 
+    def starter_files(self, framework: str) -> dict[str, str]:
+        """Return the starter files for a framework, keyed by path inside the starter folder."""
+        prefix = f"starter/{framework}/"
+        return {
+            path[len(prefix) :]: text
+            for path, text in sorted(self.files.items())
+            if path.startswith(prefix)
+        }
+
+    def starter_zip(self, framework: str) -> bytes:
+        """Return the starter files as a zip holding one folder, named after the exercise."""
+        from sandbox.archive import pack_files
+
+        folder = f"{self.slug}-{framework}"
+        files = self.starter_files(framework)
+        return pack_files({f"{folder}/{path}": text for path, text in files.items()})
+
     def spec(self):
         """Return this exercise as a sandbox ExerciseSpec (what the grader reads)."""
         from sandbox.spec import ExerciseSpec

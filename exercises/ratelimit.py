@@ -16,7 +16,7 @@ Nothing here creates a submission:
 Not gradable submissions are free. A submission whose verdict is "error" (the app could not
 be started or graded: a syntax error, a missing entry point, a grader problem) gets its
 token back, and it is not numbered as an attempt on the exercise page (see
-`exercises.drafts.learner_attempts`). The refund is settled lazily: the bucket remembers
+`exercises.attempts.learner_attempts`). The refund is settled lazily: the bucket remembers
 which submissions it charged, and the next check looks up how they ended. Since a learner
 cannot submit while a submission is still being graded, every charge is settled by the time
 it matters. A "timeout" is the app's doing (a loop, a slow start) and costs its token.

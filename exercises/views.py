@@ -22,20 +22,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
-from exercises.drafts import (
-    draft_save as save_draft,
-)
-from exercises.drafts import (
-    learner_attempts,
-    learner_workspace,
-    queue_position,
-    starter_files,
-    starter_zip,
-)
+from exercises.attempts import learner_attempts, queue_position
 from exercises.forms import DraftForm, SubmissionForm, request_too_big
 from exercises.models import Exercise, Framework, Submission, Verdict
 from exercises.ratelimit import SubmissionLimited, submission_allowance
 from exercises.services import submission_create
+from exercises.workspace import draft_save as save_draft
+from exercises.workspace import learner_workspace
 from sandbox import images
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import policy_for
@@ -152,10 +145,10 @@ def starter_zip_download(request: HttpRequest, exercise: str, framework: str) ->
     """Send the starter files of a framework as a zip."""
     exercise_obj = _get_exercise(request, exercise)
     framework = _framework(exercise_obj, framework)
-    if not starter_files(exercise_obj, framework):
+    if not exercise_obj.starter_files(framework):
         raise Http404("This exercise has no starter files for that framework.")
     return _zip_response(
-        starter_zip(exercise_obj, framework), f"{exercise_obj.slug}-{framework}-starter.zip"
+        exercise_obj.starter_zip(framework), f"{exercise_obj.slug}-{framework}-starter.zip"
     )
 
 

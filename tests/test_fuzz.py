@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 
 from accounts.tokens import token_create
 from exercises import api as sandbox_api
-from exercises.drafts import check_editor_files
 from exercises.models import Draft, Submission
+from exercises.uploads import check_editor_files
 from sandbox.archive import pack_files, unpack_submission
 from sandbox.policy import DEFAULT_POLICY, MiB
 from tests.factories import (

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from exercises import drafts as sandbox_drafts
+from exercises import uploads as sandbox_uploads
 from exercises import views as sandbox_views
 from exercises.forms import SubmissionForm
 from exercises.models import Draft, Submission, Verdict
@@ -487,7 +487,7 @@ def test_the_rate_limit_is_checked_before_an_upload_is_read_or_unpacked(
     make_submission(learner, exercise)  # still being graded
     unpacked: list[bytes] = []
     monkeypatch.setattr(
-        sandbox_drafts, "unpack_submission", lambda data, *a, **k: unpacked.append(data)
+        sandbox_uploads, "unpack_submission", lambda data, *a, **k: unpacked.append(data)
     )
 
     class Unread(SubmissionForm):

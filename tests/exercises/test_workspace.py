@@ -7,21 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from exercises.drafts import (
-    check_upload,
-    draft_save,
-    learner_attempts,
-    learner_workspace,
-    pack_editor_files,
-    pack_folder,
-    queue_position,
-    starter_files,
-    starter_zip,
-)
 from exercises.models import Draft, Submission
-from sandbox.archive import NOT_A_ZIP, SubmissionRejected, pack_files
+from exercises.uploads import pack_editor_files
+from exercises.workspace import draft_save, learner_workspace
+from sandbox.archive import SubmissionRejected
 from sandbox.policy import DEFAULT_POLICY, MiB
-from tests.factories import ExerciseFactory, SubmissionFactory, UserFactory
+from tests.factories import ExerciseFactory, SubmissionFactory
 
 FILES = {
     "README.md": "# Hello",
@@ -36,10 +27,6 @@ FILES = {
 @pytest.fixture
 def exercise(db):
     return ExerciseFactory(slug="hello", frameworks=["flask", "fastapi"], files=FILES)
-
-
-def names(archive: bytes) -> list[str]:
-    return sorted(zipfile.ZipFile(io.BytesIO(archive)).namelist())
 
 
 def make_submission(learner, exercise, *, status="", score=None, state=None, minutes=0):
@@ -57,15 +44,15 @@ def make_submission(learner, exercise, *, status="", score=None, state=None, min
 
 
 def test_starter_files_are_the_frameworks_starter_folder(exercise):
-    assert starter_files(exercise, "flask") == {
+    assert exercise.starter_files("flask") == {
         "app.py": FILES["starter/flask/app.py"],
         "templates/index.html": FILES["starter/flask/templates/index.html"],
     }
-    assert list(starter_files(exercise, "fastapi")) == ["main.py"]
+    assert list(exercise.starter_files("fastapi")) == ["main.py"]
 
 
 def test_the_starter_zip_holds_one_folder_named_after_the_exercise(exercise):
-    archive = zipfile.ZipFile(io.BytesIO(starter_zip(exercise, "flask")))
+    archive = zipfile.ZipFile(io.BytesIO(exercise.starter_zip("flask")))
 
     assert sorted(archive.namelist()) == ["hello-flask/app.py", "hello-flask/templates/index.html"]
     assert archive.read("hello-flask/app.py").decode() == FILES["starter/flask/app.py"]
@@ -173,101 +160,6 @@ def test_an_empty_draft_can_be_saved_but_not_submitted(learner, exercise):
         pack_editor_files({}, policy=DEFAULT_POLICY)
 
 
-def test_editor_files_are_packed_as_a_zip(exercise):
-    archive = pack_editor_files({"app.py": "x", "templates/a.html": "y"}, policy=DEFAULT_POLICY)
-
-    assert names(archive) == ["app.py", "templates/a.html"]
-
-
-# Uploads
-
-
-def test_a_good_zip_is_kept_byte_for_byte():
-    data = pack_files({"proj/app.py": "x = 1\n"})
-
-    assert check_upload(data, policy=DEFAULT_POLICY) == data
-
-
-def test_junk_bytes_are_not_a_zip():
-    with pytest.raises(SubmissionRejected) as refused:
-        check_upload(b"\x89PNG\r\n\x1a\n not a zip at all", policy=DEFAULT_POLICY)
-
-    assert str(refused.value) == NOT_A_ZIP
-
-
-def test_an_uploaded_zip_slip_is_refused():
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("../../evil.py", "x")
-
-    with pytest.raises(SubmissionRejected, match="leaves its folder"):
-        check_upload(buffer.getvalue(), policy=DEFAULT_POLICY)
-
-
-def test_a_folder_is_packed_with_its_paths():
-    archive = pack_folder(
-        [("proj/app.py", b"x = 1\n"), ("proj/templates/index.html", b"<p>hi</p>")],
-        policy=DEFAULT_POLICY,
-    )
-
-    assert names(archive) == ["proj/app.py", "proj/templates/index.html"]
-
-
-def test_a_folder_with_only_cache_files_has_nothing_to_grade():
-    with pytest.raises(SubmissionRejected, match="no files to grade"):
-        pack_folder([("proj/__pycache__/app.cpython-311.pyc", b"\0")], policy=DEFAULT_POLICY)
-
-
-def test_an_empty_folder_is_refused():
-    with pytest.raises(SubmissionRejected, match="no files to submit"):
-        pack_folder([], policy=DEFAULT_POLICY)
-
-
-# Attempts
-
-
-def test_attempts_number_only_gradable_results_and_the_best_score_counts(learner, exercise):
-    first = make_submission(learner, exercise, status="failed", score=1, minutes=0)
-    broken = make_submission(learner, exercise, status="error", score=0, minutes=1)
-    second = make_submission(learner, exercise, status="passed", score=3, minutes=2)
-    third = make_submission(learner, exercise, status="passed", score=3, minutes=3)
-    pending = make_submission(learner, exercise, minutes=4)
-    make_submission(UserFactory(), exercise, status="passed", score=3)
-
-    history = learner_attempts(learner=learner, exercise=exercise)
-
-    shown = [(a.submission, a.number, a.status, a.best) for a in history.attempts]
-    assert shown == [
-        (pending, None, "", False),
-        (third, 3, "passed", False),
-        (second, 2, "passed", True),  # the earliest of the equal best scores
-        (broken, None, "error", False),
-        (first, 1, "failed", False),
-    ]
-    assert history.best.submission == second
-    assert history.counted == 3
-
-
-def test_a_learner_without_graded_attempts_has_no_best(learner, exercise):
-    make_submission(learner, exercise, status="error")
-
-    history = learner_attempts(learner=learner, exercise=exercise)
-
-    assert history.best is None
-    assert history.counted == 0
-
-
-def test_the_queue_position_counts_the_queued_submissions_before(learner, exercise):
-    ahead = [make_submission(UserFactory(), exercise, minutes=m) for m in (0, 1)]
-    make_submission(UserFactory(), exercise, state=Submission.State.RUNNING, minutes=2)
-    mine = make_submission(learner, exercise, minutes=3)
-    make_submission(UserFactory(), exercise, minutes=4)
-
-    assert queue_position(mine) == 2
-    assert queue_position(ahead[0]) == 0
-    assert queue_position(make_submission(learner, exercise, status="passed")) is None
-
-
 # The workspace
 
 
@@ -279,7 +171,7 @@ def test_the_workspace_opens_the_most_recent_draft(learner, exercise):
     assert workspace.framework == "fastapi"
     assert workspace.chosen
     assert workspace.files["fastapi"] == {"main.py": "mine"}
-    assert workspace.files["flask"] == starter_files(exercise, "flask")
+    assert workspace.files["flask"] == exercise.starter_files("flask")
     assert list(workspace.saved) == ["fastapi"]
 
 
