@@ -63,9 +63,9 @@ from django.db import transaction
 from django.utils import timezone
 from frontmatter.default_handlers import YAMLHandler
 
-from courses.models import Chapter, Course
+from courses.models import Chapter, Course, Status
 from exercises.models import Exercise
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 from sandbox.spec import ExerciseSpec, ExerciseSpecError
 
 INDEX = "index.md"

@@ -132,9 +132,9 @@ def build_site() -> Site:
     from django.core.management import call_command
     from django.test import Client
 
-    from courses.models import Chapter, Course
+    from courses.models import Chapter, Course, Status
     from exercises.models import Exercise
-    from lessons.models import Lesson, Status
+    from lessons.models import Lesson
     from progress.services import lesson_mark_read
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -7,11 +7,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 
+class Status(models.TextChoices):
+    """Whether learners see a lesson or an exercise: drafts are for course staff only."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
 class CourseQuerySet(models.QuerySet):
     def listed(self) -> CourseQuerySet:
         """Return the courses that have at least one published lesson, in catalog order."""
         return (
-            self.filter(chapters__lessons__status="published").distinct().order_by("order", "title")
+            self.filter(chapters__lessons__status=Status.PUBLISHED)
+            .distinct()
+            .order_by("order", "title")
         )
 
 

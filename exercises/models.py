@@ -17,8 +17,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
-from courses.models import Course
-from lessons.models import Lesson, Status
+from courses.models import Course, Status
+from lessons.models import Lesson
 from sandbox.spec import FRAMEWORKS
 
 # The engine's list of frameworks, as model choices: FLASK = "flask", "Flask"...

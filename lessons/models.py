@@ -6,12 +6,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from markdownx.models import MarkdownxField
 
-from courses.models import Chapter, Course
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+from courses.models import Chapter, Course, Status
 
 
 class LessonQuerySet(models.QuerySet):

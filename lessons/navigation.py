@@ -20,8 +20,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from courses.models import Course
-from lessons.models import Lesson, Status
+from courses.models import Course, Status
+from lessons.models import Lesson
 
 # Keys carry the course version, so an edit never serves stale pages; the timeout
 # only lets entries of old versions expire.

@@ -39,8 +39,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
+from courses.models import Status
 from exercises.models import Exercise
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

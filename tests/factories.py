@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import ApiToken
 from accounts.tokens import PREFIX_LENGTH, TOKEN_START, token_hash
-from courses.models import Chapter, Course
+from courses.models import Chapter, Course, Status
 from exercises.models import Draft, Exercise, Submission, SubmissionArchive, Verdict
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 from progress.models import LessonProgress
 from sandbox.archive import pack_files
 from sandbox.spec import FRAMEWORKS

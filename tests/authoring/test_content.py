@@ -13,9 +13,9 @@ from authoring.content import (
     course_folder_read,
     course_import,
 )
-from courses.models import Chapter, Course
+from courses.models import Chapter, Course, Status
 from exercises.models import Exercise
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 from tests.factories import CourseFactory, ExerciseFactory
 
 DATA = Path(__file__).parent / "data" / "web-basics"

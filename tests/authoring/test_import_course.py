@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from courses.models import Chapter, Course
+from courses.models import Chapter, Course, Status
 from exercises.models import Exercise
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 
 DATA = Path(__file__).parent / "data" / "web-basics"
 

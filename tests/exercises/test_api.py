@@ -15,9 +15,9 @@ from django.db import connection, connections
 from django.test import Client
 
 from accounts.tokens import token_create, token_revoke
+from courses.models import Status
 from exercises import api as api_module
 from exercises.models import Submission, SubmissionArchive
-from lessons.models import Status
 from sandbox.archive import NOT_A_ZIP, pack_files
 from sandbox.policy import DEFAULT_POLICY
 from tests.factories import ExerciseFactory, StaffFactory, UserFactory

@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.models import Status
 from exercises import uploads as sandbox_uploads
 from exercises import views as sandbox_views
 from exercises.forms import SubmissionForm
 from exercises.models import Draft, Submission, Verdict
-from lessons.models import Status
 from sandbox.archive import NOT_A_ZIP, pack_files
 from tests.factories import ExerciseFactory, LessonFactory, SubmissionFactory, UserFactory
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 
-from courses.models import Course
-from lessons.models import Lesson, Status
+from courses.models import Course, Status
+from lessons.models import Lesson
 from tests.factories import ChapterFactory, CourseFactory
 
 BODY_HTML = (
@@ -15,14 +14,6 @@ BODY_HTML = (
     '<div class="highlight"><pre><span></span><code>print("hi")\n</code></pre></div>\n'
 )
 TOC_HTML = '<div class="toc">\n<ul>\n<li><a href="#routes">Routes</a></li>\n</ul>\n</div>\n'
-
-
-@pytest.fixture
-def clear_cache():
-    """Start and end with an empty cache, so no outline leaks between tests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from courses.models import Course
-from lessons.models import Lesson, Status
+from courses.models import Course, Status
+from lessons.models import Lesson
 from lessons.navigation import (
     MENU_ITEM_END,
     READ_MARK,
@@ -14,8 +14,6 @@ from lessons.navigation import (
     course_version,
 )
 from tests.factories import ChapterFactory, CourseFactory, LessonFactory
-
-pytestmark = pytest.mark.usefixtures("clear_cache")
 
 
 @pytest.fixture

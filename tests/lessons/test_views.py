@@ -10,7 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 
-from lessons.models import Lesson, Status
+from courses.models import Status
+from lessons.models import Lesson
 from lessons.views import lesson_detail
 from progress.models import LessonProgress
 from tests.factories import (
@@ -21,8 +22,6 @@ from tests.factories import (
     LessonProgressFactory,
     UserFactory,
 )
-
-pytestmark = pytest.mark.usefixtures("clear_cache")
 
 
 def preview_url(lesson) -> str:

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from courses.models import Status
 from exercises.models import Submission
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 from lessons.navigation import build_outline
 from progress.models import LessonProgress
 from progress.services import (

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import include, path, reverse
 from django.utils import timezone
 
+from courses.models import Status
 from exercises.models import Submission
-from lessons.models import Lesson, Status
+from lessons.models import Lesson
 from progress.models import LessonProgress
 from progress.services import lesson_mark_read
 from tests.factories import (

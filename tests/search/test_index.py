@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from lessons.models import Lesson, Status
+from courses.models import Status
+from lessons.models import Lesson
 from search import index as search
 from tests.factories import ChapterFactory, CourseFactory, ExerciseFactory, LessonFactory
 from tests.postgres import postgres_server, run_on_postgresql  # noqa: F401 - a fixture

@@ -5,7 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from lessons.models import Lesson, Status
+from courses.models import Status
+from lessons.models import Lesson
 from search import index as search
 from tests.factories import ChapterFactory, ExerciseFactory
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from lessons.models import Status
+from courses.models import Status
 from tests.factories import ExerciseFactory, LessonFactory
 
 pytestmark = pytest.mark.django_db
