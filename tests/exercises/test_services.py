@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from exercises.models import Submission
 from sandbox import engine, runner
 from sandbox.archive import SubmissionRejected, pack_files
 from sandbox.engine import EngineUnavailable
+from sandbox.policy import DEFAULT_POLICY
 from sandbox.results import TestOutcome, make_result
 from tests.celery_fixtures import hello_archive
 from tests.factories import ExerciseFactory, UserFactory
@@ -441,10 +444,35 @@ def test_sweep_still_sweeps_rows_when_the_real_engine_is_unreachable(
     assert report.orphans_removed is None
 
 
+def start_idle_container(image: str, *, age: float) -> str:
+    """Start a sandbox-labelled container that claims to be `age` seconds old."""
+    run_id = uuid.uuid4().hex
+    container = engine.start_app_container(
+        image=image,
+        policy=DEFAULT_POLICY,
+        command=["sleep", "60"],
+        mounts=[],
+        labels={engine.RUN_LABEL: run_id, engine.CREATED_LABEL: f"{time.time() - age:.3f}"},
+        environment={},
+        name=f"webcourse-test-{run_id}",
+    )
+    return container.id
+
+
 @pytest.mark.sandbox
-def test_sweep_asks_the_real_engine_for_orphans(db, sweep):
-    report = sweep()
-    assert isinstance(report.orphans_removed, int)
+def test_sweep_removes_orphan_containers_from_the_real_engine(db, sweep, runner_image):
+    orphan = start_idle_container(runner_image, age=3 * services.ORPHAN_AGE.total_seconds())
+    fresh = start_idle_container(runner_image, age=0)
+    try:
+        report = sweep()
+
+        assert report.orphans_removed >= 1  # ours, and any a crashed worker left before
+        ids = {c["Id"] for c in engine.sandbox_containers()}
+        assert orphan not in ids
+        assert fresh in ids
+    finally:
+        engine.remove(orphan)
+        engine.remove(fresh)
 
 
 # Storing the result --------------------------------------------------------------------------

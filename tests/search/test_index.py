@@ -189,7 +189,7 @@ class TestBackendContract:
 
         hits = search.search(query)
 
-        assert isinstance(hits, list)
+        assert [hit.title for hit in hits] in ([], ["Everything"])
         if not re.search(r"\w", query):
             assert hits == []
 
@@ -200,7 +200,9 @@ class TestBackendContract:
 
         for _ in range(150):
             query = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 20)))
-            assert isinstance(search.search(query), list), query
+            hits = search.search(query)
+            # Only the one lesson exists, so a query either finds it or finds nothing.
+            assert [hit.title for hit in hits] in ([], ["Target"]), query
 
     def test_unicode_words_are_found(self):
         LessonFactory(title="Unicode", body="A naïve café serves 日本語 text.")
