@@ -34,6 +34,7 @@ from exercises.ratelimit import SubmissionLimited, submission_allowance
 from exercises.services import submission_create
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.policy import MiB, SandboxPolicy, policy_for
+from sandbox.results import in_order
 
 # How often a waiting request looks at the submission's row.
 WAIT_POLL_INTERVAL = 0.25
@@ -171,7 +172,7 @@ def submission_json(request: HttpRequest, submission: Submission) -> dict[str, A
             reverse("api:submission", kwargs={"pk": submission.pk})
         ),
         "created": submission.created,
-        "result": submission.result if done else None,
+        "result": in_order(submission.result) if done else None,
     }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,6 +132,32 @@ def make_result(
             "timings": {**empty_timings(), **(timings or {})},
         }
     )
+
+
+def in_order(result: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored result with its keys in the order make_result writes them.
+
+    PostgreSQL's jsonb keeps keys sorted its own way, so a result read back from it is put
+    in order again before it is shown to a person or a program; keys this version does not
+    know come last.
+    """
+    if not isinstance(result, dict):
+        return result
+    test_keys = [f.name for f in fields(TestOutcome)]
+    ordered = _ordered(result, RESULT_KEYS)
+    if isinstance(ordered.get("tests"), list):
+        ordered["tests"] = [
+            _ordered(test, test_keys) if isinstance(test, dict) else test
+            for test in ordered["tests"]
+        ]
+    if isinstance(ordered.get("timings"), dict):
+        ordered["timings"] = _ordered(ordered["timings"], TIMING_KEYS)
+    return ordered
+
+
+def _ordered(mapping: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    known = {key: mapping[key] for key in keys if key in mapping}
+    return known | {key: value for key, value in mapping.items() if key not in known}
 
 
 def passed_summary(tests: list[TestOutcome]) -> str:

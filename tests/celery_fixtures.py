@@ -3,8 +3,9 @@ and real Celery worker processes; and a stand-in for the broker where no worker 
 
 A pytest plugin (tests/conftest.py loads it), so every test module can ask for these
 fixtures by name. A worker shares the test database: settings put it in a file, the worker
-is pointed at that file through DATABASE_URL, and the worker fixtures use `transactional_db`
-so that what a test saves is committed where the worker can see it.
+is pointed at that file (or at the test database on PostgreSQL) through DATABASE_URL, and the
+worker fixtures use `transactional_db` so that what a test saves is committed where the worker
+can see it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import count
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -130,7 +132,7 @@ class CeleryWorker:
         self,
         *,
         broker_url: str,
-        database: str,
+        database_url: str,
         log_dir: Path,
         run_dir: Path,
         concurrency: int = 2,
@@ -142,7 +144,7 @@ class CeleryWorker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "REDIS_URL": broker_url,
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url,
             # Its own folder for run files, so the test can find what a killed worker left.
             "SANDBOX_RUN_DIR": str(run_dir),
             **(env or {}),
@@ -248,6 +250,22 @@ def _use_broker(url: str) -> None:
         celery_app.amqp._producer_pool = None
 
 
+def shared_database_url(database: dict) -> str:
+    """Return a DATABASE_URL that points another process at the test database."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        user = quote(database["USER"], safe="")
+        if database.get("PASSWORD"):
+            user += ":" + quote(database["PASSWORD"], safe="")
+        host = database.get("HOST") or database.get("OPTIONS", {}).get("host", "")
+        port = database.get("PORT", "")
+        if host.startswith("/"):  # a Unix socket directory
+            return f"postgres://{user}@/{database['NAME']}?host={quote(host, safe='')}"
+        return f"postgres://{user}@{host}{f':{port}' if port else ''}/{database['NAME']}"
+    name = database["NAME"]
+    assert Path(name).is_file(), "the workers need a file database (see config/settings.py)"
+    return f"sqlite:///{name}"
+
+
 @pytest.fixture
 def start_celery_worker(
     transactional_db, celery_broker: RedisServer, runner_image: str, tmp_path: Path
@@ -256,8 +274,7 @@ def start_celery_worker(
 
     The workers grade in Docker, with the runner image built by `runner_image`.
     """
-    database = connection.settings_dict["NAME"]
-    assert Path(database).is_file(), "the workers need a file database (see config/settings.py)"
+    database_url = shared_database_url(connection.settings_dict)
     celery_broker.flush()  # messages left by an earlier test name rows that no longer exist
     # Short: the app's Unix socket lives below it, and socket paths are limited to 107 bytes.
     run_dir = Path(tempfile.mkdtemp(prefix="wc-runs-"))
@@ -266,7 +283,7 @@ def start_celery_worker(
     def start(**options) -> CeleryWorker:
         worker = CeleryWorker(
             broker_url=celery_broker.url,
-            database=database,
+            database_url=database_url,
             log_dir=tmp_path,
             run_dir=run_dir,
             **options,

@@ -8,6 +8,30 @@ from tests.factories import StaffFactory, UserFactory
 # Runner image, hello exercise, Redis, Celery workers, and catching grading messages.
 pytest_plugins = ["tests.celery_fixtures"]
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the database (the test command's second pass, on "
+        "PostgreSQL: the tests that never touch a database ran in the first pass)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-tests-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES.intersection(
+            getattr(item, "fixturenames", ())
+        )
+        (keep if uses_database else drop).append(item)
+    items[:] = keep
+    config.hook.pytest_deselected(items=drop)
+
 
 @pytest.fixture(autouse=True)
 def empty_cache():

@@ -205,3 +205,26 @@ def run_on_postgresql(
     suite = ElementTree.parse(report).getroot().find("testsuite")  # noqa: S314 - our own file
     vendors = {p.get("value") for p in suite.iter("property") if p.get("name") == "database_vendor"}
     return suite, vendors
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.postgres start DIR` prints a DATABASE_URL; `stop DIR` removes it all.
+
+    The test command uses this to run the whole suite a second time on PostgreSQL.
+    """
+    if len(argv) != 2 or argv[0] not in ("start", "stop"):
+        print("usage: python -m tests.postgres start|stop DIR", file=sys.stderr)
+        return 2
+    base_dir = Path(argv[1])
+    if argv[0] == "start":
+        print(start_server(base_dir).url)
+        return 0
+    try:
+        stop_server(base_dir)
+    finally:
+        shutil.rmtree(base_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -27,7 +27,7 @@ from django.db import connection
 
 from accounts.tokens import token_create
 from exercises.models import Submission
-from tests.celery_fixtures import HELLO_DIR, wait_until_graded
+from tests.celery_fixtures import HELLO_DIR, shared_database_url, wait_until_graded
 from tests.factories import UserFactory
 
 README = Path(settings.BASE_DIR) / "README.md"
@@ -72,14 +72,13 @@ def _answers(port: int) -> bool:
 @pytest.fixture
 def site_url(transactional_db, celery_broker, tmp_path: Path) -> Iterator[str]:
     """Serve the site with gunicorn, as scripts/up does, on the test database; return its URL."""
-    database = connection.settings_dict["NAME"]
-    assert Path(database).is_file(), "the server needs a file database (see config/settings.py)"
+    database_url = shared_database_url(connection.settings_dict)
     port = _free_port()
     log_path = tmp_path / "gunicorn.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "REDIS_URL": celery_broker.url,
         "DEBUG": "true",
     }

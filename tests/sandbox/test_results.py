@@ -12,6 +12,7 @@ from sandbox.results import (
     RESULT_KEYS,
     TestOutcome,
     clean_text,
+    in_order,
     make_result,
     passed_summary,
     render_text,
@@ -151,3 +152,23 @@ def test_every_string_the_app_controls_is_cleaned_in_the_result():
     stored = json.dumps(result, ensure_ascii=False)
     assert "\\u0000" not in stored and "\\ud83d" not in stored
     assert not any("\ud800" <= c <= "\udfff" or c in "\x00\x1b" for c in stored)
+
+
+def test_a_result_read_back_in_another_key_order_is_put_in_order_again():
+    result = make_result(
+        status="failed",
+        message="1 of 2 tests passed.",
+        tests=[TestOutcome(name="a", status="passed", points=1, max_points=1)],
+    )
+    # As PostgreSQL's jsonb returns it: shorter keys first, then alphabetical.
+    shuffled = {key: result[key] for key in sorted(result, key=lambda k: (len(k), k))}
+    shuffled["tests"] = [dict(sorted(t.items())) for t in result["tests"]]
+    shuffled["timings"] = dict(sorted(result["timings"].items()))
+    shuffled["extra"] = "kept"
+
+    ordered = in_order(shuffled)
+
+    assert list(ordered) == [*result, "extra"]
+    assert list(ordered["tests"][0]) == list(result["tests"][0])
+    assert list(ordered["timings"]) == list(result["timings"])
+    assert ordered == {**result, "extra": "kept"}
