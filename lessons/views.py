@@ -165,12 +165,15 @@ def _personal_lesson_response(
     page = _lesson_page(course, outline, chapter, lesson, staff=is_staff)
     context = {"page": page}
     read = frozenset()
+    marks = {}
     progress = reading_progress()
     if request.user.is_authenticated and progress is not None:
         read = progress.read_lesson_ids(learner=request.user, course_id=course.id)
         context["reading"] = ReadState(course.slug, chapter, lesson, page.lesson_id in read)
         context["reading_template"] = progress.control_template
-    context["menu"] = outline.menu_for(page.lesson_id, read=read)
+        if outline.exercises and progress.exercise_marks is not None:
+            marks = progress.exercise_marks(learner=request.user, course_id=course.id)
+    context["menu"] = outline.menu_for(page.lesson_id, read=read, exercise_marks=marks)
     return render(request, "lessons/lesson.html", context)
 
 
