@@ -58,6 +58,22 @@ def test_catalog_lists_courses_with_their_published_lesson_count(client, course)
     assert "2 lessons" in html
 
 
+def test_catalog_counts_the_published_exercises_of_each_course(client, course):
+    for _ in range(3):
+        ExerciseFactory(course=course)
+    ExerciseFactory(course=course, status=Status.DRAFT)
+    single = CourseFactory(title="Single")
+    LessonFactory(chapter__course=single)
+    ExerciseFactory(course=single)
+    LessonFactory(chapter__course=CourseFactory(title="Reading only"))
+
+    html = client.get(CATALOG).content.decode()
+
+    meta = re.findall(r'<p class="card__meta">(.*?)</p>', html)
+    texts = [" ".join(re.sub(r"<[^>]+>", "", text).split()) for text in meta]
+    assert sorted(texts) == ["1 lesson", "1 lesson · 1 exercise", "2 lessons · 3 exercises"]
+
+
 def test_catalog_hides_courses_without_published_lessons(client, course):
     hidden = CourseFactory(title="Coming later")
     LessonFactory(chapter__course=hidden, status=Status.DRAFT)
