@@ -10,7 +10,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -43,6 +43,22 @@ GRADABLE = (Verdict.PASSED, Verdict.FAILED, Verdict.TIMEOUT)
 class ExerciseQuerySet(models.QuerySet):
     def published(self) -> ExerciseQuerySet:
         return self.filter(status=Status.PUBLISHED)
+
+    def with_progress(self, learner) -> ExerciseQuerySet:
+        """Annotate each exercise with how far a learner got there.
+
+        `passed`: a submission of theirs passed (the exercise is done); `attempted`: they
+        submitted something; `best_score` and `best_max_score`: their best graded
+        submission's (None without one).
+        """
+        theirs = Submission.objects.filter(exercise=OuterRef("pk"), learner=learner)
+        best = theirs.best_per_learner()
+        return self.annotate(
+            passed=Exists(theirs.passed()),
+            attempted=Exists(theirs),
+            best_score=Subquery(best.values("score")[:1]),
+            best_max_score=Subquery(best.values("max_score")[:1]),
+        )
 
 
 class Exercise(models.Model):

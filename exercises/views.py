@@ -9,6 +9,7 @@ learner.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -29,6 +30,7 @@ from exercises.ratelimit import SubmissionLimited, submission_allowance
 from exercises.services import submission_create
 from exercises.workspace import draft_save as save_draft
 from exercises.workspace import learner_workspace
+from lessons.navigation import course_outline
 from sandbox import images
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import policy_for
@@ -122,7 +124,9 @@ def _page_context(exercise: Exercise, workspace, **extra) -> dict:
         context["history"] = workspace.history
         context["allowance"] = workspace.allowance
         if workspace.latest is not None:
-            context["latest"] = _status_context(workspace.latest, where="exercise")
+            context["latest"] = _status_context(
+                workspace.latest, where="exercise", exercise=exercise
+            )
     context.update(extra)
     return context
 
@@ -363,8 +367,13 @@ def submission_download(request: HttpRequest, pk: int) -> HttpResponse:
     return _zip_response(bytes(submission_obj.archive), name)
 
 
-def _status_context(submission: Submission, *, where: str) -> dict:
-    """Return what the status and result partials show of a submission."""
+def _status_context(
+    submission: Submission, *, where: str, exercise: Exercise | None = None
+) -> dict:
+    """Return what the status and result partials show of a submission.
+
+    `exercise` is the submission's, when the caller has it already (with its course).
+    """
     done = submission.state == Submission.State.DONE
     phase = "done" if done else (submission.phase or "booting")
     if submission.state == Submission.State.QUEUED:
@@ -391,7 +400,26 @@ def _status_context(submission: Submission, *, where: str) -> dict:
         "result": result,
         "tests": _visible_tests(result),
         "where": where,
+        "next": _next_step(exercise or submission.exercise) if status == Verdict.PASSED else None,
     }
+
+
+class NextStep(NamedTuple):
+    """Where a learner goes after passing an exercise."""
+
+    label: str  # "Lesson", "Exercise", or "Course" after the last step
+    title: str
+    url: str
+
+
+def _next_step(exercise: Exercise) -> NextStep:
+    """Return the lesson or exercise after this one in course order, else the course page."""
+    outline = course_outline(exercise.course, include_drafts=False)
+    here = outline.exercise(exercise.id)
+    following = outline.step_after(here) if here is not None else None
+    if following is None:
+        return NextStep("Course", outline.title, outline.url)
+    return NextStep(following.kind.capitalize(), following.title, following.url)
 
 
 def _phase_state(key: str, current: str) -> str:

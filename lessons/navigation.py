@@ -1,14 +1,20 @@
 """The course outline behind the course menu, the course page and previous/next links.
 
-One query fetches every lesson of a course with its chapter; the outline, with its
-menu already rendered to HTML, is cached under the course's version (its `updated`
-stamp, which every content change bumps), so an edited lesson shows up at once and
-a warm page costs no query and almost no template work for navigation.
+One query fetches every lesson of a course with its chapter, and one more the course's
+exercises; the outline, with its menu already rendered to HTML, is cached under the
+course's version (its `updated` stamp, which every content change bumps, an exercise's
+too), so an edit shows up at once and a warm page costs no query and almost no template
+work for navigation.
+
+Exercises live in the exercises app, a layer above this one: it registers the function
+that lists them (`register_outline_exercises`), and the outline places each exercise after
+its lesson (`course_path`), so the menu, the course page and an exercise's "Next" link
+follow one order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -27,9 +33,10 @@ from lessons.models import Lesson
 # only lets entries of old versions expire.
 OUTLINE_CACHE_SECONDS = 600
 MENU_TEMPLATE = "lessons/course_menu.html"
-# Written by the menu template at the end of every lesson's link text, in reading
-# order; splitting on it lets a reader's ✓ marks go in without rendering again.
-MENU_ITEM_END = "<!--lesson-end-->"
+# Written by the menu template at the end of every lesson's and exercise's link text, in
+# course order (`CourseOutline.path`); splitting on it lets a reader's ✓ marks and scores go
+# in without rendering again.
+MENU_ITEM_END = "<!--item-end-->"
 READ_MARK = (
     '<span class="read-mark"><span aria-hidden="true">✓</span>'
     '<span class="visually-hidden"> (read)</span></span>'
@@ -73,6 +80,22 @@ def course_version(slug: str) -> CourseVersion | None:
     return CourseVersion(row[0], row[1], row[2], _stamp(row[3]))
 
 
+class OutlineExercise(NamedTuple):
+    """An exercise as the outline shows it, listed by the exercises app."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    url: str
+    points: int
+    course_id: int
+    lesson_id: int | None
+    is_draft: bool
+
+    kind = "exercise"
+
+
 class OutlineLesson(NamedTuple):
     id: int
     slug: str
@@ -81,6 +104,53 @@ class OutlineLesson(NamedTuple):
     url: str
     chapter_id: int
     is_draft: bool
+    # Those of the outline that practise this lesson, in course order.
+    exercises: tuple[OutlineExercise, ...] = ()
+
+    kind = "lesson"
+
+
+# A place in the course a learner goes through: a lesson or an exercise.
+Step = OutlineLesson | OutlineExercise
+
+# (course_ids=, include_drafts=) -> the exercises of those courses, in their order.
+ExerciseLister = Callable[..., Iterable[OutlineExercise]]
+_exercise_listers: list[ExerciseLister] = []
+
+
+def register_outline_exercises(lister: ExerciseLister) -> None:
+    """Make outlines list exercises through this function (one at a time)."""
+    _exercise_listers[:] = [lister]
+
+
+def _list_exercises(course_ids: list[int], *, include_drafts: bool) -> list[OutlineExercise]:
+    if not _exercise_listers:
+        return []
+    return list(_exercise_listers[0](course_ids=course_ids, include_drafts=include_drafts))
+
+
+def course_path(
+    lessons: Sequence[OutlineLesson], exercises: Iterable[OutlineExercise]
+) -> tuple[Step, ...]:
+    """Return the order a learner goes through a course in.
+
+    Each lesson comes first, then the exercises that practise it, then the next lesson.
+    Exercises of no lesson in `lessons` (none, or one not shown) come after the last lesson.
+    `exercises` is taken in the order given.
+    """
+    shown = {lesson.id for lesson in lessons}
+    attached: dict[int, list[OutlineExercise]] = {}
+    loose = []
+    for exercise in exercises:
+        if exercise.lesson_id in shown:
+            attached.setdefault(exercise.lesson_id, []).append(exercise)
+        else:
+            loose.append(exercise)
+    path: list[Step] = []
+    for lesson in lessons:
+        path.append(lesson)
+        path.extend(attached.get(lesson.id, ()))
+    return (*path, *loose)
 
 
 class OutlineChapter(NamedTuple):
@@ -92,15 +162,49 @@ class OutlineChapter(NamedTuple):
 
 
 class CourseOutline:
-    """The chapters and lessons of a course in reading order, and its menu as HTML."""
+    """The chapters, lessons and exercises of a course in course order, and its menu as HTML.
 
-    def __init__(self, title: str, url: str, chapters: tuple[OutlineChapter, ...]) -> None:
+    `path` is every lesson and exercise in the order a learner goes through them
+    (`course_path`); each lesson's `exercises` and the outline's `loose_exercises` (those
+    of no lesson shown) are that same order, grouped for display.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        url: str,
+        chapters: tuple[OutlineChapter, ...],
+        exercises: Iterable[OutlineExercise] = (),
+    ) -> None:
         self.title = title
         self.url = url
-        self.chapters = chapters
-        self.lessons = tuple(lesson for chapter in chapters for lesson in chapter.lessons)
+        lessons = [lesson for chapter in chapters for lesson in chapter.lessons]
+        self.path = course_path(lessons, exercises)
+        exercises_of: dict[int, list[OutlineExercise]] = {lesson.id: [] for lesson in lessons}
+        loose = []
+        for step in self.path:
+            if step.kind == "exercise":
+                exercises_of.get(step.lesson_id, loose).append(step)
+        self.chapters = tuple(
+            chapter._replace(
+                lessons=tuple(
+                    lesson._replace(exercises=tuple(exercises_of[lesson.id]))
+                    for lesson in chapter.lessons
+                )
+            )
+            for chapter in chapters
+        )
+        self.lessons = tuple(lesson for chapter in self.chapters for lesson in chapter.lessons)
         self._position = {lesson.id: i for i, lesson in enumerate(self.lessons)}
-        # One piece before each lesson's end of link, and the rest of the menu after the last.
+        # The same steps, with each lesson now carrying its exercises.
+        self.path = tuple(
+            self.lessons[self._position[step.id]] if step.kind == "lesson" else step
+            for step in self.path
+        )
+        self.exercises = tuple(step for step in self.path if step.kind == "exercise")
+        self.loose_exercises = tuple(loose)
+        self._path_position = {(step.kind, step.id): i for i, step in enumerate(self.path)}
+        # One piece before each step's end of link, and the rest of the menu after the last.
         self._menu_parts = tuple(
             render_to_string(MENU_TEMPLATE, {"outline": self}).split(MENU_ITEM_END)
         )
@@ -127,15 +231,45 @@ class CourseOutline:
         after = self.lessons[i + 1] if i + 1 < len(self.lessons) else None
         return before, after
 
-    def menu_for(self, lesson_id: int, *, read: Iterable[int] = ()) -> SafeString:
-        """Return the course menu with one lesson current, its chapter open, and read lessons ✓."""
+    def lesson(self, lesson_id: int) -> OutlineLesson | None:
+        """Return a lesson of the outline by its id."""
+        i = self._position.get(lesson_id)
+        return None if i is None else self.lessons[i]
+
+    def step_after(self, step: Step) -> Step | None:
+        """Return the lesson or exercise that follows one in course order, or None."""
+        i = self._path_position.get((step.kind, step.id))
+        if i is None or i + 1 == len(self.path):
+            return None
+        return self.path[i + 1]
+
+    def exercise(self, exercise_id: int) -> OutlineExercise | None:
+        """Return an exercise of the outline by its id."""
+        i = self._path_position.get(("exercise", exercise_id))
+        return None if i is None else self.path[i]
+
+    def menu_for(
+        self,
+        lesson_id: int,
+        *,
+        read: Iterable[int] = (),
+        exercise_marks: Mapping[int, str] | None = None,
+    ) -> SafeString:
+        """Return the course menu with one lesson current, its chapter open, read lessons ✓.
+
+        `exercise_marks` maps an exercise's id to HTML (a reader's status there) written
+        at the end of its entry.
+        """
         read = set(read)
-        if read:
+        marks = exercise_marks or {}
+        if read or marks:
             pieces = []
-            for lesson, part in zip(self.lessons, self._menu_parts, strict=False):
+            for step, part in zip(self.path, self._menu_parts, strict=False):
                 pieces.append(part)
-                if lesson.id in read:
+                if step.kind == "lesson" and step.id in read:
                     pieces.append(READ_MARK)
+                elif step.kind == "exercise" and step.id in marks:
+                    pieces.append(marks[step.id])
             pieces.append(self._menu_parts[-1])
             html = "".join(pieces)
         else:
@@ -162,13 +296,14 @@ class CourseOutline:
             )
             if lessons:
                 chapters.append(chapter._replace(lessons=lessons))
-        return CourseOutline(self.title, self.url, tuple(chapters))
+        exercises = (exercise for exercise in self.exercises if not exercise.is_draft)
+        return CourseOutline(self.title, self.url, tuple(chapters), exercises)
 
 
 def build_outlines(
     courses: Iterable[Course | CourseVersion], *, include_drafts: bool
 ) -> dict[int, CourseOutline]:
-    """Query the outlines of several courses: one query, whatever their size."""
+    """Query the outlines of several courses: two queries, whatever their size."""
     by_id = {course.id: course for course in courses}
     if not by_id:
         return {}
@@ -209,25 +344,29 @@ def build_outlines(
                 is_draft=status != Status.PUBLISHED,
             )
         )
+    exercises: dict[int, list[OutlineExercise]] = {course_id: [] for course_id in by_id}
+    for exercise in _list_exercises(list(by_id), include_drafts=include_drafts):
+        exercises[exercise.course_id].append(exercise)
     return {
         course_id: CourseOutline(
             course.title,
             reverse("courses:course", kwargs={"course": course.slug}),
             tuple(ch._replace(lessons=tuple(lessons_of[ch.id])) for ch in chapters[course_id]),
+            exercises[course_id],
         )
         for course_id, course in by_id.items()
     }
 
 
 def build_outline(course: Course | CourseVersion, *, include_drafts: bool) -> CourseOutline:
-    """Query the outline of a course: one query, whatever the number of lessons."""
+    """Query the outline of a course: two queries, whatever the number of lessons."""
     return build_outlines([course], include_drafts=include_drafts)[course.id]
 
 
 def course_outlines(
     courses: Iterable[Course | CourseVersion], *, include_drafts: bool
 ) -> dict[int, CourseOutline]:
-    """Return the cached outlines of several courses; at most one query builds the missing."""
+    """Return the cached outlines of several courses; at most two queries build the missing."""
     audience = "staff" if include_drafts else "public"
     versions = [c if isinstance(c, CourseVersion) else CourseVersion.of(c) for c in courses]
     keys = {f"course-outline:{v.id}:{v.stamp}:{audience}": v for v in versions}

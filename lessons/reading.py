@@ -2,14 +2,15 @@
 
 Reading progress lives in progress/, a layer above lessons/, so the lesson page cannot import
 it. Instead progress's AppConfig.ready() registers a `ReadingProgress` here, and the page asks
-it for the lessons read (one query, for the course menu's ticks and the page's own state) and
+it for the lessons read (one query, for the course menu's ticks and the page's own state), for
+the reader's status on the course's exercises when the menu lists any (one more query), and
 includes its template for the "Mark as read" control. With none registered the page shows no
 progress, as it does to anonymous readers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,6 +32,9 @@ class ReadingProgress:
     read_lesson_ids: Callable[..., frozenset[int]]
     # Rendered at the end of the lesson with `reading`, a ReadState.
     control_template: str
+    # exercise_marks(learner=, course_id=): exercise id -> HTML of the reader's status there,
+    # written at the end of the exercise's entry in the course menu; in one query.
+    exercise_marks: Callable[..., Mapping[int, str]] | None = None
 
 
 _registered: list[ReadingProgress] = []

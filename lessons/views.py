@@ -75,9 +75,9 @@ def _render_lesson_page(
 ) -> LessonPage:
     """Render the lesson's part of the page for staff, for learners, or as a preview."""
     previous, following = outline.neighbours(lesson.id)
-    exercises = lesson.exercises.only("id", "slug", "title", "summary", "status", "lesson_id")
-    if not staff_view:
-        exercises = exercises.published()
+    # The outline lists the exercises this reader may see (drafts only in the staff outline).
+    found = outline.lesson(lesson.id)
+    exercises = found.exercises if found else ()
     course = lesson.chapter.course
     has_toc = "<li" in lesson.toc_html
     main_html = render_to_string(
@@ -165,12 +165,15 @@ def _personal_lesson_response(
     page = _lesson_page(course, outline, chapter, lesson, staff=is_staff)
     context = {"page": page}
     read = frozenset()
+    marks = {}
     progress = reading_progress()
     if request.user.is_authenticated and progress is not None:
         read = progress.read_lesson_ids(learner=request.user, course_id=course.id)
         context["reading"] = ReadState(course.slug, chapter, lesson, page.lesson_id in read)
         context["reading_template"] = progress.control_template
-    context["menu"] = outline.menu_for(page.lesson_id, read=read)
+        if outline.exercises and progress.exercise_marks is not None:
+            marks = progress.exercise_marks(learner=request.user, course_id=course.id)
+    context["menu"] = outline.menu_for(page.lesson_id, read=read, exercise_marks=marks)
     return render(request, "lessons/lesson.html", context)
 
 

@@ -8,18 +8,51 @@ costs a fixed number of queries, however many lessons or courses it covers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef
 
 from courses.models import Course
-from exercises.models import Exercise, Submission
+from exercises.models import Exercise
 from lessons.models import Lesson
 from lessons.navigation import CourseOutline, OutlineLesson, course_outlines
 from progress.models import LessonProgress
+
+
+@dataclass(frozen=True)
+class ExerciseStatus:
+    """How far a learner got on one exercise: not started, attempted, or passed."""
+
+    passed: bool = False
+    attempted: bool = False
+    best_score: int | None = None
+    best_max_score: int | None = None
+
+    @property
+    def state(self) -> str:
+        """Return "passed", "attempted" or "not-started"."""
+        if self.passed:
+            return "passed"
+        return "attempted" if self.attempted else "not-started"
+
+    @property
+    def label(self) -> str:
+        """Return "Passed", "Attempted" or "Not started"."""
+        return {"passed": "Passed", "attempted": "Attempted", "not-started": "Not started"}[
+            self.state
+        ]
+
+    @property
+    def best(self) -> str:
+        """Return the best graded score as "4/6", or "" before any graded attempt."""
+        if self.best_score is None or self.best_max_score is None:
+            return ""
+        return f"{self.best_score}/{self.best_max_score}"
+
+
+NOT_STARTED = ExerciseStatus()
 
 
 @dataclass(frozen=True)
@@ -32,6 +65,12 @@ class CourseProgress:
     exercises_done: int
     next_lesson: OutlineLesson | None
     read_ids: frozenset[int] = field(default_factory=frozenset)
+    # By exercise id; an exercise missing here is not started.
+    exercise_statuses: Mapping[int, ExerciseStatus] = field(default_factory=dict)
+
+    def status_of(self, exercise_id: int) -> ExerciseStatus:
+        """Return the learner's status on one exercise of the course."""
+        return self.exercise_statuses.get(exercise_id, NOT_STARTED)
 
     @property
     def percent(self) -> int:
@@ -111,7 +150,7 @@ def next_lesson(outline: CourseOutline, read_at: dict[int, datetime]) -> Outline
 def courses_progress(
     *, learner: AbstractBaseUser, courses: Sequence[Course]
 ) -> dict[int, CourseProgress]:
-    """Return a learner's progress in each course, keyed by course id, in three queries."""
+    """Return a learner's progress in each course, keyed by course id, in at most four queries."""
     if not courses:
         return {}
     ids = [course.id for course in courses]
@@ -122,7 +161,7 @@ def courses_progress(
     ).values_list("lesson__chapter__course_id", "lesson_id", "read_at")
     for course_id, lesson_id, when in rows:
         read_at[course_id][lesson_id] = when
-    exercises = _exercise_counts(learner=learner, course_ids=ids)
+    statuses = exercise_statuses(learner=learner, course_ids=ids)
 
     progress = {}
     for course_id in ids:
@@ -134,14 +173,15 @@ def courses_progress(
             for lesson_id, when in read_at[course_id].items()
             if lesson_id in published
         }
-        total, done = exercises.get(course_id, (0, 0))
+        exercises = statuses[course_id]
         progress[course_id] = CourseProgress(
             lessons_total=len(outline),
             lessons_read=len(read),
-            exercises_total=total,
-            exercises_done=done,
+            exercises_total=len(exercises),
+            exercises_done=sum(status.passed for status in exercises.values()),
             next_lesson=next_lesson(outline, read),
             read_ids=frozenset(read),
+            exercise_statuses=exercises,
         )
     return progress
 
@@ -151,19 +191,26 @@ def course_progress(*, learner: AbstractBaseUser, course: Course) -> CourseProgr
     return courses_progress(learner=learner, courses=[course])[course.id]
 
 
-def _exercise_counts(
+def exercise_statuses(
     *, learner: AbstractBaseUser, course_ids: Iterable[int]
-) -> dict[int, tuple[int, int]]:
-    """Return (published exercises, those the learner passed) per course, in one query."""
-    passed = Submission.objects.filter(exercise=OuterRef("pk"), learner=learner).passed()
+) -> dict[int, dict[int, ExerciseStatus]]:
+    """Return a learner's status on each published exercise, by course and exercise id.
+
+    One query, however many courses and exercises; every course asked for has an entry.
+    """
+    ids = list(course_ids)
+    statuses: dict[int, dict[int, ExerciseStatus]] = {course_id: {} for course_id in ids}
     rows = (
         Exercise.objects.published()
-        .filter(course__in=list(course_ids))
-        .annotate(done=Exists(passed))
-        .values_list("course_id", "done")
+        .filter(course__in=ids)
+        .with_progress(learner)
+        .values_list("course_id", "id", "passed", "attempted", "best_score", "best_max_score")
     )
-    counts: dict[int, tuple[int, int]] = {}
-    for course_id, done in rows:
-        total, passed_count = counts.get(course_id, (0, 0))
-        counts[course_id] = (total + 1, passed_count + bool(done))
-    return counts
+    for course_id, exercise_id, passed, attempted, best_score, best_max_score in rows:
+        statuses[course_id][exercise_id] = ExerciseStatus(
+            passed=passed,
+            attempted=attempted,
+            best_score=best_score,
+            best_max_score=best_max_score,
+        )
+    return statuses

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from courses.models import Course
 from exercises.models import Submission
-from lessons.models import Lesson
+from lessons.models import Lesson, Status
 from lessons.navigation import course_outline
 from lessons.reading import ReadState
 from progress.models import LessonProgress
@@ -36,7 +36,12 @@ def catalog(request: HttpRequest) -> HttpResponse:
     courses = list(
         Course.objects.listed()
         .only("slug", "title", "summary", "updated")
-        .annotate(lesson_count=Count("chapters__lessons", distinct=True))
+        .annotate(
+            lesson_count=Count("chapters__lessons", distinct=True),
+            exercise_count=Count(
+                "exercises", filter=Q(exercises__status=Status.PUBLISHED), distinct=True
+            ),
+        )
     )
     if request.user.is_authenticated:
         progress = courses_progress(learner=request.user, courses=courses)

@@ -1,4 +1,5 @@
-"""Submission's verdict queries: passed, best and latest per learner; Exercise.offers."""
+"""Submission's verdict queries: passed, best and latest per learner; Exercise.offers and
+Exercise.with_progress."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from exercises.models import Framework, Submission, Verdict
+from exercises.models import Exercise, Framework, Submission, Verdict
 from sandbox.spec import FRAMEWORKS
 from tests.factories import ExerciseFactory, SubmissionFactory, UserFactory
 
@@ -70,3 +71,34 @@ def test_an_exercise_offers_only_its_own_frameworks():
 
 def test_the_framework_choices_are_the_engines_list():
     assert dict(Framework.choices) == FRAMEWORKS
+
+
+# Exercise.with_progress
+
+
+def progress_of(learner) -> dict[str, list]:
+    rows = Exercise.objects.with_progress(learner).values_list(
+        "slug", "passed", "attempted", "best_score", "best_max_score"
+    )
+    return {slug: rest for slug, *rest in rows}
+
+
+def test_with_progress_tells_not_started_attempted_and_passed_with_the_best_score(learner):
+    untouched, failing, passing, broken = (
+        ExerciseFactory(slug=slug) for slug in ("a-untouched", "b-failing", "c-passing", "d-broken")
+    )
+    submission(learner, failing, Verdict.FAILED, score=2, minutes=0)
+    submission(learner, failing, Verdict.FAILED, score=4, minutes=1)
+    submission(learner, failing, Verdict.FAILED, score=3, minutes=2)
+    submission(learner, passing, Verdict.FAILED, score=4, minutes=0)
+    submission(learner, passing, Verdict.PASSED, minutes=1)
+    submission(learner, passing, Verdict.FAILED, score=1, minutes=2)  # a pass is not undone
+    submission(learner, broken, Verdict.ERROR, minutes=0)  # not gradable: no score counts
+    SubmissionFactory(exercise=untouched, verdict=Verdict.PASSED)  # someone else's
+
+    assert progress_of(learner) == {
+        "a-untouched": [False, False, None, None],
+        "b-failing": [False, True, 4, 10],
+        "c-passing": [True, True, 10, 10],
+        "d-broken": [False, True, None, None],
+    }

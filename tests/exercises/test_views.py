@@ -7,8 +7,11 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -817,6 +820,106 @@ def test_the_exercise_page_shows_the_latest_result(learner_client, learner, exer
 
     assert "Passed" in latest
     assert "Failed" not in latest
+
+
+# "Next" after a pass
+
+
+@pytest.fixture
+def path(exercise):
+    """The course of `exercise` ("hello", on lesson one): one more exercise there, then lesson
+    two, and an exercise of no lesson at the end."""
+    one = exercise.lesson
+    two = LessonFactory(chapter=one.chapter, slug="two", title="Lesson two", order=one.order + 1)
+    more = ExerciseFactory(
+        course=exercise.course, lesson=one, slug="more", title="More routes", order=2, files=FILES
+    )
+    last = ExerciseFactory(
+        course=exercise.course, lesson=None, slug="last", title="Last one", order=3, files=FILES
+    )
+    return {"hello": exercise, "more": more, "two": two, "last": last}
+
+
+def next_link(html: str) -> str:
+    """Return the "Next" link of a result, tags removed and spaces collapsed, with its URL."""
+    match = re.search(r'<p class="result__next"><a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', html)
+    assert match, "no Next link"
+    return f"{' '.join(re.sub(r'<[^>]+>', ' ', match.group(2)).split())} -> {match.group(1)}"
+
+
+def test_a_pass_offers_the_next_exercise_of_the_same_lesson(learner_client, learner, path):
+    make_submission(learner, path["hello"], result=result("passed", score=3))
+
+    html = learner_client.get(exercise_url("hello")).content.decode()
+
+    assert next_link(html) == "Next → Exercise: More routes -> /exercises/more/"
+
+
+def test_a_pass_on_a_lessons_last_exercise_offers_the_next_lesson(learner_client, learner, path):
+    make_submission(learner, path["more"], result=result("passed", score=3))
+
+    html = learner_client.get(exercise_url("more")).content.decode()
+
+    assert next_link(html) == f"Next → Lesson: Lesson two -> {path['two'].get_absolute_url()}"
+
+
+def test_a_pass_on_the_last_step_leads_back_to_the_course(learner_client, learner, path):
+    make_submission(learner, path["last"], result=result("passed", score=3))
+
+    html = learner_client.get(exercise_url("last")).content.decode()
+
+    course = path["last"].course
+    assert next_link(html) == f"Next → Course: {course.title} -> {course.get_absolute_url()}"
+
+
+@pytest.mark.parametrize("verdict", ["failed", "error", "timeout"])
+def test_only_a_pass_offers_a_next_step(learner_client, learner, path, verdict):
+    make_submission(learner, path["hello"], result=result(verdict, score=1))
+
+    html = learner_client.get(exercise_url("hello")).content.decode()
+
+    assert "result__next" not in html
+    assert 'href="/exercises/more/"' not in html
+
+
+def test_the_poll_that_brings_a_pass_brings_the_next_step(learner_client, learner, path):
+    submission = make_submission(learner, path["hello"], result=result("passed", score=3))
+
+    html = learner_client.get(status_url(submission, where="exercise"), **HTMX).content.decode()
+
+    assert next_link(html) == "Next → Exercise: More routes -> /exercises/more/"
+
+
+def test_the_submission_page_of_a_pass_offers_the_next_step(learner_client, learner, path):
+    submission = make_submission(learner, path["more"], result=result("passed", score=3))
+
+    html = learner_client.get(
+        reverse("exercises:submission", kwargs={"pk": submission.pk})
+    ).content.decode()
+
+    assert next_link(html).startswith("Next → Lesson: Lesson two -> ")
+
+
+def test_the_next_step_costs_the_same_queries_however_big_the_course(learner_client, learner, path):
+    make_submission(learner, path["hello"], result=result("passed", score=3))
+
+    def page_queries() -> int:
+        cache.clear()  # the outline is built again: the costly case
+        with CaptureQueriesContext(connection) as queries:
+            html = learner_client.get(exercise_url("hello")).content.decode()
+        assert next_link(html) == "Next → Exercise: More routes -> /exercises/more/"
+        return len(queries)
+
+    small = page_queries()
+    for n in range(80):
+        LessonFactory(chapter=path["two"].chapter, order=100 + n)
+        ExerciseFactory(course=path["hello"].course, order=100 + n)
+
+    assert page_queries() == small
+    # Warm, the outline comes from the cache: two queries fewer.
+    with CaptureQueriesContext(connection) as queries:
+        learner_client.get(exercise_url("hello"))
+    assert len(queries) == small - 2
 
 
 def test_tests_that_did_not_run_say_why_only_when_there_is_a_reason(

@@ -8,12 +8,15 @@ from lessons.navigation import (
     MENU_ITEM_END,
     READ_MARK,
     CourseVersion,
+    OutlineExercise,
+    OutlineLesson,
     build_outline,
     course_outline,
     course_outlines,
+    course_path,
     course_version,
 )
-from tests.factories import ChapterFactory, CourseFactory, LessonFactory
+from tests.factories import ChapterFactory, CourseFactory, ExerciseFactory, LessonFactory
 
 
 @pytest.fixture
@@ -109,10 +112,10 @@ def test_published_view_drops_chapters_left_empty(db):
     assert len(outline.chapters) == 1
 
 
-def test_outline_is_one_query_for_a_thousand_lessons(make_course, django_assert_num_queries):
+def test_outline_is_two_queries_for_a_thousand_lessons(make_course, django_assert_num_queries):
     course = make_course(chapters=10, lessons_per_chapter=100)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the lessons, the exercises
         outline = build_outline(course, include_drafts=False)
 
     assert len(outline) == 1000
@@ -189,10 +192,10 @@ def test_course_outline_accepts_a_version_and_shares_the_cache_with_the_course(
 # Several courses at once
 
 
-def test_outlines_of_several_courses_cost_one_query(make_course, django_assert_num_queries):
+def test_outlines_of_several_courses_cost_two_queries(make_course, django_assert_num_queries):
     courses = [make_course(chapters=2, lessons_per_chapter=3) for _ in range(4)]
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         outlines = course_outlines(courses, include_drafts=False)
 
     assert [len(outlines[course.id]) for course in courses] == [6, 6, 6, 6]
@@ -205,7 +208,7 @@ def test_outlines_of_several_courses_come_from_the_cache_once_built(
     courses = [make_course(chapters=1, lessons_per_chapter=2) for _ in range(3)]
     course_outlines(courses[:2], include_drafts=False)
 
-    with django_assert_num_queries(1):  # only the third course is built
+    with django_assert_num_queries(2):  # only the third course is built
         course_outlines(courses, include_drafts=False)
     with django_assert_num_queries(0):
         outlines = course_outlines(courses, include_drafts=False)
@@ -255,3 +258,166 @@ def test_menu_html_carries_no_internal_markers(course):
     assert MENU_ITEM_END not in outline.menu_for(
         outline.lessons[0].id, read={outline.lessons[1].id}
     )
+
+
+# Exercises in the outline
+
+
+def outline_exercise(id_: int, lesson_id: int | None, **fields) -> OutlineExercise:
+    return OutlineExercise(
+        id=id_,
+        slug=f"e{id_}",
+        title=f"E{id_}",
+        summary="",
+        url=f"/exercises/e{id_}/",
+        points=5,
+        course_id=1,
+        lesson_id=lesson_id,
+        is_draft=False,
+        **fields,
+    )
+
+
+def test_course_path_puts_each_lesson_before_its_exercises_and_the_rest_last():
+    a, b = (
+        OutlineLesson(id=i, slug=s, title=s, summary="", url=f"/{s}/", chapter_id=1, is_draft=False)
+        for i, s in ((1, "a"), (2, "b"))
+    )
+    on_b, on_a, nowhere, on_hidden = (
+        outline_exercise(10, 2),
+        outline_exercise(11, 1),
+        outline_exercise(12, None),
+        outline_exercise(13, 99),
+    )
+
+    path = course_path([a, b], [on_b, nowhere, on_a, on_hidden])
+
+    assert path == (a, on_a, b, on_b, nowhere, on_hidden)
+
+
+@pytest.fixture
+def exercises(course):
+    """Two exercises on lesson "a" (listed by their order), one on "c", a draft, a loose one."""
+    lessons = {lesson.slug: lesson for lesson in Lesson.objects.filter(chapter__course=course)}
+    made = {
+        "a2": ExerciseFactory(course=course, lesson=lessons["a"], slug="a2", order=2, points=6),
+        "a1": ExerciseFactory(course=course, lesson=lessons["a"], slug="a1", order=1, points=4),
+        "c1": ExerciseFactory(course=course, lesson=lessons["c"], slug="c1", order=3, points=1),
+        "wip": ExerciseFactory(
+            course=course, lesson=lessons["b"], slug="wip", order=4, status=Status.DRAFT
+        ),
+        "free": ExerciseFactory(course=course, lesson=None, slug="free", order=0, points=2),
+        "on-draft": ExerciseFactory(
+            course=course, lesson=lessons["draft"], slug="on-draft", order=5
+        ),
+    }
+    course.refresh_from_db()  # saving the exercises bumped its version
+    return made
+
+
+def slugs(steps) -> list[str]:
+    return [step.slug for step in steps]
+
+
+def test_outline_lists_each_lessons_exercises_in_their_order(course, exercises):
+    outline = build_outline(course, include_drafts=False)
+
+    assert {lesson.slug: slugs(lesson.exercises) for lesson in outline.lessons} == {
+        "a": ["a1", "a2"],
+        "b": [],
+        "c": ["c1"],
+    }
+    # "on-draft" practises a lesson learners cannot see yet: it is listed after the lessons.
+    assert slugs(outline.loose_exercises) == ["free", "on-draft"]
+    assert slugs(outline.path) == ["a", "a1", "a2", "b", "c", "c1", "free", "on-draft"]
+    assert [exercise.points for exercise in outline.lessons[0].exercises] == [4, 6]
+    assert outline.lessons[0].exercises[0].url == "/exercises/a1/"
+
+
+def test_outline_for_staff_shows_draft_exercises_marked(course, exercises):
+    outline = build_outline(course, include_drafts=True)
+    lessons = {lesson.slug: lesson for lesson in outline.lessons}
+
+    assert slugs(lessons["b"].exercises) == ["wip"]
+    assert lessons["b"].exercises[0].is_draft
+    assert slugs(lessons["draft"].exercises) == ["on-draft"]
+    assert slugs(outline.loose_exercises) == ["free"]
+
+
+def test_published_view_of_the_staff_outline_drops_draft_exercises(course, exercises):
+    outline = build_outline(course, include_drafts=True)
+    draft = next(lesson for lesson in outline.lessons if lesson.is_draft)
+
+    preview = outline.published(keep=draft.id)
+
+    assert "wip" not in slugs(preview.exercises)
+    assert slugs(preview.lesson(draft.id).exercises) == ["on-draft"]
+
+
+def test_step_after_goes_through_exercises_then_to_the_next_lesson(course, exercises):
+    outline = build_outline(course, include_drafts=False)
+    a, b, c = outline.lessons
+    a1, a2 = a.exercises
+
+    assert outline.step_after(a) == a1
+    assert outline.step_after(a1) == a2
+    assert outline.step_after(a2) == b
+    assert outline.step_after(b) == c
+    assert outline.step_after(outline.exercise(exercises["c1"].id)).slug == "free"
+    assert outline.step_after(outline.exercise(exercises["on-draft"].id)) is None
+    assert outline.exercise(exercises["wip"].id) is None
+
+
+def test_outline_is_two_queries_however_many_exercises(make_course, django_assert_num_queries):
+    course = make_course(chapters=3, lessons_per_chapter=20)
+    lessons = list(Lesson.objects.filter(chapter__course=course))
+    for i, lesson in enumerate(lessons):
+        ExerciseFactory(course=course, lesson=lesson, order=i)
+
+    with django_assert_num_queries(2):
+        outline = build_outline(course, include_drafts=False)
+
+    assert len(outline.exercises) == 60
+    assert all(len(lesson.exercises) == 1 for lesson in outline.lessons)
+
+
+def test_saving_an_exercise_refreshes_the_cached_outline(course, exercises):
+    course_outline(course, include_drafts=False)
+    exercise = exercises["c1"]
+    exercise.title = "Renamed exercise"
+    exercise.save()
+
+    course.refresh_from_db()
+    outline = course_outline(course, include_drafts=False)
+
+    assert "Renamed exercise" in [exercise.title for exercise in outline.exercises]
+
+
+def test_menu_lists_exercises_under_their_lesson_with_points(course, exercises):
+    html = build_outline(course, include_drafts=False).menu_html
+
+    lesson_a = html.index('<a href="/courses/')
+    first = html.index('href="/exercises/a1/"')
+    lesson_b = html.index(">B<")
+    assert lesson_a < first < html.index('href="/exercises/a2/"') < lesson_b
+    a1 = exercises["a1"].title
+    meta = '<span class="course-nav__meta">Exercise · 4 pts</span>'
+    assert f'href="/exercises/a1/">{a1} {meta}' in html
+    assert "Exercise · 6 pts</span></a>" in html
+    assert "Exercise · 1 pt</span></a>" in html
+    assert "More exercises" in html
+    assert 'href="/exercises/wip/"' not in html
+
+
+def test_menu_writes_a_readers_marks_at_the_end_of_their_exercises(course, exercises):
+    outline = build_outline(course, include_drafts=False)
+    a = outline.lessons[0]
+    a2 = exercises["a2"]
+
+    html = outline.menu_for(a.id, read={a.id}, exercise_marks={a2.id: " · MARK"})
+
+    entry = html[html.index('href="/exercises/a2/"') :]
+    assert entry[: entry.index("</a>")].endswith("Exercise · 6 pts · MARK</span>")
+    assert html.count("MARK") == 1
+    assert READ_MARK in menu_entry(html, a)
+    assert MENU_ITEM_END not in html

@@ -20,6 +20,7 @@ from tests.factories import (
     ExerciseFactory,
     LessonFactory,
     LessonProgressFactory,
+    SubmissionFactory,
     UserFactory,
 )
 
@@ -530,6 +531,84 @@ def test_the_preview_shows_no_progress_controls(staff_client, course):
     html = staff_client.get(preview_url(lesson(course, "wip"))).content.decode()
 
     assert "read-status" not in html
+
+
+# Exercises in the menu
+
+
+def menu_of(html: str) -> str:
+    start = html.index('id="course-nav"')
+    return html[start : html.index("</nav>", start)]
+
+
+def menu_exercise(menu: str, slug: str) -> str:
+    """Return an exercise's entry in the menu, tags removed and spaces collapsed."""
+    start = menu.rindex("<a ", 0, menu.index(f'href="/exercises/{slug}/"'))
+    return " ".join(re.sub(r"<[^>]+>", " ", menu[start : menu.index("</a>", start)]).split())
+
+
+@pytest.fixture
+def exercises(course):
+    intro, routes = lesson(course, "intro"), lesson(course, "routes")
+    return {
+        "hello": ExerciseFactory(
+            course=course, lesson=intro, slug="hello", title="Hello", points=6, order=1
+        ),
+        "greet": ExerciseFactory(
+            course=course, lesson=routes, slug="greet", title="Greet", points=4, order=2
+        ),
+        "echo": ExerciseFactory(
+            course=course, lesson=routes, slug="echo", title="Echo", points=1, order=3
+        ),
+    }
+
+
+def test_the_menu_lists_exercises_under_their_lesson_for_visitors(client, course, exercises):
+    html = client.get(lesson(course, "templates").get_absolute_url()).content.decode()
+
+    menu = menu_of(html)
+    intro, routes = menu.index(">Introduction<"), menu.index(">Routes<")
+    assert intro < menu.index("/exercises/hello/") < routes
+    assert routes < menu.index("/exercises/greet/") < menu.index("/exercises/echo/")
+    assert menu_exercise(menu, "hello") == "Hello Exercise · 6 pts"
+    assert menu_exercise(menu, "echo") == "Echo Exercise · 1 pt"
+    assert "exercise-mark" not in menu
+
+
+def test_the_menu_shows_a_learner_their_status_on_each_exercise(
+    learner_client, learner, course, exercises
+):
+    SubmissionFactory(learner=learner, exercise=exercises["hello"], verdict="passed")
+    SubmissionFactory(
+        learner=learner, exercise=exercises["greet"], verdict="failed", score=2, max_score=4
+    )
+    SubmissionFactory(exercise=exercises["echo"], verdict="passed")  # another learner's
+
+    html = learner_client.get(lesson(course, "templates").get_absolute_url()).content.decode()
+
+    menu = menu_of(html)
+    assert menu_exercise(menu, "hello") == "Hello Exercise · 6 pts · ✓ Passed"
+    assert menu_exercise(menu, "greet") == "Greet Exercise · 4 pts · Attempted 2/4"
+    assert menu_exercise(menu, "echo") == "Echo Exercise · 1 pt"
+
+
+@pytest.mark.parametrize("size", [1, 40])
+def test_lesson_page_query_count_does_not_grow_with_exercises(
+    learner_client, learner, make_course, size
+):
+    course = make_course(chapters=2, lessons_per_chapter=20)
+    for i, each in enumerate(Lesson.objects.filter(chapter__course=course)[:size]):
+        exercise = ExerciseFactory(course=course, lesson=each, order=i)
+        SubmissionFactory(learner=learner, exercise=exercise, verdict="failed", score=1)
+    url = reverse(
+        "lessons:lesson", kwargs={"course": course.slug, "chapter": "ch-1", "lesson": "lesson-1-3"}
+    )
+
+    # Session and user; course version, outline (lessons, exercises), lesson; lessons read,
+    # exercise statuses.
+    assert count_queries(learner_client, url) == 8
+    html = learner_client.get(url).content.decode()
+    assert menu_of(html).count("Attempted 1/10") == size
 
 
 # Links to the exercise page, once it exists

@@ -11,9 +11,12 @@ from lessons.models import Lesson
 from lessons.navigation import build_outline
 from progress.models import LessonProgress
 from progress.services import (
+    NOT_STARTED,
     CourseProgress,
+    ExerciseStatus,
     course_progress,
     courses_progress,
+    exercise_statuses,
     lesson_mark_read,
     lesson_mark_unread,
     next_lesson,
@@ -200,6 +203,80 @@ def test_a_course_is_complete_when_every_lesson_and_exercise_is_done(learner, co
     assert progress.percent == 100
 
 
+# Status on each exercise
+
+
+def test_each_exercise_has_a_status_with_the_best_score(learner, course):
+    untouched, tried, done, draft = (
+        ExerciseFactory(course=course),
+        ExerciseFactory(course=course),
+        ExerciseFactory(course=course),
+        ExerciseFactory(course=course, status=Status.DRAFT),
+    )
+    SubmissionFactory(learner=learner, exercise=tried, verdict="failed", score=4, max_score=6)
+    submit(learner, tried, "failed", score=2)
+    submit(learner, done, "passed", score=10)
+    submit(learner, draft, "passed", score=10)
+
+    progress = course_progress(learner=learner, course=course)
+
+    assert progress.status_of(untouched.id) == NOT_STARTED
+    assert progress.status_of(tried.id) == ExerciseStatus(
+        passed=False, attempted=True, best_score=4, best_max_score=6
+    )
+    assert progress.status_of(done.id) == ExerciseStatus(
+        passed=True, attempted=True, best_score=10, best_max_score=10
+    )
+    assert draft.id not in progress.exercise_statuses  # not counted, like in the totals
+    assert (progress.exercises_total, progress.exercises_done) == (3, 1)
+
+
+def test_a_submission_still_queued_makes_an_exercise_attempted_without_a_score(learner, course):
+    exercise = ExerciseFactory(course=course)
+    submit(learner, exercise, None)
+
+    status = exercise_statuses(learner=learner, course_ids=[course.id])[course.id][exercise.id]
+
+    assert (status.state, status.label, status.best) == ("attempted", "Attempted", "")
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "label", "best"),
+    [
+        (ExerciseStatus(), "not-started", "Not started", ""),
+        (
+            ExerciseStatus(attempted=True, best_score=4, best_max_score=6),
+            "attempted",
+            "Attempted",
+            "4/6",
+        ),
+        (
+            ExerciseStatus(passed=True, attempted=True, best_score=6, best_max_score=6),
+            "passed",
+            "Passed",
+            "6/6",
+        ),
+    ],
+)
+def test_a_status_says_itself_in_words(status, state, label, best):
+    assert (status.state, status.label, status.best) == (state, label, best)
+
+
+def test_statuses_of_every_course_asked_for_cost_one_query(
+    learner, course, django_assert_num_queries
+):
+    other = CourseFactory()
+    for n in range(30):
+        exercise = ExerciseFactory(course=course if n % 2 else other)
+        submit(learner, exercise, "failed", score=n % 7)
+
+    with django_assert_num_queries(1):
+        statuses = exercise_statuses(learner=learner, course_ids=[course.id, other.id, -1])
+
+    assert [len(statuses[key]) for key in (course.id, other.id, -1)] == [15, 15, 0]
+    assert all(status.attempted for status in statuses[course.id].values())
+
+
 # Where to continue
 
 
@@ -250,7 +327,7 @@ def test_next_lesson_ignores_reads_of_lessons_no_longer_in_the_course(course):
 # Queries
 
 
-def test_progress_for_many_courses_costs_three_queries(learner, django_assert_num_queries):
+def test_progress_for_many_courses_costs_four_queries(learner, django_assert_num_queries):
     courses = []
     for n in range(5):
         course = CourseFactory()
@@ -265,8 +342,8 @@ def test_progress_for_many_courses_costs_three_queries(learner, django_assert_nu
         submit(learner, ExerciseFactory(course=course), "passed", score=10)
         courses.append(course)
 
-    # Outlines, lessons read, exercises.
-    with django_assert_num_queries(3):
+    # Outlines (lessons, exercises), lessons read, the learner's exercise statuses.
+    with django_assert_num_queries(4):
         progress = courses_progress(learner=learner, courses=courses)
 
     assert [progress[c.id].lessons_total for c in courses] == [1, 11, 21, 31, 41]

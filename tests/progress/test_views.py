@@ -59,6 +59,22 @@ def test_catalog_lists_courses_with_their_published_lesson_count(client, course)
     assert "2 lessons" in html
 
 
+def test_catalog_counts_the_published_exercises_of_each_course(client, course):
+    for _ in range(3):
+        ExerciseFactory(course=course)
+    ExerciseFactory(course=course, status=Status.DRAFT)
+    single = CourseFactory(title="Single")
+    LessonFactory(chapter__course=single)
+    ExerciseFactory(course=single)
+    LessonFactory(chapter__course=CourseFactory(title="Reading only"))
+
+    html = client.get(CATALOG).content.decode()
+
+    meta = re.findall(r'<p class="card__meta">(.*?)</p>', html)
+    texts = [" ".join(re.sub(r"<[^>]+>", "", text).split()) for text in meta]
+    assert sorted(texts) == ["1 lesson", "1 lesson · 1 exercise", "2 lessons · 3 exercises"]
+
+
 def test_catalog_hides_courses_without_published_lessons(client, course):
     hidden = CourseFactory(title="Coming later")
     LessonFactory(chapter__course=hidden, status=Status.DRAFT)
@@ -283,8 +299,8 @@ def test_catalog_queries_do_not_grow_with_courses_for_a_learner(
             LessonFactory(chapter__course=other, slug=f"l{i}")
         read(learner, other, "l0", "l1")
 
-    # Session, user, courses, outlines, lessons read, exercises.
-    with django_assert_max_num_queries(6):
+    # Session, user, courses, outlines (lessons, exercises), lessons read, exercises.
+    with django_assert_max_num_queries(7):
         html = learner_client.get(CATALOG).content.decode()
 
     assert html.count("<progress") == 7
@@ -356,11 +372,132 @@ def test_course_page_queries_do_not_grow_with_the_course(
         LessonProgress(learner=learner, lesson=lesson) for lesson in made[: lessons // 2]
     )
 
-    # Session, user, course, outline, lessons read, exercises.
-    with django_assert_max_num_queries(6):
+    # Session, user, course, outline (lessons, exercises), lessons read, exercises.
+    with django_assert_max_num_queries(7):
         html = learner_client.get(course_url(course.slug)).content.decode()
 
     assert f"{lessons // 2} of {lessons} lessons read" in html
+
+
+# Exercises on the course page
+
+
+@pytest.fixture
+def exercises(course):
+    """Two exercises on the introduction, one on templates, one on no lesson."""
+    intro = Lesson.objects.get(chapter__course=course, slug="intro")
+    templates = Lesson.objects.get(chapter__course=course, slug="templates")
+    return {
+        "routes": ExerciseFactory(
+            course=course, lesson=intro, slug="routes", title="Routes", order=1, points=6
+        ),
+        "json": ExerciseFactory(
+            course=course, lesson=intro, slug="json", title="JSON", order=2, points=4
+        ),
+        "pages": ExerciseFactory(
+            course=course, lesson=templates, slug="pages", title="Pages", order=3, points=1
+        ),
+        "extra": ExerciseFactory(
+            course=course, lesson=None, slug="extra", title="Extra", order=4, points=8
+        ),
+    }
+
+
+def lesson_item(html: str, title: str) -> str:
+    """Return the course page's list item of a lesson, with what is listed under it."""
+    start = html.rindex('<li class="lesson-list__item', 0, html.index(f">{title}</a>"))
+    depth, i = 0, start
+    while True:  # to the </li> that closes this one, past those of its exercises
+        opening, closing = html.find("<li", i), html.find("</li>", i)
+        if opening != -1 and opening < closing:
+            depth, i = depth + 1, opening + 3
+        else:
+            depth, i = depth - 1, closing + 5
+            if depth == 0:
+                return html[start:i]
+
+
+def exercise_item(html: str, title: str) -> str:
+    """Return an exercise's entry on the course page, tags removed and spaces collapsed."""
+    end = html.index(f">{title}</a>")
+    start = html.rindex('<li class="exercise-item', 0, end)
+    return " ".join(re.sub(r"<[^>]+>", " ", html[start : html.index("</li>", end)]).split())
+
+
+def test_course_page_lists_exercises_under_their_lesson_with_points(client, course, exercises):
+    html = client.get(course_url()).content.decode()
+
+    intro = lesson_item(html, "Introduction")
+    assert intro.index(">Routes</a>") < intro.index(">JSON</a>")
+    assert 'href="/exercises/routes/"' in intro
+    assert ">Pages</a>" not in intro
+    assert ">Pages</a>" in lesson_item(html, "Templates")
+    assert exercise_item(html, "Routes") == "Exercise Routes 6 points"
+    assert exercise_item(html, "Pages") == "Exercise Pages 1 point"
+    more = html[html.index("More exercises") :]
+    assert exercise_item(more, "Extra") == "Exercise Extra 8 points"
+
+
+def test_course_page_shows_visitors_no_exercise_status(client, course, exercises):
+    html = client.get(course_url()).content.decode()
+
+    assert "exercise-status" not in html
+    assert "Not started" not in html
+
+
+def test_course_page_shows_a_learner_their_status_and_best_score(
+    learner_client, learner, course, exercises
+):
+    SubmissionFactory(
+        learner=learner, exercise=exercises["routes"], verdict="failed", score=4, max_score=6
+    )
+    submit(learner, exercises["json"], "failed", score=1)
+    submit(learner, exercises["json"], "passed", score=10)
+    submit(UserFactory(), exercises["pages"], "passed", score=10)  # someone else
+
+    html = learner_client.get(course_url()).content.decode()
+
+    assert exercise_item(html, "Routes") == "Exercise Routes 6 points Attempted · best 4/6"
+    assert exercise_item(html, "JSON") == "Exercise JSON 4 points ✓ Passed · 10/10"
+    assert exercise_item(html, "Pages") == "Exercise Pages 1 point Not started"
+    assert exercise_item(html, "Extra") == "Exercise Extra 8 points Not started"
+    assert '<span class="exercise-status exercise-status--passed"><span aria-hidden="true">✓' in (
+        html
+    )
+    assert "1 of 4 exercises done" in html
+
+
+def test_course_page_shows_draft_exercises_only_to_staff(staff_client, course, exercises):
+    ExerciseFactory(course=course, slug="later", title="Later", status=Status.DRAFT)
+
+    assert ">Later</a>" not in Client().get(course_url()).content.decode()
+    staff_html = staff_client.get(course_url()).content.decode()
+    assert re.search(r">Later</a> <span class=\"badge badge--draft\">Draft</span>", staff_html)
+
+
+@pytest.mark.parametrize("size", [2, 60])
+def test_course_page_queries_do_not_grow_with_exercises(
+    learner_client, learner, size, django_assert_num_queries
+):
+    course = CourseFactory(slug=f"many-{size}")
+    chapter = ChapterFactory(course=course, slug="only")
+    lessons = Lesson.objects.bulk_create(
+        Lesson(chapter=chapter, slug=f"l{i}", title=f"L{i}", order=i, status=Status.PUBLISHED)
+        for i in range(size)
+    )
+    for i, lesson in enumerate(lessons):
+        for n in range(2):
+            exercise = ExerciseFactory(course=course, lesson=lesson, order=2 * i + n, points=3)
+            if n:
+                submit(learner, exercise, "failed", score=1)
+
+    # Session, user, course, outline (lessons, exercises), lessons read, exercise statuses.
+    with django_assert_num_queries(7):
+        html = learner_client.get(course_url(course.slug)).content.decode()
+
+    assert html.count('class="exercise-item"') == 2 * size
+    assert html.count("Attempted · best 1/10") == size
+    assert html.count("Not started") == size
 
 
 # Dashboard
@@ -467,8 +604,9 @@ def test_dashboard_queries_do_not_grow_with_progress(
         for _ in range(5):
             submit(learner, ExerciseFactory(course=other), "passed", score=10)
 
-    # Session, user, started courses, outlines, lessons read, exercises, submissions.
-    with django_assert_max_num_queries(7):
+    # Session, user, started courses, outlines (lessons, exercises), lessons read,
+    # exercises, submissions.
+    with django_assert_max_num_queries(8):
         learner_client.get(DASHBOARD)
 
 

@@ -1,0 +1,36 @@
+"""A learner's status on each exercise, as marks in the course menu of lesson pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from progress.services import ExerciseStatus, exercise_statuses
+
+PASSED_MARK = mark_safe(
+    ' · <span class="exercise-mark exercise-mark--passed">'
+    '<span aria-hidden="true">✓</span> Passed</span>'
+)
+
+
+def exercise_mark(status: ExerciseStatus) -> SafeString:
+    """Return the menu's mark of an exercise: "✓ Passed", "Attempted 4/6", or nothing."""
+    if status.passed:
+        return PASSED_MARK
+    if status.attempted:
+        return format_html(
+            ' · <span class="exercise-mark exercise-mark--attempted">Attempted{}</span>',
+            f" {status.best}" if status.best else "",
+        )
+    return SafeString("")
+
+
+def exercise_marks(*, learner: AbstractBaseUser, course_id: int) -> dict[int, SafeString]:
+    """Return the marks of the exercises a learner has started in a course (one query)."""
+    statuses = exercise_statuses(learner=learner, course_ids=[course_id])[course_id]
+    return {
+        exercise_id: exercise_mark(status)
+        for exercise_id, status in statuses.items()
+        if status.attempted
+    }

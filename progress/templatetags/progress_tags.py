@@ -1,0 +1,15 @@
+"""Template filters of the progress pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from progress.services import CourseProgress, ExerciseStatus
+
+register = template.Library()
+
+
+@register.filter
+def exercise_status(progress: CourseProgress, exercise_id: int) -> ExerciseStatus:
+    """Return a learner's status on an exercise: `{{ progress|exercise_status:exercise.id }}`."""
+    return progress.status_of(exercise_id)
