@@ -739,6 +739,7 @@ def _apply(source: CourseSource, *, prune: bool) -> ImportReport:
                 "limits": dict(spec.limits),
                 "instructions": spec.instructions,
                 "files": dict(spec.files),
+                "open_first": dict(spec.open_first),
                 "status": Status.PUBLISHED,
             },
         )

@@ -243,3 +243,9 @@ LOGGING = {
 # In development gunicorn serves static files straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# The editor's chunks (static/vendor/editor/chunks/) carry a hash of their content in their
+# names, given by the bundler, and are imported by those names: cache them for good as well.
+# The first alternative is Django's own hashed names (ManifestStaticFilesStorage).
+WHITENOISE_IMMUTABLE_FILE_TEST = (
+    r"\.[0-9a-f]{12}\.\w+$|/vendor/editor/chunks/[\w-]+-[A-Z0-9]{8}\.js$"
+)

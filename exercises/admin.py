@@ -187,12 +187,15 @@ class ExerciseAdmin(MarkdownxModelAdmin):
     list_filter = ["status", "course"]
     list_select_related = ["course", "lesson"]
     search_fields = ["title", "slug", "summary", "instructions"]
-    readonly_fields = ["slug", "frameworks", "limits", "file_listing", "updated"]
+    readonly_fields = ["slug", "frameworks", "limits", "open_first", "file_listing", "updated"]
     autocomplete_fields = ["lesson"]
     fieldsets = [
         (None, {"fields": ["course", "lesson", "slug", "title", "summary", "order", "status"]}),
         ("Instructions", {"fields": ["instructions"]}),
-        ("Grading", {"fields": ["points", "frameworks", "limits", "file_listing", "updated"]}),
+        (
+            "Grading",
+            {"fields": ["points", "frameworks", "limits", "open_first", "file_listing", "updated"]},
+        ),
     ]
 
     class Media:

@@ -83,6 +83,12 @@ class Exercise(models.Model):
     instructions = MarkdownxField(blank=True)
     instructions_html = models.TextField(blank=True, editable=False)
     files = models.JSONField(default=dict, blank=True)
+    open_first = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The starter file the editor opens first, per framework "
+        "(exercise.toml's `open`); unset, the first one with a TODO.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     updated = models.DateTimeField(auto_now=True)
 
@@ -127,6 +133,10 @@ class Exercise(models.Model):
         folder = f"{self.slug}-{framework}"
         files = self.starter_files(framework)
         return pack_files({f"{folder}/{path}": text for path, text in files.items()})
+
+    def first_file(self, framework: str) -> str | None:
+        """Return the starter file the editor opens first for `framework`."""
+        return self.spec().first_file(framework)
 
     def spec(self):
         """Return this exercise as a sandbox ExerciseSpec (what the grader reads)."""

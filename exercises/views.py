@@ -117,6 +117,8 @@ def _page_context(exercise: Exercise, workspace, **extra) -> dict:
             "frameworks": [{"key": f, "label": label} for f, label in frameworks],
             "files": workspace.files,
             "starters": workspace.starters,
+            # The file each framework's editor opens first (a draft without it opens another).
+            "open": {f: exercise.first_file(f) for f in exercise.frameworks},
             "saved": workspace.saved,
             "saveUrl": reverse("exercises:draft_save", kwargs={"exercise": exercise.slug}),
             "maxFiles": min(policy.max_files, settings.DATA_UPLOAD_MAX_NUMBER_FILES or 10**6),

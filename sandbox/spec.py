@@ -17,6 +17,10 @@ FRAMEWORKS = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
 STORED_FOLDERS = ("tests", "starter", "solution")
 IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".DS_Store", ".ruff_cache"}
 MAX_SPEC_FILE_BYTES = 512 * 1024
+# Without an `open` setting, the editor opens the first starter file that holds this mark...
+TODO_MARK = "TODO"
+# ...else the usual entry point of a Flask or FastAPI app, else the first file.
+ENTRY_POINTS = ("app.py", "main.py")
 
 
 class ExerciseSpecError(ValueError):
@@ -35,6 +39,8 @@ class ExerciseSpec:
     limits: dict[str, Any] = field(default_factory=dict)
     instructions: str = ""
     files: dict[str, str] = field(default_factory=dict)
+    # The starter file the editor opens first, per framework (exercise.toml's `open`).
+    open_first: dict[str, str] = field(default_factory=dict)
 
     @property
     def policy(self) -> SandboxPolicy:
@@ -55,6 +61,14 @@ class ExerciseSpec:
     def solution(self, framework: str) -> dict[str, str]:
         return self.files_under(f"solution/{framework}")
 
+    def first_file(self, framework: str) -> str | None:
+        """Return the starter file the editor opens first for a framework, or None if none."""
+        starter = self.starter(framework)
+        chosen = self.open_first.get(framework)
+        if chosen in starter:
+            return chosen
+        return default_first_file(starter)
+
     def toml_text(self) -> str:
         """Return exercise.toml for this spec, in a stable layout."""
         lines = [f"slug = {_toml_str(self.slug)}", f"title = {_toml_str(self.title)}"]
@@ -66,6 +80,16 @@ class ExerciseSpec:
         lines.append(f"order = {self.order}")
         if self.lesson:
             lines.append(f"lesson = {_toml_str(self.lesson)}")
+        paths = set(self.open_first.values())
+        if len(paths) == 1 and set(self.open_first) == set(self.frameworks):
+            lines.append(f"open = {_toml_str(paths.pop())}")
+        elif self.open_first:
+            pairs = ", ".join(
+                f"{fw} = {_toml_str(self.open_first[fw])}"
+                for fw in self.frameworks
+                if fw in self.open_first
+            )
+            lines.append(f"open = {{ {pairs} }}")
         if self.limits:
             lines.append("")
             lines.append("[limits]")
@@ -108,7 +132,17 @@ class ExerciseSpec:
         def fail(message: str) -> ExerciseSpecError:
             return ExerciseSpecError(f"{where}: {message}")
 
-        known = {"slug", "title", "summary", "frameworks", "points", "order", "lesson", "limits"}
+        known = {
+            "slug",
+            "title",
+            "summary",
+            "frameworks",
+            "points",
+            "order",
+            "lesson",
+            "limits",
+            "open",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise fail(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
@@ -154,6 +188,10 @@ class ExerciseSpec:
             for kind in ("starter", "solution"):
                 if not _under(files, f"{kind}/{fw}"):
                     raise fail(f"{kind}/{fw}/ is missing or empty (frameworks lists {fw})")
+        try:
+            open_first = _open_first(data.get("open"), frameworks, files)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
         return cls(
             slug=slug,
             title=data["title"].strip(),
@@ -165,6 +203,7 @@ class ExerciseSpec:
             limits=dict(limits),
             instructions=instructions,
             files=dict(sorted(files.items())),
+            open_first=open_first,
         )
 
     @classmethod
@@ -181,7 +220,62 @@ class ExerciseSpec:
             limits=dict(exercise.limits or {}),
             instructions=exercise.instructions,
             files=dict(exercise.files),
+            open_first=dict(exercise.open_first or {}),
         )
+
+
+def default_first_file(starter: dict[str, str]) -> str | None:
+    """Return the file to open when an exercise names none: the first one with a TODO."""
+    paths = sorted(starter)
+    for path in paths:
+        if TODO_MARK in starter[path]:
+            return path
+    for name in ENTRY_POINTS:
+        if name in starter:
+            return name
+    return paths[0] if paths else None
+
+
+def _open_first(value: Any, frameworks: list[str], files: dict[str, str]) -> dict[str, str]:
+    """Return exercise.toml's `open` as {framework: path}; raise ValueError if it is wrong.
+
+    `open = "notes/views.py"` applies to every framework whose starter has that file;
+    `open = { django = "notes/views.py", flask = "app.py" }` names one file per framework.
+    """
+    if value is None:
+        return {}
+
+    def starter_has(framework: str, path: str) -> bool:
+        return f"starter/{framework}/{path}" in files
+
+    if isinstance(value, str):
+        found = {fw: value for fw in frameworks if starter_has(fw, value)}
+        if not found:
+            folders = ", ".join(f"starter/{fw}/" for fw in frameworks)
+            raise ValueError(
+                f"`open` names {value!r}, which is not a starter file: no such file in {folders}"
+            )
+        return found
+    if isinstance(value, dict):
+        chosen: dict[str, str] = {}
+        for fw, path in value.items():
+            if fw not in frameworks:
+                raise ValueError(
+                    f"`open` names the framework {fw!r}, which `frameworks` does not list"
+                )
+            if not isinstance(path, str) or not path:
+                raise ValueError(f'`open.{fw}` must be a file path, such as "app.py"')
+            if not starter_has(fw, path):
+                raise ValueError(
+                    f"`open.{fw}` names {path!r}, which is not a starter file: "
+                    f"no such file in starter/{fw}/"
+                )
+            chosen[fw] = path
+        return {fw: chosen[fw] for fw in frameworks if fw in chosen}
+    raise ValueError(
+        '`open` must be a starter file path, such as "notes/views.py", '
+        'or a table of one path per framework, such as { django = "notes/views.py" }'
+    )
 
 
 def _under(files: dict[str, str], prefix: str) -> list[str]:

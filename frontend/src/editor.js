@@ -25,16 +25,19 @@ import {
   indentUnit,
   syntaxHighlighting,
 } from "@codemirror/language";
-import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
-import {
-  autocompletion,
-  closeBrackets,
-  closeBracketsKeymap,
-  completeAnyWord,
-  completionKeymap,
-} from "@codemirror/autocomplete";
 
-import { languageFor } from "./languages.js";
+import { loadLanguage, loadedLanguage } from "./languages.js";
+import {
+  LAYOUT_KEY,
+  DEFAULT_TREE_WIDTH,
+  MIN_TREE_WIDTH,
+  clampWidth,
+  maxTreeWidth,
+  readLayout,
+  treeStartsOpen,
+  widthForKey,
+  writeLayout,
+} from "./layout.js";
 import { checkPath, buildTree, folderOf, parentFolders, treeOrder, compareNames } from "./paths.js";
 import { editorTheme, highlightStyle } from "./theme.js";
 
@@ -42,6 +45,9 @@ export const CHANGE_DELAY_MS = 800;
 
 export const defaultLabels = {
   files: "Files",
+  toggleFiles: "Files",
+  resizeFiles: "Resize the file list",
+  filesWidth: "{width} pixels wide",
   newFile: "New file",
   rename: "Rename",
   renameFile: "Rename {path}",
@@ -113,10 +119,30 @@ function pageIsDark(media) {
   return Boolean(media && media.matches);
 }
 
-/** Complete words found in the file, typeless so a name the language also offers shows once. */
-function completeWords(context) {
-  const result = completeAnyWord(context);
-  return result && { ...result, options: result.options.map(({ label }) => ({ label })) };
+/** Return the page's localStorage, or null where it is blocked. */
+function browserStorage() {
+  try {
+    return window.localStorage;
+  } catch (err) {
+    return null;
+  }
+}
+
+// Completion, search and closing brackets come in a chunk of their own (extras.js), fetched
+// once the first editor is on screen; every editor of the page shares the one request.
+let extrasPromise = null;
+function loadExtras() {
+  if (!extrasPromise) {
+    extrasPromise = import("./extras.js").then(
+      (module) => module.extras(),
+      (err) => {
+        console.error("CourseEditor: completion and search could not be loaded:", err);
+        extrasPromise = null;
+        return null;
+      },
+    );
+  }
+  return extrasPromise;
 }
 
 function checkFiles(files) {
@@ -133,8 +159,10 @@ function checkFiles(files) {
 /**
  * Mount an editor into container and return its handle.
  *
- * options: files ({path: text}), readOnlyPaths ([path]), onChange(files) (debounced),
- * labels ({key: text}, see defaultLabels), cspNonce (else read from <meta name="csp-nonce">).
+ * options: files ({path: text}), openPath (the file shown first, if it is one of them),
+ * readOnlyPaths ([path]), onChange(files) (debounced), labels ({key: text}, see
+ * defaultLabels), cspNonce (else read from <meta name="csp-nonce">), layoutKey (where the
+ * tree's layout is kept in localStorage; null keeps it for this page only).
  */
 export function mount(container, options = {}) {
   if (!(container instanceof Element)) throw new TypeError("CourseEditor.mount needs an element");
@@ -146,6 +174,8 @@ export function mount(container, options = {}) {
   const readOnly = new Set(options.readOnlyPaths || []);
   const onChange = typeof options.onChange === "function" ? options.onChange : null;
   const nonce = options.cspNonce !== undefined ? options.cspNonce : pageNonce();
+  const layoutKey = options.layoutKey !== undefined ? options.layoutKey : LAYOUT_KEY;
+  const storage = layoutKey ? browserStorage() : null;
   const id = `ce${++instanceCount}`;
 
   // Per file: its EditorState while another file is shown, and where it was scrolled to.
@@ -165,22 +195,43 @@ export function mount(container, options = {}) {
     { type: "button", class: "ce-btn ce-btn--danger", "data-action": "delete" },
     labels.delete,
   );
-  const tree = h("nav", { class: "ce-tree", "aria-labelledby": `${id}-files` });
+  const tree = h("nav", { class: "ce-tree", "aria-label": labels.files });
   const sidebar = h(
     "div",
-    { class: "ce-sidebar" },
-    h("p", { class: "ce-sidebar-title", id: `${id}-files` }, labels.files),
+    { class: "ce-sidebar", id: `${id}-sidebar` },
     h("div", { class: "ce-actions" }, newButton, renameButton, deleteButton),
     tree,
   );
+  const treeToggle = h(
+    "button",
+    {
+      type: "button",
+      class: "ce-btn ce-tree-toggle",
+      "aria-controls": `${id}-sidebar`,
+      "aria-expanded": "true",
+    },
+    h("span", { class: "ce-tree-toggle-icon", "aria-hidden": "true" }),
+    labels.toggleFiles,
+  );
+  // The window-splitter pattern: a focusable separator that arrows, Home and End resize and
+  // Enter collapses, as well as a mouse or a finger dragging it.
+  const resizer = h("div", {
+    class: "ce-resizer",
+    role: "separator",
+    tabindex: "0",
+    "aria-orientation": "vertical",
+    "aria-controls": `${id}-sidebar`,
+    "aria-label": labels.resizeFiles,
+    "aria-valuemin": String(MIN_TREE_WIDTH),
+  });
 
   const pathText = h("span", { class: "ce-path", id: `${id}-path` });
   const readOnlyBadge = h("span", { class: "ce-badge", hidden: true, title: labels.readOnlyHelp }, labels.readOnly);
   const keyHint = h("span", { class: "ce-keyhint", "aria-hidden": "true" }, labels.keyHint);
-  const pathbar = h("div", { class: "ce-pathbar" }, pathText, readOnlyBadge, keyHint);
+  const pathbar = h("div", { class: "ce-pathbar" }, treeToggle, pathText, readOnlyBadge, keyHint);
   const viewHost = h("div", { class: "ce-view" });
   const emptyNote = h("p", { class: "ce-empty", hidden: true }, labels.noFiles);
-  const main = h("div", { class: "ce-main" }, pathbar, viewHost, emptyNote);
+  const main = h("div", { class: "ce-main" }, viewHost, emptyNote);
   const status = h("div", { class: "ce-visually-hidden", role: "status", "aria-live": "polite" });
 
   // One dialog asks for a path (new file, rename); another confirms a deletion. Native <dialog>
@@ -236,8 +287,91 @@ export function mount(container, options = {}) {
     deleteForm,
   );
 
-  const wrapper = h("div", { class: "ce" }, sidebar, main, status, pathDialog, deleteDialog);
+  const wrapper = h(
+    "div",
+    { class: "ce" },
+    pathbar,
+    sidebar,
+    resizer,
+    main,
+    status,
+    pathDialog,
+    deleteDialog,
+  );
   container.replaceChildren(wrapper);
+
+  // --- Tree layout -------------------------------------------------------------------------------
+
+  const layout = readLayout(storage, layoutKey);
+  let treeWidth = Number.isFinite(layout.width) ? layout.width : DEFAULT_TREE_WIDTH;
+  let treeOpen = true;
+
+  function applyTreeWidth(width) {
+    const total = wrapper.getBoundingClientRect().width;
+    treeWidth = clampWidth(width, total || undefined);
+    wrapper.style.setProperty("--ce-tree-width", `${treeWidth}px`);
+    resizer.setAttribute("aria-valuenow", String(treeWidth));
+    resizer.setAttribute("aria-valuemax", String(maxTreeWidth(total || undefined)));
+    resizer.setAttribute("aria-valuetext", fill(labels.filesWidth, { width: treeWidth }));
+  }
+
+  function setTreeOpen(open, remember) {
+    treeOpen = open;
+    wrapper.classList.toggle("ce--tree-collapsed", !open);
+    treeToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    sidebar.hidden = !open;
+    resizer.hidden = !open;
+    if (remember) writeLayout(storage, layoutKey, { tree: open ? "open" : "collapsed" });
+  }
+
+  treeToggle.addEventListener("click", () => {
+    setTreeOpen(!treeOpen, true);
+    if (treeOpen) applyTreeWidth(treeWidth);
+  });
+
+  resizer.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      setTreeOpen(false, true);
+      treeToggle.focus();
+      return;
+    }
+    const total = wrapper.getBoundingClientRect().width;
+    const width = widthForKey(event.key, treeWidth, total, event.shiftKey);
+    if (width === null) return;
+    event.preventDefault();
+    applyTreeWidth(width);
+    writeLayout(storage, layoutKey, { width: treeWidth });
+  });
+
+  let drag = null;
+  resizer.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    drag = { start: event.clientX, width: treeWidth };
+    resizer.setPointerCapture(event.pointerId);
+    wrapper.classList.add("ce--resizing");
+  });
+  resizer.addEventListener("pointermove", (event) => {
+    if (drag) applyTreeWidth(drag.width + event.clientX - drag.start);
+  });
+  function endDrag() {
+    if (!drag) return;
+    drag = null;
+    wrapper.classList.remove("ce--resizing");
+    writeLayout(storage, layoutKey, { width: treeWidth });
+  }
+  resizer.addEventListener("pointerup", endDrag);
+  resizer.addEventListener("pointercancel", endDrag);
+  // A double click puts the tree back to its usual width.
+  resizer.addEventListener("dblclick", () => {
+    applyTreeWidth(DEFAULT_TREE_WIDTH);
+    writeLayout(storage, layoutKey, { width: treeWidth });
+  });
+
+  // The code area's focus shows the "Esc then Tab" hint in the bar above.
+  main.addEventListener("focusin", () => wrapper.classList.add("ce--code-focus"));
+  main.addEventListener("focusout", () => wrapper.classList.remove("ce--code-focus"));
 
   // --- CodeMirror --------------------------------------------------------------------------------
 
@@ -267,8 +401,13 @@ export function mount(container, options = {}) {
   let themeExtension = pageIsDark(media) ? darkOn : darkOff;
   const themeSlot = new Compartment();
   const fileSlot = new Compartment();
+  const languageSlot = new Compartment();
+  const extrasSlot = new Compartment();
+  let extrasExtension = [];
 
   const shared = [
+    // First, so the keys of completion and search come before the core keymap.
+    extrasSlot.of([]),
     lineNumbers(),
     highlightActiveLineGutter(),
     highlightSpecialChars(),
@@ -282,26 +421,20 @@ export function mount(container, options = {}) {
     indentOnInput(),
     syntaxHighlighting(highlightStyle),
     bracketMatching(),
-    closeBrackets(),
-    autocompletion(),
-    // Words already in the file complete in every language, next to the language's own list.
-    EditorState.languageData.of(() => [{ autocomplete: completeWords }]),
     rectangularSelection(),
     crosshairCursor(),
     highlightActiveLine(),
-    highlightSelectionMatches(),
-    search({ top: true }),
     keymap.of([
-      ...closeBracketsKeymap,
       ...defaultKeymap,
-      ...searchKeymap,
       ...historyKeymap,
       ...foldKeymap,
-      ...completionKeymap,
       // Tab indents; Escape then Tab moves focus out (CodeMirror's tab focus mode).
       indentWithTab,
     ]),
-    EditorView.contentAttributes.of({ "aria-describedby": hint.id }),
+    // tabindex makes the scroller's content a Tab stop even where contenteditable is not
+    // counted as one (axe: scrollable-region-focusable); in it, the arrows and Page Up/Down
+    // move through the code and scroll it. It stays focusable in read-only files.
+    EditorView.contentAttributes.of({ "aria-describedby": hint.id, tabindex: "0" }),
     EditorView.updateListener.of((update) => {
       if (update.docChanged) scheduleChange();
     }),
@@ -309,9 +442,18 @@ export function mount(container, options = {}) {
     nonce ? EditorView.cspNonce.of(nonce) : [],
   ];
 
+  function languageOf(path) {
+    const language = loadedLanguage(path);
+    if (language !== null) return language;
+    // Shown as plain text until its highlighting arrives, a moment later.
+    loadLanguage(path).then(() => {
+      if (!destroyed && activePath !== null && loadedLanguage(activePath) !== null) syncView();
+    });
+    return [];
+  }
+
   function fileExtensions(path) {
     return [
-      languageFor(path),
       EditorState.readOnly.of(readOnly.has(path)),
       EditorView.contentAttributes.of({ "aria-label": fill(labels.editorLabel, { path }) }),
     ];
@@ -320,8 +462,28 @@ export function mount(container, options = {}) {
   function createState(path, text) {
     return EditorState.create({
       doc: text,
-      extensions: [shared, fileSlot.of(fileExtensions(path)), themeSlot.of(themeExtension)],
+      extensions: [
+        shared,
+        fileSlot.of(fileExtensions(path)),
+        languageSlot.of(languageOf(path)),
+        themeSlot.of(themeExtension),
+      ],
     });
+  }
+
+  /** Bring the shown state up to date: the theme, the extras, the file's language. */
+  function syncView() {
+    if (activePath === null) return;
+    const state = view.state;
+    const effects = [];
+    // A stored state may predate a theme switch, the extras or its language's arrival.
+    if (themeSlot.get(state) !== themeExtension) effects.push(themeSlot.reconfigure(themeExtension));
+    if (extrasSlot.get(state) !== extrasExtension) effects.push(extrasSlot.reconfigure(extrasExtension));
+    const language = loadedLanguage(activePath);
+    if (language !== null && languageSlot.get(state) !== language) {
+      effects.push(languageSlot.reconfigure(language));
+    }
+    if (effects.length) view.dispatch({ effects });
   }
 
   const view = new EditorView({
@@ -356,11 +518,8 @@ export function mount(container, options = {}) {
       view.setState(EditorState.create({ extensions: [shared, themeSlot.of(themeExtension)] }));
     } else {
       view.setState(states.get(path));
-      const effects = [];
-      // A stored state may predate a theme switch.
-      if (themeSlot.get(view.state) !== themeExtension) effects.push(themeSlot.reconfigure(themeExtension));
-      if (scrolls.has(path)) effects.push(scrolls.get(path));
-      if (effects.length) view.dispatch({ effects });
+      syncView();
+      if (scrolls.has(path)) view.dispatch({ effects: scrolls.get(path) });
       for (const folder of parentFolders(path)) collapsed.delete(folder);
     }
     render();
@@ -371,13 +530,15 @@ export function mount(container, options = {}) {
     return ordered.find((path) => !path.includes("/")) || ordered[0] || null;
   }
 
-  function load(newFiles) {
+  function load(newFiles, openPath) {
     states.clear();
     scrolls.clear();
     collapsed.clear();
     activePath = null;
     for (const [path, text] of Object.entries(newFiles)) states.set(path, createState(path, text));
-    show(firstPath());
+    // Without a choice of the learner's, a one-file project gives the code the whole width.
+    setTreeOpen(treeStartsOpen(readLayout(storage, layoutKey), states.size), false);
+    show(openPath && states.has(openPath) ? openPath : firstPath());
   }
 
   // --- Change notifications --------------------------------------------------------------------
@@ -579,7 +740,7 @@ export function mount(container, options = {}) {
 
   function renameFile(from, to) {
     // The view keeps showing the same state, so undo history and scroll position survive.
-    const effects = fileSlot.reconfigure(fileExtensions(to));
+    const effects = [fileSlot.reconfigure(fileExtensions(to)), languageSlot.reconfigure(languageOf(to))];
     const entries = [...states.entries()].map(([path, state]) => {
       if (path !== from) return [path, state];
       return [to, path === activePath ? state : state.update({ effects }).state];
@@ -664,27 +825,37 @@ export function mount(container, options = {}) {
   themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   if (media) media.addEventListener("change", syncTheme);
 
-  load(files);
+  applyTreeWidth(treeWidth);
+  load(files, options.openPath);
+  loadExtras().then((extension) => {
+    if (!extension || destroyed) return;
+    extrasExtension = extension;
+    syncView();
+  });
 
   // --- Public handle -----------------------------------------------------------------------------
 
   const handle = {
     /** Return every file as {path: text}. */
     getFiles,
-    /** Replace all files (and their undo histories); does not call onChange. */
-    setFiles(newFiles) {
+    /** Replace all files (and their undo histories), showing openPath if given; no onChange. */
+    setFiles(newFiles, openPath) {
       checkFiles(newFiles);
       clearTimeout(changeTimer);
       changeTimer = null;
       if (pathDialog.open) pathDialog.close();
       if (deleteDialog.open) deleteDialog.close();
-      load(newFiles);
+      load(newFiles, openPath);
     },
     /** Show a file in the editor; return false if there is no such file. */
     openFile(path) {
       if (!states.has(path)) return false;
       if (path !== activePath) show(path);
       return true;
+    },
+    /** Say whether the file tree is shown. */
+    isTreeOpen() {
+      return treeOpen;
     },
     /** Return the path of the file shown in the editor, or null. */
     getActivePath() {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { languageName } from "../src/languages.js";
+import { languageName, loadLanguage, loadedLanguage } from "../src/languages.js";
 
 test("it picks the language from the extension", () => {
   const cases = {
@@ -18,4 +18,16 @@ test("it picks the language from the extension", () => {
     ".env": "text",
   };
   for (const [path, name] of Object.entries(cases)) assert.equal(languageName(path), name, path);
+});
+
+test("a language is loaded on first use, once, and plain text needs nothing", async () => {
+  assert.deepEqual(loadedLanguage("notes.txt"), []);
+  assert.equal(loadedLanguage("app.py"), null);
+  const [first, second] = await Promise.all([loadLanguage("app.py"), loadLanguage("views.py")]);
+  assert.equal(first, second);
+  assert.equal(loadedLanguage("models.py"), first);
+  assert.equal(first.language.name, "python");
+  const template = await loadLanguage("templates/index.html");
+  assert.notEqual(template, first);
+  assert.deepEqual(await loadLanguage("Dockerfile"), []);
 });

@@ -1,6 +1,7 @@
 /* The exercise page: the editor with its server-side autosave, the framework picker,
    reset to starter, submitting the editor's files, folder uploads, the countdown of the
-   submission rate limit, and local times. The submission page uses the last two.
+   submission rate limit, local times, and the focus on a result once it arrives. The
+   submission page uses the last three.
    Without this file the page still shows the instructions, the starter downloads and the
    upload forms, and the server enforces every rule by itself. */
 (function () {
@@ -241,6 +242,7 @@
     }
     var files = data.files; // per framework: what the editor holds
     var saved = data.saved; // per framework: when the server last stored it
+    var openFirst = data.open || {}; // per framework: the file the exercise opens first
 
     function showStatus(state, text) {
       if (!status) return;
@@ -360,6 +362,7 @@
     host.innerHTML = "";
     var editor = window.CourseEditor.mount(host, {
       files: files[framework] || {},
+      openPath: openFirst[framework],
       onChange: function (fileSet) {
         files[framework] = fileSet;
         queueSave(framework, fileSet);
@@ -375,7 +378,7 @@
         queueSave(framework, current);
       }
       framework = fw;
-      editor.setFiles(files[fw]);
+      editor.setFiles(files[fw], openFirst[fw]);
       document.querySelectorAll("[data-framework-field]").forEach(function (field) {
         field.value = fw;
       });
@@ -411,7 +414,7 @@
         if (!ok) return;
         var starter = JSON.parse(JSON.stringify(data.starters[framework] || {}));
         files[framework] = starter;
-        editor.setFiles(starter);
+        editor.setFiles(starter, openFirst[framework]);
         queueSave(framework, starter);
         announce("The starter files are back.");
       });
@@ -434,6 +437,15 @@
       );
     }
 
+    // The skip link puts the keyboard in the code, not only on the editor's box.
+    var skip = document.querySelector("[data-skip-to-editor]");
+    if (skip) {
+      skip.addEventListener("click", function (event) {
+        event.preventDefault();
+        editor.focus();
+      });
+    }
+
     if (framework !== data.framework) {
       var initial = framework;
       framework = data.framework;
@@ -441,6 +453,26 @@
     } else {
       showSaved();
     }
+  }
+
+  /* A verdict arrives ------------------------------------------------------ */
+
+  // Submitting disables and then replaces the button, which leaves the focus nowhere: once
+  // the result is in, it goes to the result's heading, unless the learner went on elsewhere
+  // (typing in the editor, say) in the meantime.
+  function focusVerdict(root) {
+    if (!root || root === document.body || !root.querySelector) return;
+    var done = root.matches(".submission-status.is-done")
+      ? root
+      : root.querySelector(".submission-status.is-done");
+    var heading = done && done.querySelector(".result__title");
+    if (!heading) return;
+    var active = document.activeElement;
+    var adrift =
+      !active ||
+      active === document.body ||
+      Boolean(active.closest("[data-submit-form], .submission-status, #latest"));
+    if (adrift) heading.focus();
   }
 
   /* Start ------------------------------------------------------------------ */
@@ -471,6 +503,7 @@
     // After htmx puts new parts in the page (a status, a result, the submit bar).
     document.body.addEventListener("htmx:load", function (event) {
       localizeTimes(event.target);
+      focusVerdict(event.target);
     });
     document.body.addEventListener("htmx:afterSettle", function () {
       syncSubmitButtons();

@@ -300,6 +300,38 @@ def test_a_bad_exercise_toml_reports_the_spec_error(course_dir):
     ]
 
 
+def test_an_open_file_that_is_not_a_starter_file_is_reported_and_nothing_imported(
+    course_dir,
+):
+    toml = course_dir / "exercises" / "hello-route" / "exercise.toml"
+    edit(toml, "order = 1\n", 'order = 1\nopen = "views.py"\n')
+
+    assert import_problems(course_dir) == [
+        f"{toml}: `open` names 'views.py', which is not a starter file: "
+        "no such file in starter/flask/"
+    ]
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_the_open_file_is_imported_changed_and_exported(course_dir, tmp_path):
+    toml = course_dir / "exercises" / "hello-route" / "exercise.toml"
+    starter = course_dir / "exercises" / "hello-route" / "starter" / "flask"
+    (starter / "routes.py").write_text("# TODO: the routes\n", encoding="utf-8")
+    course_import(path=course_dir)
+    assert Exercise.objects.get().first_file("flask") == "routes.py"  # the TODO, when unset
+
+    edit(toml, "order = 1\n", 'order = 1\nopen = "app.py"\n')
+    report = course_import(path=course_dir)
+
+    assert "1 exercise updated (hello-route)" in report.summary()
+    exercise = Exercise.objects.get()
+    assert exercise.open_first == {"flask": "app.py"}
+    assert exercise.first_file("flask") == "app.py"
+    course_export(course=Course.objects.get(), path=tmp_path / "out")
+    exported = (tmp_path / "out" / "exercises" / "hello-route" / "exercise.toml").read_text()
+    assert 'open = "app.py"\n' in exported
+
+
 def test_an_exercise_linked_to_a_lesson_not_in_the_course_is_reported(course_dir):
     toml = course_dir / "exercises" / "hello-route" / "exercise.toml"
     edit(toml, 'lesson = "flask/first-app"', 'lesson = "http/first-app"')

@@ -177,6 +177,27 @@ def test_a_learner_gets_the_editor_with_the_starter_files(learner_client, exerci
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
 
 
+def test_the_editor_opens_the_file_the_exercise_names_else_the_first_with_a_todo(
+    learner_client, exercise
+):
+    exercise.files = {
+        **FILES,
+        "starter/flask/models.py": "# TODO: the Note model\n",
+        "starter/flask/views.py": "# TODO: the views\n",
+    }
+    exercise.open_first = {"flask": "views.py"}
+    exercise.save()
+
+    data = editor_data(learner_client.get(exercise_url()))
+
+    # Named for Flask; FastAPI names none and has no TODO, so its entry point opens.
+    assert data["open"] == {"flask": "views.py", "fastapi": "main.py"}
+
+    exercise.open_first = {}
+    exercise.save()
+    assert editor_data(learner_client.get(exercise_url()))["open"]["flask"] == "models.py"
+
+
 def test_a_learners_draft_is_loaded_instead_of_the_starter(learner_client, learner, exercise):
     Draft.objects.create(
         learner=learner, exercise=exercise, framework="fastapi", files={"main.py": "mine"}

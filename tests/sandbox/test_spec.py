@@ -7,7 +7,12 @@ import dataclasses
 import pytest
 
 from sandbox.policy import DEFAULT_POLICY, MiB
-from sandbox.spec import MAX_SPEC_FILE_BYTES, ExerciseSpec, ExerciseSpecError
+from sandbox.spec import (
+    MAX_SPEC_FILE_BYTES,
+    ExerciseSpec,
+    ExerciseSpecError,
+    default_first_file,
+)
 from tests.factories import ExerciseFactory
 from tests.sandbox.conftest import HELLO_DIR
 
@@ -152,9 +157,120 @@ def test_the_spec_of_an_imported_exercise_matches_its_folder(hello_spec):
         frameworks=list(hello_spec.frameworks),
         instructions=hello_spec.instructions,
         files=hello_spec.files,
+        open_first=hello_spec.open_first,
     )
     # The lesson link is a foreign key on the row, made by import_course; none here.
     assert exercise.spec() == dataclasses.replace(hello_spec, lesson="")
+
+
+TWO_FRAMEWORKS = MINIMAL_TOML.replace('["flask"]', '["flask", "django"]')
+TWO_STARTERS = {
+    "tests/test_notes.py": "def test_x(client):\n    pass\n",
+    "starter/flask/app.py": "# start here\n",
+    "starter/flask/templates/notes.html": "<!-- TODO: list the notes -->\n",
+    "starter/django/manage.py": "# run the site\n",
+    "starter/django/notes/models.py": "# TODO: the Note model\n",
+    "starter/django/notes/views.py": "# TODO: the views\n",
+    "solution/flask/app.py": "# done\n",
+    "solution/django/manage.py": "# done\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("setting", "flask", "django"),
+    [
+        # Unset: the first file with a TODO, whatever else the starter holds.
+        ("", "templates/notes.html", "notes/models.py"),
+        ('open = "notes/views.py"\n', "templates/notes.html", "notes/views.py"),
+        ('open = "app.py"\n', "app.py", "notes/models.py"),
+        ('open = { django = "manage.py", flask = "app.py" }\n', "app.py", "manage.py"),
+    ],
+)
+def test_open_names_the_file_the_editor_opens_first(tmp_path, setting, flask, django):
+    folder = exercise_folder(tmp_path, TWO_FRAMEWORKS + setting, TWO_STARTERS)
+
+    spec = ExerciseSpec.from_dir(folder)
+
+    assert (spec.first_file("flask"), spec.first_file("django")) == (flask, django)
+
+
+@pytest.mark.parametrize(
+    ("starter", "first"),
+    [
+        ({"main.py": "x", "models.py": "x"}, "main.py"),
+        ({"app.py": "x", "a.py": "x"}, "app.py"),
+        ({"b/x.py": "x", "a/y.py": "x"}, "a/y.py"),
+        ({"b.py": "x", "a.py": "# TODO later"}, "a.py"),
+        ({}, None),
+    ],
+)
+def test_without_open_and_todo_the_entry_point_else_the_first_file_opens(starter, first):
+    assert default_first_file(starter) == first
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            'open = "notes/view.py"',
+            "`open` names 'notes/view.py', which is not a starter file: "
+            "no such file in starter/flask/, starter/django/",
+        ),
+        (
+            'open = { django = "app.py" }',
+            "`open.django` names 'app.py', which is not a starter file: "
+            "no such file in starter/django/",
+        ),
+        (
+            'open = { fastapi = "main.py" }',
+            "`open` names the framework 'fastapi', which `frameworks` does not list",
+        ),
+        ("open = { flask = 3 }", "`open.flask` must be a file path"),
+        ("open = 3", "`open` must be a starter file path"),
+        (
+            'open = "solution/flask/app.py"',
+            "`open` names 'solution/flask/app.py', which is not a starter file",
+        ),
+    ],
+)
+def test_an_open_file_not_among_the_starter_files_is_refused(tmp_path, setting, message):
+    folder = exercise_folder(tmp_path, TWO_FRAMEWORKS + setting + "\n", TWO_STARTERS)
+
+    with pytest.raises(ExerciseSpecError) as failure:
+        ExerciseSpec.from_dir(folder)
+
+    assert str(failure.value).startswith(f"{folder / 'exercise.toml'}: {message}")
+
+
+@pytest.mark.parametrize(
+    "open_first",
+    [{"django": "notes/views.py"}, {"flask": "app.py", "django": "manage.py"}],
+)
+def test_open_is_written_out_and_reads_back_the_same(tmp_path, open_first):
+    spec = ExerciseSpec.from_dir(exercise_folder(tmp_path / "in", TWO_FRAMEWORKS, TWO_STARTERS))
+    changed = dataclasses.replace(spec, open_first=open_first)
+
+    changed.write(tmp_path / "out")
+
+    assert ExerciseSpec.from_dir(tmp_path / "out") == changed
+
+
+def test_one_file_for_every_framework_is_written_as_one_path(hello_spec):
+    changed = dataclasses.replace(
+        hello_spec, open_first=dict.fromkeys(hello_spec.frameworks, "app.py")
+    )
+    assert 'open = "app.py"\n' in changed.toml_text()
+
+
+def test_every_django_exercise_of_the_course_opens_a_file_with_todos():
+    for folder in sorted(HELLO_DIR.parent.iterdir()):
+        spec = ExerciseSpec.from_dir(folder)
+        if "django" not in spec.frameworks:
+            continue
+        path = spec.first_file("django")
+        assert "open" in (folder / "exercise.toml").read_text(), folder
+        assert path != "manage.py", folder
+        assert "TODO" in spec.starter("django")[path], (folder, path)
 
 
 def test_the_hello_folder_is_where_the_tests_expect_it():

@@ -1,0 +1,2 @@
+/* Course editor (CodeMirror 6 bundle). Built from frontend/ with `npm run build`; do not edit by hand. Third-party notices: LICENSES.txt */
+import{a,b,c,d,e,f,g,h,i,j,k,l}from"./chunk-CAAFYC7O.js";import"./chunk-VXFNNNP4.js";import"./chunk-AHPLOVEU.js";import"./chunk-5NPGHHV3.js";export{k as autoCloseTags,d as completionPath,l as esLint,j as javascript,f as javascriptLanguage,h as jsxLanguage,c as localCompletionSource,e as scopeCompletionSource,a as snippets,i as tsxLanguage,g as typescriptLanguage,b as typescriptSnippets};
