@@ -34,6 +34,7 @@ from lessons.navigation import course_outline
 from sandbox import images
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import policy_for
+from sandbox.spec import FRAMEWORK_ENTRY_POINTS
 
 # The page shows its own title; a README's first heading repeats it.
 _LEADING_H1 = re.compile(r"\A\s*<h1\b[^>]*>.*?</h1>\s*", re.DOTALL)
@@ -104,6 +105,8 @@ def _page_context(exercise: Exercise, workspace, **extra) -> dict:
         "exercise": exercise,
         "instructions": instructions,
         "frameworks": frameworks,
+        # One line per framework on what to submit, shown under the framework picker.
+        "framework_notes": [(f, FRAMEWORK_ENTRY_POINTS.get(f, "")) for f in exercise.frameworks],
         "packages": [_split_requirement(line) for line in images.runner_packages()],
         "limits": policy.describe(),
         "workspace": workspace,

@@ -1327,17 +1327,13 @@ def floor_probe(
         "/opt/venv/bin/gunicorn", "--bind", f"unix:{socket_path}", "--workers", "1",
         "--threads", "4", "--worker-class", "gthread", "--chdir", SUBMISSION_MOUNT,
     ]  # fmt: skip
-    if framework == "flask":
+    uvicorn = ["/opt/venv/bin/uvicorn", "--uds", socket_path, "--app-dir", SUBMISSION_MOUNT]
+    if framework in ("flask", "wsgi"):
         command = [*gunicorn, "app:app"]
     elif framework == "fastapi":
-        command = [
-            "/opt/venv/bin/uvicorn",
-            "--uds",
-            socket_path,
-            "--app-dir",
-            SUBMISSION_MOUNT,
-            "main:app",
-        ]
+        command = [*uvicorn, "main:app"]
+    elif framework == "asgi":
+        command = [*uvicorn, "app:app"]
     elif framework == "django":
         settings_module = boot.settings_module_from_manage((app_dir / "manage.py").read_text())
         project = (settings_module or "").rpartition(".")[0]

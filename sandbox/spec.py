@@ -11,8 +11,29 @@ from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
 
 # The frameworks an exercise may be solved with, and their names for people: the one list the
 # site uses (exercises.models.Framework). The runner image's boot.py keeps its own copy, since
-# it runs alone in the container.
-FRAMEWORKS = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
+# it runs alone in the container. "wsgi" and "asgi" take any app of that interface: app.py
+# defines a callable named `app`, served by gunicorn or uvicorn.
+FRAMEWORKS = {
+    "flask": "Flask",
+    "django": "Django",
+    "fastapi": "FastAPI",
+    "wsgi": "Any WSGI app",
+    "asgi": "Any ASGI app",
+}
+# What a submission for each framework holds, in one line for the framework picker.
+FRAMEWORK_ENTRY_POINTS = {
+    "flask": "app.py defining a Flask app named app, or create_app().",
+    "django": "A Django project with manage.py at the top.",
+    "fastapi": "main.py defining a FastAPI app named app.",
+    "wsgi": (
+        "app.py defining a WSGI callable named app: a Bottle, Pyramid or Flask app, or a plain "
+        "function app(environ, start_response). Served by gunicorn."
+    ),
+    "asgi": (
+        "app.py defining an ASGI callable named app: a Starlette or FastAPI app, or a plain "
+        "async function app(scope, receive, send). Served by uvicorn."
+    ),
+}
 # Folders of an exercise that are stored and exported; anything else is ignored.
 STORED_FOLDERS = ("tests", "starter", "solution")
 IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".DS_Store", ".ruff_cache"}

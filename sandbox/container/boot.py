@@ -8,7 +8,7 @@ nothing from the course project. It:
    so a project's SQLite file next to manage.py and migrations can be written;
 2. checks requirements.txt: every package named must already be installed (there is no network);
 3. finds and imports the app for the framework (Flask: app.py, FastAPI: main.py, Django: manage.py,
-   then ``migrate``);
+   then ``migrate``; any WSGI or ASGI app: the callable ``app`` in app.py);
 4. serves it with ONE server process on the Unix socket /run/app/app.sock: gunicorn (gthread,
    1 worker, 4 threads) for WSGI apps, uvicorn for ASGI apps.
 
@@ -47,6 +47,7 @@ import ast
 import contextlib
 import importlib
 import importlib.metadata
+import inspect
 import json
 import os
 import re
@@ -73,7 +74,21 @@ MAX_TOKEN_CHARS = 64  # a mark's token: the grader sends 16 hex digits
 MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
 SEAL_TIMEOUT = 10.0  # how long the supervisor waits for the grader to seal the socket folder
 
-FRAMEWORK_NAMES = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI"}
+FRAMEWORK_NAMES = {
+    "flask": "Flask",
+    "django": "Django",
+    "fastapi": "FastAPI",
+    "wsgi": "Any WSGI app",
+    "asgi": "Any ASGI app",
+}
+# The frameworks that take any app of an interface, and how a server calls such an app.
+INTERFACE_CALLS = {
+    "wsgi": "app(environ, start_response)",
+    "asgi": "await app(scope, receive, send)",
+}
+# What a framework's app also is: a Flask app is a WSGI app, so under "wsgi" it is not "another
+# framework" (Django is: its entry point is manage.py, not app.py).
+COVERED_BY = {"wsgi": {"flask"}, "asgi": {"fastapi"}}
 # Longest message sent in a marker line; tracebacks are cut from the top.
 MAX_MESSAGE_CHARS = 6000
 
@@ -222,23 +237,25 @@ def detect_other_framework(app_dir: str, framework: str) -> str | None:
             texts += path.read_text(encoding="utf-8", errors="replace")[:20000]
         except OSError:
             continue
-    if framework != "fastapi" and re.search(r"\bFastAPI\s*\(", texts):
+    covered = {framework, *COVERED_BY.get(framework, ())}
+    if "fastapi" not in covered and re.search(r"\bFastAPI\s*\(", texts):
         return "fastapi"
-    if framework != "flask" and re.search(r"\bFlask\s*\(", texts):
+    if "flask" not in covered and re.search(r"\bFlask\s*\(", texts):
         return "flask"
     return None
 
 
 def find_module(framework: str, app_dir: str) -> tuple[str, str]:
-    """Return (module, file) to import for a Flask or FastAPI submission, or raise BootFailure."""
+    """Return (module, file) to import for a submission with an app.py or main.py, or raise."""
     root = Path(app_dir)
-    if framework == "flask":
-        # In Python's own order: a package app/ wins over a module app.py.
-        candidates = [("app/__init__.py", "app"), ("app.py", "app")]
-        wanted, constructor = "app.py", "Flask"
-    else:
+    if framework == "fastapi":
         candidates = [("main.py", "main"), ("app/main.py", "app.main")]
         wanted, constructor = "main.py", "FastAPI"
+    else:
+        # Flask, or any WSGI or ASGI app. In Python's own order: a package app/ wins over a
+        # module app.py.
+        candidates = [("app/__init__.py", "app"), ("app.py", "app")]
+        wanted, constructor = "app.py", "Flask" if framework == "flask" else ""
     for filename, module in candidates:
         if (root / filename).is_file():
             return module, filename
@@ -250,21 +267,24 @@ def find_module(framework: str, app_dir: str) -> tuple[str, str]:
             f"{FRAMEWORK_NAMES[framework]}: submit it as {FRAMEWORK_NAMES[other]} instead."
         )
     else:
-        hint = _file_creating(root, constructor)
-        if hint:
-            message += f" {hint} creates a {constructor} app: rename it to {wanted}."
+        if constructor:
+            hint = _file_matching(root, rf"\b{constructor}\s*\(")
+            if hint:
+                message += f" {hint} creates a {constructor} app: rename it to {wanted}."
+        else:
+            hint = _file_matching(root, r"(?m)^(app\s*(:[^=\n]*)?=|(async\s+)?def\s+app\s*\()")
+            if hint:
+                message += f" {hint} defines app: rename it to {wanted}."
         nested = sorted(p.relative_to(root).as_posix() for p in root.glob(f"*/{wanted}"))
         if nested:
             message += f" ({nested[0]} is inside a folder: move it to the top.)"
     raise BootFailure("layout", message)
 
 
-def _file_creating(root: Path, constructor: str) -> str | None:
+def _file_matching(root: Path, pattern: str) -> str | None:
     for path in sorted(root.glob("*.py")):
         try:
-            if re.search(
-                rf"\b{constructor}\s*\(", path.read_text(encoding="utf-8", errors="replace")
-            ):
+            if re.search(pattern, path.read_text(encoding="utf-8", errors="replace")):
                 return path.name
         except OSError:
             continue
@@ -303,6 +323,104 @@ def pick_app(module: ModuleType | Any, is_app: Callable[[Any], bool], *, what: s
             "entry", f"`app` in {where} is a {type(candidate).__name__}, not a {what} app."
         )
     raise BootFailure("entry", f"{where} does not define `app` (a {what} app) or `create_app()`.")
+
+
+def interface_app(module: ModuleType | Any, framework: str, *, where: str) -> tuple[Any, str]:
+    """Return a module's `app`, checked to be a WSGI or ASGI callable, and uvicorn's interface.
+
+    The interface is "wsgi" for a WSGI app; for an ASGI app "asgi3", "asgi2" (an old-style
+    class), or "auto" when the callable does not say how it is called.
+    """
+    must = f"{where} must define {_a(framework)} callable named app"
+    app = getattr(module, "app", None)
+    if app is None:
+        message = f"{must}, but it defines no `app`."
+        for name in ("application", "create_app"):
+            if callable(getattr(module, name, None)):
+                made = f"{name}()" if name == "create_app" else name
+                message += f" It defines {made}: add the line app = {made}."
+                break
+        raise BootFailure("entry", message)
+    if not callable(app):
+        raise BootFailure(
+            "entry", f"{must}, but its `app` is a {type(app).__name__}, which cannot be called."
+        )
+    other = "asgi" if framework == "wsgi" else "wsgi"
+    wrong_interface = BootFailure(
+        "entry",
+        f"{must}, but its `app` is {_a(other)} app, "
+        f"called as {INTERFACE_CALLS[other]}: submit it as {FRAMEWORK_NAMES[other]} instead.",
+    )
+    if inspect.isclass(app):
+        # The class of an app instead of an app (app = Bottle, app = Starlette), unless the
+        # class itself is the app: PEP 3333 allows one that makes iterables, and ASGI 2 one
+        # whose instances take (receive, send).
+        call = _call_method(app)
+        if framework == "wsgi" and call is None and _accepts(app, 2):
+            return app, "wsgi"
+        if framework == "asgi" and inspect.iscoroutinefunction(call) and _accepts(call, 3):
+            return app, "asgi2"
+        raise BootFailure(
+            "entry",
+            f"{must}, but its `app` is the class {app.__name__} itself: make an app with "
+            f"app = {app.__name__}(…).",
+        )
+    is_async = inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(
+        _call_method(type(app))
+    )
+    if framework == "wsgi":
+        if is_async or (not _accepts(app, 2) and _accepts(app, 3)):
+            raise wrong_interface
+        if _accepts(app, 2) is False:
+            raise _uncallable(must, app, framework)
+        return app, "wsgi"
+    if inspect.isfunction(app) and not is_async and _accepts(app, 3):
+        raise BootFailure(
+            "entry",
+            f"{must}, but its `app` is a plain def function: the server awaits what it "
+            "returns, so write async def app(scope, receive, send).",
+        )
+    if is_async or _accepts(app, 3):
+        return app, "asgi3"
+    if _accepts(app, 2):
+        raise wrong_interface
+    if _accepts(app, 3) is False:
+        raise _uncallable(must, app, framework)
+    return app, "auto"
+
+
+def _call_method(cls: type) -> Any:
+    """Return the __call__ a class gives its instances, if it defines one."""
+    return next((vars(c)["__call__"] for c in cls.__mro__ if "__call__" in vars(c)), None)
+
+
+def _accepts(function: Any, count: int) -> bool | None:
+    """Say whether `function` can be called with `count` positional arguments (None: unknown)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # builtins and some C types have no signature
+        return None
+    try:
+        signature.bind(*[None] * count)
+    except TypeError:
+        return False
+    return True
+
+
+def _a(framework: str) -> str:
+    """Return "a WSGI" or "an ASGI"."""
+    return ("an " if framework == "asgi" else "a ") + framework.upper()
+
+
+def _uncallable(must: str, app: Any, framework: str) -> BootFailure:
+    try:
+        shown = f"its `app` takes {inspect.signature(app)}"
+    except (TypeError, ValueError):
+        shown = "its `app` takes other arguments"
+    return BootFailure(
+        "entry",
+        f"{must}, but {shown}: {_a(framework)} server calls {INTERFACE_CALLS[framework]}.",
+    )
 
 
 def settings_module_from_manage(source: str) -> str | None:
@@ -448,6 +566,12 @@ def _disable_dev_servers() -> None:
         uvicorn.run = ignored("uvicorn.run()")
     except ImportError:
         pass
+    try:
+        import bottle
+
+        bottle.run = ignored("bottle.run()")  # Bottle.run() calls it too
+    except ImportError:
+        pass
 
 
 def load_flask_app(app_dir: str):
@@ -472,6 +596,15 @@ def load_fastapi_app(app_dir: str):
         return pick_app(
             module, lambda obj: isinstance(obj, Starlette), what="FastAPI", where=filename
         )
+
+
+def load_interface_app(framework: str, app_dir: str) -> tuple[Any, str]:
+    """Import app.py and return its WSGI or ASGI callable `app`, and uvicorn's interface."""
+    module_name, filename = find_module(framework, app_dir)
+    with learner_code("import", f"Importing {filename} failed:"):
+        module = importlib.import_module(module_name)
+    with learner_code("import", f"Looking at `app` in {filename} failed:"):
+        return interface_app(module, framework, where=filename)
 
 
 def load_django_app(app_dir: str):
@@ -567,12 +700,15 @@ UVICORN_LOGGING = {
 }
 
 
-def serve_asgi(app, socket_path: str, listen_fd: int | None = None) -> None:
+def serve_asgi(
+    app, socket_path: str, listen_fd: int | None = None, *, interface: str = "auto"
+) -> None:
     """Serve an ASGI app with uvicorn in this one process."""
     import uvicorn
 
     config = uvicorn.Config(
         app,
+        interface=interface,
         **({"fd": listen_fd} if listen_fd is not None else {"uds": socket_path}),
         log_config=UVICORN_LOGGING,
         log_level=None,
@@ -619,8 +755,14 @@ def serve(framework: str, listen_fd: int | None = None) -> None:
     _disable_dev_servers()
     if framework == "flask":
         serve_wsgi(load_flask_app(APP_DIR), SOCKET_PATH, listen_fd)
-    else:
+    elif framework == "fastapi":
         serve_asgi(load_fastapi_app(APP_DIR), SOCKET_PATH, listen_fd)
+    elif framework == "wsgi":
+        app, _ = load_interface_app(framework, APP_DIR)
+        serve_wsgi(app, SOCKET_PATH, listen_fd)
+    else:
+        app, interface = load_interface_app(framework, APP_DIR)
+        serve_asgi(app, SOCKET_PATH, listen_fd, interface=interface)
 
 
 def serve_main(framework: str, report_fd: int, listen_fd: int) -> int:

@@ -3,7 +3,7 @@
 An exercise's tests are plain pytest functions that take the ``client`` fixture (an
 ``httpx.Client`` already pointed at the learner's running app, ``base_url`` http://localhost)
 and check its answers. Write them so one test file grades a Flask, a Django and a FastAPI
-solution alike::
+solution, or any WSGI or ASGI app, alike::
 
     import pytest
     from grader import expect

@@ -388,6 +388,9 @@
       document.querySelectorAll("[data-starter-link]").forEach(function (link) {
         link.hidden = link.getAttribute("data-starter-link") !== fw;
       });
+      document.querySelectorAll("[data-framework-note]").forEach(function (note) {
+        note.hidden = note.getAttribute("data-framework-note") !== fw;
+      });
       document.querySelectorAll('input[name="framework-choice"]').forEach(function (radio) {
         radio.checked = radio.value === fw;
       });

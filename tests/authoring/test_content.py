@@ -296,7 +296,8 @@ def test_a_bad_exercise_toml_reports_the_spec_error(course_dir):
     edit(toml, 'frameworks = ["flask"]', 'frameworks = ["rails"]')
 
     assert import_problems(course_dir) == [
-        f"{toml}: `frameworks` must be a non-empty list drawn from flask, django, fastapi"
+        f"{toml}: `frameworks` must be a non-empty list drawn from "
+        "flask, django, fastapi, wsgi, asgi"
     ]
 
 
@@ -588,6 +589,30 @@ def test_import_export_import_is_a_fixed_point(tmp_path):
     assert canonical_dump("web-basics") == imported
     course_export(course=Course.objects.get(), path=tmp_path / "second")
     assert tree(tmp_path / "second") == tree(tmp_path / "first")
+
+
+def test_an_exercise_for_any_wsgi_or_asgi_app_survives_import_and_export(course_dir, tmp_path):
+    exercise = course_dir / "exercises" / "hello-route"
+    edit(exercise / "exercise.toml", '["flask"]', '["flask", "wsgi", "asgi"]')
+    apps = {
+        "starter/wsgi/app.py": "from bottle import Bottle\n\napp = Bottle()\n# TODO\n",
+        "solution/wsgi/app.py": "def app(environ, start_response):\n    ...\n",
+        "starter/asgi/app.py": "async def app(scope, receive, send):\n    pass  # TODO\n",
+        "solution/asgi/app.py": "from starlette.applications import Starlette\napp = Starlette()\n",
+    }
+    for name, text in apps.items():
+        (exercise / name).parent.mkdir(parents=True)
+        (exercise / name).write_text(text)
+
+    course_import(path=course_dir)
+    row = Exercise.objects.get(slug="hello-route")
+    course_export(course=Course.objects.get(), path=tmp_path / "out")
+
+    assert row.frameworks == ["flask", "wsgi", "asgi"]
+    assert row.offers("wsgi") and row.offers("asgi")
+    exported = tmp_path / "out" / "exercises" / "hello-route"
+    assert {name: (exported / name).read_text() for name in apps} == apps
+    assert 'frameworks = ["flask", "wsgi", "asgi"]' in (exported / "exercise.toml").read_text()
 
 
 def test_a_course_made_in_the_admin_survives_export_and_import(tmp_path):

@@ -3,6 +3,8 @@
 Every solution must score full marks, every starter must boot and score less, and each
 deliberately wrong app in a variants folder (notes_variants/ for notes-api, auth_variants/ for
 auth-api) must lose exactly the points of the tests that its expected.toml says it breaks.
+hello_variants/ holds other apps for hello's "Any WSGI app" and "Any ASGI app": other
+frameworks and bare callables that pass, and mistakes with the verdict and message they get.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ VARIANT_DIRS = {
     "notes-api": Path(__file__).parent / "notes_variants",
     "auth-api": Path(__file__).parent / "auth_variants",
 }
+# Other apps for hello under the wsgi and asgi keys: <framework>/<name>/app.py, expected.toml.
+HELLO_VARIANTS_DIR = Path(__file__).parent / "hello_variants"
 
 
 @cache
@@ -43,6 +47,22 @@ def manifest(slug: str) -> dict[str, dict[str, dict[str, Any]]]:
     """Return an exercise's expected.toml: framework -> variant name -> fault, changed, fails."""
     text = (VARIANT_DIRS[slug] / "expected.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+@cache
+def hello_manifest() -> dict[str, dict[str, dict[str, Any]]]:
+    """Return hello_variants/expected.toml: framework -> app name -> about, status, ..."""
+    text = (HELLO_VARIANTS_DIR / "expected.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def hello_variants() -> list[pytest.param]:
+    """Return (framework, app name) for every app in hello_variants/expected.toml."""
+    return [
+        pytest.param(fw, name, id=f"hello-{fw}-{name}")
+        for fw, entries in hello_manifest().items()
+        for name in entries
+    ]
 
 
 def solutions_and_starters() -> list[pytest.param]:
@@ -114,6 +134,7 @@ def test_every_exercise_links_a_lesson_of_the_course():
 def test_the_course_offers_the_framework_exercises():
     frameworks = {d.name: spec_of(d.name).frameworks for d in EXERCISE_DIRS}
     assert set(frameworks["notes-api"]) == {"flask", "django", "fastapi"}
+    assert frameworks["hello"] == ("flask", "django", "fastapi", "wsgi", "asgi")
     assert frameworks["flask-templates"] == ("flask",)
     assert frameworks["django-guestbook"] == ("django",)
     assert frameworks["fastapi-validation"] == ("fastapi",)
@@ -126,6 +147,30 @@ def test_every_variant_folder_is_in_the_manifest(slug):
     assert on_disk == {(fw, name) for fw, names in entries.items() for name in names}
     for framework in spec_of(slug).frameworks:
         assert len(entries[framework]) >= 3, framework
+
+
+def test_every_hello_variant_folder_is_in_the_manifest():
+    entries = hello_manifest()
+    on_disk = {(p.parent.name, p.name) for p in HELLO_VARIANTS_DIR.glob("*/*") if p.is_dir()}
+    assert on_disk == {(fw, name) for fw, names in entries.items() for name in names}
+    assert set(entries) == {"wsgi", "asgi"} <= set(spec_of("hello").frameworks)
+    tests = set(ordered_test_names(spec_of("hello")))
+    for framework, names in entries.items():
+        statuses = [entry["status"] for entry in names.values()]
+        # Each key has apps that pass, and apps that fail a test or never start.
+        assert {"passed", "failed", "error"} <= set(statuses), framework
+        for name, entry in names.items():
+            assert (HELLO_VARIANTS_DIR / framework / name / "app.py").is_file()
+            assert entry["about"]
+            assert (
+                set(entry) - {"about", "status"}
+                == {
+                    "passed": set(),
+                    "failed": {"fails"},
+                    "error": {"message"} if "message" in entry else {"message_has"},
+                }[entry["status"]]
+            ), f"{framework}.{name}"
+            assert set(entry.get("fails", [])) <= tests
 
 
 @pytest.mark.parametrize(("slug", "framework", "name"), variants())
@@ -187,3 +232,29 @@ def test_wrong_app_loses_exactly_the_points_of_the_tests_it_breaks(
     lost = sum(tests[fn]["max_points"] for fn in expected)
     assert result["status"] == "failed"
     assert result["score"] == result["max_score"] - lost
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(("framework", "name"), hello_variants())
+def test_other_wsgi_and_asgi_apps_get_the_verdict_the_manifest_says(runner_image, framework, name):
+    spec = spec_of("hello")
+    entry = hello_manifest()[framework][name]
+    result = graded(HELLO_VARIANTS_DIR / framework / name, "hello", framework)
+    tests = outcomes_by_function(spec, result)
+    assert result["status"] == entry["status"], render_text(result)
+    failed = {fn for fn, test in tests.items() if test["status"] != "passed"}
+    if entry["status"] == "passed":
+        assert result["score"] == result["max_score"] == spec.points
+        assert failed == set()
+    elif entry["status"] == "failed":
+        assert failed == set(entry["fails"]), render_text(result)
+        lost = sum(tests[fn]["max_points"] for fn in entry["fails"])
+        assert result["score"] == result["max_score"] - lost
+    else:
+        # Not served at all: no test ran, and the message says why in the learner's words.
+        assert result["score"] == 0
+        assert {test["status"] for test in tests.values()} == {"skipped"}
+        if "message" in entry:
+            assert result["message"] == entry["message"]
+        for line in entry.get("message_has", []):
+            assert line in result["message"], result["message"]

@@ -20,6 +20,7 @@ from exercises import api as api_module
 from exercises.models import Submission, SubmissionArchive
 from sandbox.archive import NOT_A_ZIP, pack_files
 from sandbox.policy import DEFAULT_POLICY
+from tests.celery_fixtures import hello_archive, wait_until_graded
 from tests.factories import ExerciseFactory, StaffFactory, UserFactory
 
 ZIP = pack_files({"app.py": "from flask import Flask\napp = Flask(__name__)\n"})
@@ -164,6 +165,44 @@ def test_a_framework_the_exercise_does_not_offer_is_refused(api, db):
         "Use ?framework=flask or ?framework=fastapi."
     )
     assert not Submission.objects.exists()
+
+
+def test_any_wsgi_or_asgi_app_is_named_like_the_other_frameworks(api, db):
+    ExerciseFactory(slug="hello", frameworks=["flask", "wsgi", "asgi"])
+
+    refused = post_zip(api, SUBMIT)
+    response = post_zip(api, SUBMIT + "?framework=WSGI")
+
+    assert error_of(refused) == (
+        "Say which framework your app uses: this exercise can be solved with Flask, Any WSGI "
+        "app or Any ASGI app. Add ?framework=flask or ?framework=wsgi or ?framework=asgi to "
+        "the address."
+    )
+    assert response.status_code == 201
+    assert response.json()["framework"] == "wsgi"
+    assert Submission.objects.get().framework == "wsgi"
+
+
+@pytest.mark.celery
+@pytest.mark.sandbox
+def test_a_wsgi_app_submitted_with_framework_wsgi_is_graded_in_the_sandbox(
+    runner_image, celery_worker_proc, hello_exercise, learner
+):
+    _, secret = token_create(user=learner, name="laptop")
+    api = Client(headers={"Authorization": f"Bearer {secret}"})
+
+    response = post_zip(api, SUBMIT + "?framework=wsgi", hello_archive("solution", "wsgi"))
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["framework"] == "wsgi"
+    (submission,) = wait_until_graded([body["id"]], workers=[celery_worker_proc])
+    done = api.get(body["status_url"]).json()
+    assert done["state"] == "done"
+    assert done["framework"] == "wsgi"
+    assert done["result"]["status"] == "passed", done["result"]["message"]
+    assert (done["result"]["score"], done["result"]["max_score"]) == (6, 6)
+    assert submission.verdict == "passed"
 
 
 def test_an_empty_body_is_refused_with_how_to_send_the_zip(api, exercise):

@@ -54,6 +54,27 @@ def test_readable_output_shows_verdict_tests_and_log():
     assert "no-such-page" not in text  # no access log: a hidden test's path is never shown
 
 
+def test_any_asgi_app_is_graded_with_framework_asgi():
+    passed = manage(
+        "grade", str(HELLO_DIR), str(HELLO_DIR / "solution" / "asgi"), "--framework", "asgi",
+        "--json",
+    )  # fmt: skip
+    # The WSGI solution (Bottle) submitted as an ASGI app: refused before any test runs.
+    refused = manage(
+        "grade", str(HELLO_DIR), str(HELLO_DIR / "solution" / "wsgi"), "--framework", "asgi",
+    )  # fmt: skip
+
+    assert passed.returncode == 0, passed.stderr
+    result = json.loads(passed.stdout)
+    assert (result["status"], result["score"], result["max_score"]) == ("passed", 6, 6)
+    assert refused.returncode == 0, refused.stderr
+    assert refused.stdout.startswith("ERROR  0/6 points")
+    assert (
+        "app.py must define an ASGI callable named app, but its `app` is a WSGI app, called as "
+        "app(environ, start_response): submit it as Any WSGI app instead."
+    ) in refused.stdout
+
+
 def test_a_zip_is_graded_like_a_folder(tmp_path):
     from sandbox.archive import pack_directory
 
@@ -125,7 +146,9 @@ def test_the_framework_may_be_left_out_when_only_one_is_offered(hello_spec, tmp_
 
 
 def test_the_framework_is_required_when_several_are_offered():
-    with pytest.raises(CommandError, match="offers flask, django, fastapi: choose one"):
+    with pytest.raises(
+        CommandError, match="offers flask, django, fastapi, wsgi, asgi: choose one with"
+    ):
         call_command("grade", str(HELLO_DIR), str(STARTER_FLASK))
 
 

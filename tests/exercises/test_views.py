@@ -198,6 +198,34 @@ def test_the_editor_opens_the_file_the_exercise_names_else_the_first_with_a_todo
     assert editor_data(learner_client.get(exercise_url()))["open"]["flask"] == "models.py"
 
 
+def test_the_picker_offers_any_wsgi_or_asgi_app_saying_what_to_submit(learner_client, exercise):
+    exercise.frameworks = ["flask", "wsgi", "asgi"]
+    exercise.files = {
+        **FILES,
+        "starter/wsgi/app.py": "from bottle import Bottle\napp = Bottle()\n",
+        "starter/asgi/app.py": "async def app(scope, receive, send): ...\n",
+    }
+    exercise.save()
+
+    response = learner_client.get(exercise_url() + "?framework=wsgi")
+
+    html = response.content.decode()
+    assert "Solve it with Flask, Any WSGI app or Any ASGI app." in html
+    assert 'value="wsgi" data-label="Any WSGI app" checked>' in html
+    assert 'value="asgi" data-label="Any ASGI app">' in html
+    notes = dict(re.findall(r'data-framework-note="(\w+)"( hidden)?>', html, flags=re.ASCII))
+    assert notes == {"flask": " hidden", "wsgi": "", "asgi": " hidden"}
+    assert (
+        '<p class="framework-picker__note" data-framework-note="wsgi">app.py defining a WSGI '
+        "callable named app: a Bottle, Pyramid or Flask app, or a plain function "
+        "app(environ, start_response). Served by gunicorn.</p>"
+    ) in html
+    data = editor_data(response)
+    assert data["framework"] == "wsgi"
+    assert data["files"]["asgi"] == {"app.py": "async def app(scope, receive, send): ...\n"}
+    assert {"key": "asgi", "label": "Any ASGI app"} in data["frameworks"]
+
+
 def test_a_learners_draft_is_loaded_instead_of_the_starter(learner_client, learner, exercise):
     Draft.objects.create(
         learner=learner, exercise=exercise, framework="fastapi", files={"main.py": "mine"}

@@ -131,6 +131,8 @@ def test_a_missing_manage_py_points_at_a_nested_one(tmp_path):
         ("flask", {"app/__init__.py": ""}, ("app", "app/__init__.py")),
         ("fastapi", {"main.py": ""}, ("main", "main.py")),
         ("fastapi", {"app/main.py": "", "app/__init__.py": ""}, ("app.main", "app/main.py")),
+        ("wsgi", {"app.py": ""}, ("app", "app.py")),
+        ("asgi", {"app.py": ""}, ("app", "app.py")),
     ],
 )
 def test_the_entry_module_is_found(tmp_path, framework, files, expected):
@@ -164,6 +166,30 @@ def test_a_submission_for_another_framework_is_recognised(tmp_path):
     django_project = write(tmp_path / "django", {"manage.py": "", "mysite/settings.py": ""})
     with pytest.raises(boot.BootFailure, match="looks like a Django app"):
         boot.find_module("fastapi", str(django_project))
+
+
+def test_a_missing_app_py_for_any_wsgi_app_points_at_the_file_defining_app(tmp_path):
+    write(tmp_path, {"hello.py": "def app(environ, start_response):\n    pass\n"})
+    with pytest.raises(boot.BootFailure) as failure:
+        boot.find_module("wsgi", str(tmp_path))
+    assert failure.value.message == (
+        "app.py not found at the top of your submission; found: hello.py. "
+        "hello.py defines app: rename it to app.py."
+    )
+
+
+def test_a_flask_app_is_not_another_framework_under_wsgi_nor_fastapi_under_asgi(tmp_path):
+    write(tmp_path / "flask", {"server.py": "from flask import Flask\napp = Flask(__name__)\n"})
+    with pytest.raises(boot.BootFailure) as failure:
+        boot.find_module("wsgi", str(tmp_path / "flask"))
+    assert failure.value.message.endswith("server.py defines app: rename it to app.py.")
+    write(tmp_path / "fastapi", {"main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
+    with pytest.raises(boot.BootFailure) as failure:
+        boot.find_module("asgi", str(tmp_path / "fastapi"))
+    assert "looks like" not in failure.value.message
+    assert failure.value.message.endswith("main.py defines app: rename it to app.py.")
+    with pytest.raises(boot.BootFailure, match="looks like a FastAPI app, but you chose Any WSGI"):
+        boot.find_module("wsgi", str(tmp_path / "fastapi"))
 
 
 def test_the_top_level_listing_is_sorted_and_cut(tmp_path):
@@ -206,6 +232,125 @@ def test_pick_app_explains_what_is_wrong():
         boot.pick_app(
             SimpleNamespace(create_app=lambda: None), is_fake, what="Flask", where="app.py"
         )
+
+
+# Any WSGI or ASGI app ----------------------------------------------------------------------------
+
+
+def wsgi_function(environ, start_response):
+    return [b""]
+
+
+async def asgi_function(scope, receive, send):
+    pass
+
+
+class WsgiIterable:
+    """PEP 3333 allows a class as the app: calling it makes the iterable."""
+
+    def __init__(self, environ, start_response):
+        pass
+
+    def __iter__(self):
+        yield b""
+
+
+class Asgi2App:
+    """An ASGI 2 app: the class takes the scope, its instances (receive, send)."""
+
+    def __init__(self, scope):
+        pass
+
+    async def __call__(self, receive, send):
+        pass
+
+
+def interface_of(framework: str, app) -> str:
+    return boot.interface_app(SimpleNamespace(app=app), framework, where="app.py")[1]
+
+
+def test_wsgi_callables_of_every_shape_are_served_by_gunicorn():
+    import flask
+
+    for app in (wsgi_function, flask.Flask(__name__), WsgiIterable):
+        assert interface_of("wsgi", app) == "wsgi", app
+
+
+def test_asgi_callables_are_served_by_uvicorn_with_the_right_interface():
+    import fastapi
+    import starlette.applications
+
+    assert interface_of("asgi", asgi_function) == "asgi3"
+    assert interface_of("asgi", starlette.applications.Starlette()) == "asgi3"
+    assert interface_of("asgi", fastapi.FastAPI()) == "asgi3"
+    assert interface_of("asgi", Asgi2App) == "asgi2"
+
+
+@pytest.mark.parametrize(
+    ("framework", "module", "message"),
+    [
+        (
+            "wsgi",
+            SimpleNamespace(),
+            "app.py must define a WSGI callable named app, but it defines no `app`.",
+        ),
+        (
+            "asgi",
+            SimpleNamespace(create_app=lambda: asgi_function),
+            "app.py must define an ASGI callable named app, but it defines no `app`. "
+            "It defines create_app(): add the line app = create_app().",
+        ),
+        (
+            "wsgi",
+            SimpleNamespace(app="Hello, world!"),
+            "app.py must define a WSGI callable named app, but its `app` is a str, which "
+            "cannot be called.",
+        ),
+        (
+            "wsgi",
+            SimpleNamespace(app=asgi_function),
+            "app.py must define a WSGI callable named app, but its `app` is an ASGI app, "
+            "called as await app(scope, receive, send): submit it as Any ASGI app instead.",
+        ),
+        (
+            "asgi",
+            SimpleNamespace(app=wsgi_function),
+            "app.py must define an ASGI callable named app, but its `app` is a WSGI app, "
+            "called as app(environ, start_response): submit it as Any WSGI app instead.",
+        ),
+        (
+            "wsgi",
+            SimpleNamespace(app=lambda request: "hi"),
+            "app.py must define a WSGI callable named app, but its `app` takes (request): "
+            "a WSGI server calls app(environ, start_response).",
+        ),
+        (
+            "asgi",
+            SimpleNamespace(app=lambda: "hi"),
+            "app.py must define an ASGI callable named app, but its `app` takes (): "
+            "an ASGI server calls await app(scope, receive, send).",
+        ),
+    ],
+)
+def test_an_app_that_no_server_can_call_is_explained(framework, module, message):
+    with pytest.raises(boot.BootFailure) as failure:
+        boot.interface_app(module, framework, where="app.py")
+    assert failure.value.kind == "entry"
+    assert failure.value.message == message
+
+
+def test_the_class_of_an_app_is_not_the_app():
+    import flask
+    import starlette.applications
+
+    with pytest.raises(boot.BootFailure) as failure:
+        interface_of("wsgi", flask.Flask)
+    assert failure.value.message == (
+        "app.py must define a WSGI callable named app, but its `app` is the class Flask "
+        "itself: make an app with app = Flask(…)."
+    )
+    with pytest.raises(boot.BootFailure, match=r"the class Starlette itself"):
+        interface_of("asgi", starlette.applications.Starlette)
 
 
 # Tracebacks ------------------------------------------------------------------------------------

@@ -540,7 +540,7 @@ def short_run_dir(settings, short_tmp):
 
 
 @pytest.mark.sandbox
-@pytest.mark.parametrize("framework", ["flask", "django", "fastapi"])
+@pytest.mark.parametrize("framework", ["flask", "django", "fastapi", "wsgi", "asgi"])
 def test_the_floor_probe_times_a_bare_hardened_app_and_cleans_up(
     runner_image, short_run_dir, framework
 ):

@@ -36,7 +36,7 @@ def exercise_folder(root, toml: str = MINIMAL_TOML, files: dict[str, str] | None
 
 def test_the_hello_exercise_loads(hello_spec):
     assert hello_spec.slug == "hello"
-    assert hello_spec.frameworks == ("flask", "django", "fastapi")
+    assert hello_spec.frameworks == ("flask", "django", "fastapi", "wsgi", "asgi")
     assert list(hello_spec.tests) == ["test_hello.py"]
     assert hello_spec.instructions.startswith("# Hello, web")
     for framework in hello_spec.frameworks:
@@ -127,6 +127,22 @@ def test_each_framework_needs_a_starter_and_a_solution(tmp_path):
     )
     with pytest.raises(ExerciseSpecError, match=r"starter/django/ is missing or empty"):
         ExerciseSpec.from_dir(folder)
+
+
+def test_an_exercise_may_take_any_wsgi_or_asgi_app(tmp_path):
+    toml = MINIMAL_TOML.replace('["flask"]', '["wsgi", "asgi"]')
+    files = {
+        "tests/test_notes.py": "def test_x(client):\n    pass\n",
+        "starter/wsgi/app.py": "# any WSGI app\n",
+        "solution/wsgi/app.py": "# done\n",
+    }
+    with pytest.raises(ExerciseSpecError, match=r"starter/asgi/ is missing or empty"):
+        ExerciseSpec.from_dir(exercise_folder(tmp_path / "one", toml, files))
+    files |= {"starter/asgi/app.py": "# any ASGI app\n", "solution/asgi/app.py": "# done\n"}
+    spec = ExerciseSpec.from_dir(exercise_folder(tmp_path / "both", toml, files))
+    assert spec.frameworks == ("wsgi", "asgi")
+    assert spec.starter("asgi") == {"app.py": "# any ASGI app\n"}
+    assert 'frameworks = ["wsgi", "asgi"]' in spec.toml_text()
 
 
 def test_links_binary_and_huge_files_are_refused(tmp_path):
@@ -283,3 +299,12 @@ def test_the_container_names_the_same_frameworks_as_the_engine():
     from sandbox.spec import FRAMEWORKS
 
     assert boot.FRAMEWORK_NAMES == FRAMEWORKS
+
+
+def test_every_framework_says_what_to_submit():
+    from sandbox.spec import FRAMEWORK_ENTRY_POINTS, FRAMEWORKS
+
+    assert list(FRAMEWORK_ENTRY_POINTS) == list(FRAMEWORKS)
+    assert FRAMEWORKS["wsgi"] == "Any WSGI app" and FRAMEWORKS["asgi"] == "Any ASGI app"
+    assert "WSGI callable named app" in FRAMEWORK_ENTRY_POINTS["wsgi"]
+    assert "ASGI callable named app" in FRAMEWORK_ENTRY_POINTS["asgi"]

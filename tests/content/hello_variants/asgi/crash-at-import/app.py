@@ -1,0 +1,16 @@
+# Any ASGI app: here Starlette. uvicorn serves the callable named `app`.
+from starlette.applications import Starlette
+from starlette.responses import JsonResponse, PlainTextResponse
+from starlette.routing import Route
+
+
+async def index(request):
+    return PlainTextResponse("Hello, world!")
+
+
+async def hello(request):
+    name = request.path_params["name"]
+    return JsonResponse({"message": f"Hello, {name}!"})
+
+
+app = Starlette(routes=[Route("/", index), Route("/hello/{name}", hello)])

@@ -1,0 +1,13 @@
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    return "Hello, world!"
+
+
+@app.get("/hello/<name>")
+def hello(name):
+    return {"message": f"Hello, {name}!"}
