@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_learner_journey import GRADING_TIMEOUT_MS, course, sign_up
+from tests.e2e.test_learner_journey import GRADING_TIMEOUT_MS, sign_up
 from tests.sandbox.conftest import HELLO_DIR
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["course"]  # the fixture, imported so these tests use the same course
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
