@@ -79,7 +79,6 @@
       nav.classList.toggle("is-open", open);
     }
 
-    toggle.hidden = false;
     toggle.addEventListener("click", function () {
       setOpen(toggle.getAttribute("aria-expanded") !== "true");
     });
