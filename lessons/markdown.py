@@ -227,6 +227,12 @@ ALLOWED_CLASSES = {
 
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
+# A code block wider than its column scrolls sideways, which a keyboard can only do in an
+# element that takes focus; a focusable element needs a role and a name to be announced.
+# "group" rather than "region": a lesson has dozens of blocks, and regions are landmarks,
+# which must each have a name of their own. site.js takes the Tab stop off blocks that fit.
+CODE_BLOCK_ATTRIBUTES = {"tabindex": "0", "role": "group", "aria-label": "Code"}
+
 _TAB_PREFIX = "__tabbed_"
 _SAFE_ID = re.compile(r"\w[\w.:-]{0,127}\Z", re.ASCII)
 
@@ -251,7 +257,11 @@ _CLEANER = nh3.Cleaner(
     attribute_filter=_filter_attribute,
     tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
     # An <input> can only ever be a radio button; lazy images keep long lessons fast.
-    set_tag_attribute_values={"input": {"type": "radio"}, "img": {"loading": "lazy"}},
+    set_tag_attribute_values={
+        "input": {"type": "radio"},
+        "img": {"loading": "lazy"},
+        "pre": CODE_BLOCK_ATTRIBUTES,
+    },
     allowed_classes=ALLOWED_CLASSES,
     url_schemes=set(URL_SCHEMES),
     strip_comments=True,

@@ -46,6 +46,8 @@ class LessonPage(NamedTuple):
     lesson_html: SafeString
     after_html: SafeString
     toc_html: SafeString
+    # Last, with a default: pages cached before it existed still unpickle.
+    description: str = ""
 
 
 def _get_course_version(slug: str) -> CourseVersion:
@@ -103,6 +105,7 @@ def _render_lesson_page(
         lesson_html=mark_safe(lesson_html),  # noqa: S308
         after_html=mark_safe(after_html),  # noqa: S308
         toc_html=mark_safe(lesson.toc_html if has_toc else ""),  # noqa: S308
+        description=lesson.summary,
     )
 
 

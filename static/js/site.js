@@ -79,7 +79,6 @@
       nav.classList.toggle("is-open", open);
     }
 
-    toggle.hidden = false;
     toggle.addEventListener("click", function () {
       setOpen(toggle.getAttribute("aria-expanded") !== "true");
     });
@@ -175,6 +174,39 @@
     });
   }
 
+  /* Sideways scrolling ------------------------------------------------------ */
+
+  function overflowsSideways(element) {
+    return element.scrollWidth > element.clientWidth + 1;
+  }
+
+  // Run `check` now and again shortly after each resize of the window.
+  function onLayout(check) {
+    check();
+    var pending = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(check, 150);
+    });
+  }
+
+  // The Markdown pipeline makes every code block focusable (role and name included), so
+  // that a block wider than the screen scrolls by keyboard even without this file. Blocks
+  // that fit need no Tab stop of their own: they lose it until a resize makes them scroll.
+  function setupCodeScrolling() {
+    var blocks = document.querySelectorAll('.prose pre[role="group"]');
+    if (!blocks.length) return;
+    onLayout(function () {
+      blocks.forEach(function (block) {
+        if (overflowsSideways(block)) {
+          block.setAttribute("tabindex", "0");
+        } else {
+          block.removeAttribute("tabindex");
+        }
+      });
+    });
+  }
+
   /* Framework tabs (pymdownx.tabbed, alternate style) ---------------------- */
 
   var TAB_KEY = "tab-choices";
@@ -267,25 +299,32 @@
     });
     if (!wrappers.length) return;
 
-    // A table wider than the screen scrolls; make it reachable by keyboard then.
-    function markScrollable() {
-      wrappers.forEach(function (wrapper) {
-        if (wrapper.scrollWidth > wrapper.clientWidth + 1) {
+    // A table wider than the screen scrolls; make it reachable by keyboard then. Each
+    // region is a landmark, so each gets a name of its own: its caption or its headings.
+    function tableName(table, index) {
+      var caption = table.querySelector("caption");
+      if (caption && caption.textContent.trim()) return caption.textContent.trim();
+      var headings = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      }).filter(Boolean);
+      return "Table " + (index + 1) + (headings.length ? " (" + headings.join(", ") + ")" : "");
+    }
+
+    onLayout(function () {
+      wrappers.forEach(function (wrapper, index) {
+        if (overflowsSideways(wrapper)) {
           wrapper.setAttribute("tabindex", "0");
           wrapper.setAttribute("role", "region");
-          wrapper.setAttribute("aria-label", "Table, scrolls sideways");
+          wrapper.setAttribute(
+            "aria-label",
+            tableName(wrapper.firstElementChild, index) + ", scrolls sideways"
+          );
         } else {
           wrapper.removeAttribute("tabindex");
           wrapper.removeAttribute("role");
           wrapper.removeAttribute("aria-label");
         }
       });
-    }
-    markScrollable();
-    var pending = null;
-    window.addEventListener("resize", function () {
-      window.clearTimeout(pending);
-      pending = window.setTimeout(markScrollable, 150);
     });
   }
 
@@ -354,6 +393,7 @@
     setupThemeToggle();
     setupCourseNav();
     setupCopyButtons();
+    setupCodeScrolling();
     setupTabs();
     setupTables();
     setupTocHighlight();

@@ -247,8 +247,20 @@ def test_the_sanitizer_strips_attributes_smuggled_onto_code_blocks():
     )
     elements = dict(_HTMLInventory(html_out).elements)
     assert elements["div"] == [("class", "highlight")]
-    assert elements["pre"] == []
+    assert dict(elements["pre"]) == {"tabindex": "0", "role": "group", "aria-label": "Code"}
     assert elements["code"] in ([], [("class", "")])
+
+
+def test_code_blocks_take_keyboard_focus_with_a_name():
+    html_out = render_markdown("```python\nprint(1)\n```\n\n    indented = True\n")
+    blocks = _HTMLInventory(html_out).attributes_of("pre")
+    assert blocks == [{"tabindex": "0", "role": "group", "aria-label": "Code"}] * 2
+
+
+def test_authors_cannot_change_how_a_code_block_is_announced():
+    html_out = render_markdown('<pre tabindex="-1" role="button" aria-label="Click">x</pre>')
+    blocks = _HTMLInventory(html_out).attributes_of("pre")
+    assert blocks == [{"tabindex": "0", "role": "group", "aria-label": "Code"}]
 
 
 def test_fences_can_be_marked_runnable():

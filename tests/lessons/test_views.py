@@ -76,6 +76,32 @@ def test_lesson_page_renders_for_anonymous_readers(client, course):
     assert '<main id="main"' in html
 
 
+def meta_description(html: str) -> str:
+    match = re.search(r'<meta name="description" content="([^"]*)">', html)
+    assert match, "no meta description"
+    return match.group(1)
+
+
+def test_lesson_page_is_described_by_the_lesson_summary(client, learner_client, course):
+    routes = lesson(course, "routes")
+    routes.summary = "Map URLs to Python functions & read their parameters."
+    routes.save()
+
+    first = client.get(routes.get_absolute_url()).content.decode()
+    cached = client.get(routes.get_absolute_url()).content.decode()
+    personal = learner_client.get(routes.get_absolute_url()).content.decode()
+
+    expected = "Map URLs to Python functions &amp; read their parameters."
+    assert meta_description(first) == meta_description(cached) == expected
+    assert meta_description(personal) == expected
+
+
+def test_lesson_without_summary_is_described_by_the_site(client, course):
+    html = client.get(lesson(course, "routes").get_absolute_url()).content.decode()
+
+    assert meta_description(html).startswith("Learn Python web development")
+
+
 def test_lesson_page_marks_the_current_lesson_in_the_menu(client, course):
     routes = lesson(course, "routes")
 

@@ -132,6 +132,19 @@ def test_course_page_shows_the_description(client, course):
     assert "<strong>three</strong>" in html
 
 
+def test_pages_are_described_for_search_engines_and_link_previews(client, learner_client, course):
+    def description(response) -> str:
+        match = re.search(r'<meta name="description" content="([^"]*)">', response.content.decode())
+        assert match, "no meta description"
+        return match.group(1)
+
+    assert description(client.get(course_url())) == "Flask, Django and FastAPI side by side."
+    assert description(client.get("/")).startswith("Learn Python web development")
+    assert description(learner_client.get("/dashboard/")) == (
+        "Your courses, how far you have got in each, and your latest submissions."
+    )
+
+
 def test_course_without_published_lessons_is_not_found_for_learners(learner_client, db):
     LessonFactory(chapter__course__slug="soon", status=Status.DRAFT)
 
