@@ -15,7 +15,7 @@ def rerender(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exercises", "0003_move_content_types"),
+        ("exercises", "0005_more_frameworks"),
         ("lessons", "0004_rerender_code_blocks"),
     ]
 
