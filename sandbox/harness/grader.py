@@ -126,8 +126,9 @@ def precondition(what: str) -> Iterator[None]:
     """Mark the steps inside as what the test needs first: "create a note to test with".
 
     A failure inside (a check, an assert, an exception) fails the test as one that could not
-    run, with the cause of the failure: "Could not create a note to test with. POST /notes
-    answered 501. Body: …". Tests that could not run for the same cause are shown together.
+    run ("Could not create a note to test with. POST /notes: expected status 201, got 501.
+    Body: …"), with the failure's cause ("POST /notes answered 501"): tests that could not
+    run for the same cause are shown together.
     """
     try:
         yield

@@ -97,14 +97,12 @@ def hint_problem(hint: object) -> str | None:
     """Return why a test's hint cannot be shown, or None if it can."""
     if not isinstance(hint, str) or not hint.strip():
         return f"@pytest.mark.hint needs a line of text, not {hint!r}"
-    if "\n" in hint.strip() or "\r" in hint.strip():
+    text = hint.strip()
+    if "\n" in text:
         return "@pytest.mark.hint must be one line"
-    if len(hint.strip()) > MAX_HINT_CHARS:
-        return (
-            f"@pytest.mark.hint must be at most {MAX_HINT_CHARS} characters, "
-            f"not {len(hint.strip())}"
-        )
-    hidden = hidden_character(hint.strip())
+    if len(text) > MAX_HINT_CHARS:
+        return f"@pytest.mark.hint must be at most {MAX_HINT_CHARS} characters, not {len(text)}"
+    hidden = hidden_character(text)
     if hidden is not None:
         return f"@pytest.mark.hint contains {describe_character(hidden)}, which would not show"
     return None
