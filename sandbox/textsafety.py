@@ -147,8 +147,8 @@ _BLOCK_TAGS = frozenset({
 })  # fmt: skip
 # Cells and form controls read as separate words; other inline tags join their text.
 _SPACED_TAGS = frozenset({"td", "th", "img", "input", "button", "option"})
-# Where a message starts quoting a page: a doctype, or an <html>, <head>, <body> or <title>.
-_PAGE_START = re.compile(r"(?i)<(?:!doctype\s+html|html|head|body|title)\b[^<>]*>")
+# Where a message starts quoting a page: its doctype or <html> tag (then other tags).
+_PAGE_START = re.compile(r"(?i)<(?:!doctype\s+html|html)\b[^<>]*+>")
 _SPACES = re.compile(r"[ \t\f\v]+")
 _TITLE = re.compile(r"(?i)<title\b[^<>]*+>([^<]*+)</title\s*>")
 
@@ -201,14 +201,22 @@ def _lines(html_text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _more_tags(text: str, position: int) -> bool:
+    """Tell whether an element other than <html> follows: a page, not a tag named in words."""
+    return any(
+        tag.group(1) or (tag.group(2) or "").lower() not in ("", "html")
+        for tag in _TAG.finditer(text, position, position + HTML_SOURCE_CHARS)
+    )
+
+
 def readable_message(message: str, *, limit: int = HTML_TEXT_CHARS) -> str:
     """Return a message with the HTML page it quotes (if any) shown as the page's text.
 
-    A page starts at a doctype or an <html>, <head>, <body> or <title> tag: a message that
-    only names a tag ("expected the body to contain '<li>Ada</li>'") stays as it is.
+    A page starts at its doctype or <html> tag, followed by more tags: a message that only
+    names tags ("expected <title>Books</title>, got 'Shelf'") stays as it is.
     """
     start = _PAGE_START.search(message)
-    if start is None:
+    if start is None or not _more_tags(message, start.end()):
         return message
     page = html_to_text(message[start.start() :], limit=limit)
     before = message[: start.start()].rstrip(" ")

@@ -7,6 +7,9 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "chromium")
 CHROMIUM_ARGS = [
@@ -55,3 +58,10 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def course(transactional_db) -> None:
+    """Import the course from its files, as a fresh site does."""
+    cache.clear()  # cached menus and pages of an earlier test name rows that are gone
+    call_command("import_course", str(settings.COURSE_CONTENT_DIR / "python-web"), verbosity=0)

@@ -9,9 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.core.cache import cache
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from exercises.models import Submission
@@ -51,13 +48,6 @@ WATCH_STATUS = """() => {
   };
   new MutationObserver(note).observe(panel, {childList: true, subtree: true, characterData: true});
 }"""
-
-
-@pytest.fixture
-def course(transactional_db) -> None:
-    """Import the course from its files, as a fresh site does."""
-    cache.clear()  # cached menus and pages of an earlier test name rows that are gone
-    call_command("import_course", str(settings.COURSE_CONTENT_DIR / "python-web"), verbosity=0)
 
 
 def sign_up(page: Page, base_url: str, username: str, *, next_path: str = "/") -> None:

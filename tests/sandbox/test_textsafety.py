@@ -216,6 +216,9 @@ def test_a_message_quoting_a_page_shows_the_page_as_text():
     "message",
     [
         "GET /: expected the body to contain '<li>Ada</li>'. Body: <p>Bob</p>",
+        "GET /books: expected <title>Bookshelf</title>, got 'Books'",
+        "GET /books: no <title>",
+        "GET /: expected <html lang=en>, got <html>",
         "GET /notes/<id>: expected status 404, got 200",
         "assert 1 < 2 > 0",
     ],
@@ -225,6 +228,6 @@ def test_a_message_that_quotes_no_page_is_left_as_it_is(message):
 
 
 def test_a_message_quoting_an_empty_page_says_so():
-    assert readable_message("Body: <html><body></body></html>") == (
+    assert readable_message("Body: <!DOCTYPE html><html><body></body></html>") == (
         "Body: (an HTML page without text)"
     )
