@@ -66,7 +66,7 @@ class TestOutcome:
 # What learners see of the tests ------------------------------------------------------------
 
 NOT_PASSED = ("failed", "error")
-# A hidden test as a result stored before tests said "hidden" shows it: named, no message.
+# How a result stored before tests carried "hidden" shows a hidden test: this name, no message.
 _ANONYMOUS_NAME = re.compile(r"Hidden test \d+")
 
 
