@@ -34,7 +34,7 @@ from exercises.ratelimit import SubmissionLimited, submission_allowance
 from exercises.services import submission_create
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.policy import MiB, SandboxPolicy, policy_for
-from sandbox.results import in_order
+from sandbox.results import in_order, learner_tests
 
 # How often a waiting request looks at the submission's row.
 WAIT_POLL_INTERVAL = 0.25
@@ -172,8 +172,16 @@ def submission_json(request: HttpRequest, submission: Submission) -> dict[str, A
             reverse("api:submission", kwargs={"pk": submission.pk})
         ),
         "created": submission.created,
-        "result": in_order(submission.result) if done else None,
+        "result": in_order(learner_result(submission.result)) if done else None,
     }
+
+
+def learner_result(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a stored result with its tests as the learner may see them (see learner_tests)."""
+    if not result:
+        return result
+    tests = learner_tests(result.get("tests", []))
+    return {**result, "tests": [test.as_dict() for test in tests]}
 
 
 def submission_page_path(pk: int) -> str:

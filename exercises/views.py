@@ -34,6 +34,7 @@ from lessons.navigation import course_outline
 from sandbox import images
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import policy_for
+from sandbox.results import failure_groups, learner_tests
 from sandbox.spec import FRAMEWORK_ENTRY_POINTS
 
 # The page shows its own title; a README's first heading repeats it.
@@ -452,21 +453,13 @@ def _phase_text(phase: str, ahead: int | None, status: str, result: dict | None)
 
 
 def _visible_tests(result: dict | None) -> list[dict]:
-    """Return the tests as the learner may see them.
+    """Return the tests as the learner may see them: groups of a shared cause, then the rest.
 
-    The grader already stores hidden tests as "Hidden test N" with no message; a test still
-    marked hidden (a result stored by an older grader) is anonymised here as well.
+    The grader stores them so already; learner_tests hides a hidden test of a result stored
+    by an older grader as well.
     """
-    tests = []
-    hidden = 0
-    for test in (result or {}).get("tests", []):
-        test = dict(test)
-        if test.get("hidden"):
-            hidden += 1
-            test.update(name=f"Hidden test {hidden}", message="", output="")
-        test["is_hidden"] = str(test.get("name", "")).startswith("Hidden test ")
-        tests.append(test)
-    return tests
+    tests = learner_tests((result or {}).get("tests", []))
+    return failure_groups(test.as_dict() for test in tests)
 
 
 def _zip_response(data: bytes, filename: str) -> HttpResponse:

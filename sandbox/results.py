@@ -5,9 +5,15 @@ A result is a plain dict, so it goes into a JSONField and through Celery as is::
     {"status": "passed" | "failed" | "error" | "timeout",
      "score": int, "max_score": int, "message": str,
      "tests": [{"name", "status": "passed" | "failed" | "error" | "skipped",
-                "points", "max_points", "message", "output"}],
+                "points", "max_points", "message", "output", "hidden", "hint", "cause"}],
      "log": str,
      "timings": {"queued", "started", "booted", "tested", "finished"}}
+
+A test's "cause" is set when it could not run for the same reason as other tests ("POST
+/notes answered 501"): pages show those tests under their cause (failure_groups). "hint" is
+the author's one-line clue, kept only on a test that did not pass. learner_tests makes what a
+learner may see of the tests, hidden ones included, from the harness's report or a stored
+result alike.
 
 Timings are ISO-8601 strings in UTC with milliseconds ("2025-03-01T10:00:00.123+00:00"),
 or None for a step the run never reached (no "booted" when the app did not start).
@@ -20,12 +26,13 @@ surrogate in any of them would make PostgreSQL refuse the whole result.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.textsafety import CONTROL_PICTURES
+from sandbox.textsafety import CONTROL_PICTURES, readable_message
 
 STATUSES = ("passed", "failed", "error", "timeout")
 TEST_STATUSES = ("passed", "failed", "error", "skipped")
@@ -46,9 +53,101 @@ class TestOutcome:
     message: str = ""
     # What the app printed while this (visible) test ran: its traceback sits next to the failure.
     output: str = ""
+    hidden: bool = False
+    # The author's one-line clue, shown when the test does not pass.
+    hint: str = ""
+    # Why it could not run, when other tests could not run for the same reason.
+    cause: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# What learners see of the tests ------------------------------------------------------------
+
+NOT_PASSED = ("failed", "error")
+# How a result stored before tests carried "hidden" shows a hidden test: this name, no message.
+_ANONYMOUS_NAME = re.compile(r"Hidden test \d+")
+
+
+def learner_tests(tests: Iterable[Mapping[str, Any]]) -> list[TestOutcome]:
+    """Return the tests as the learner may see them; the one place hidden tests are hidden.
+
+    Takes tests shaped like a result's (a stored one, even from an older grader, or the
+    runner's reading of the harness's report) and gives each test:
+    a hidden test's name is "Hidden test N" and it has no message and no output; a cause is
+    kept only where at least two tests that did not pass share it and one of them is visible
+    (so a cause never names what only hidden tests do); a hint only on a test that did not
+    pass, and not in a group; an HTML page quoted in a message is shown as its text.
+    Applying it twice changes nothing.
+    """
+    tests = list(tests)
+    hidden = [_is_hidden(test) for test in tests]
+    shared = Counter(_cause(test) for test in tests if _cause(test))
+    seen = {_cause(test) for test, secret in zip(tests, hidden, strict=True) if not secret}
+    causes = {cause for cause, count in shared.items() if count >= 2 and cause in seen}
+    outcomes = []
+    hidden_count = 0
+    for test, secret in zip(tests, hidden, strict=True):
+        status = str(test.get("status", "skipped"))
+        name = str(test.get("name") or test.get("id") or "test")
+        message, output = str(test.get("message", "")), str(test.get("output", ""))
+        if secret:
+            hidden_count += 1
+            name, message, output = f"Hidden test {hidden_count}", "", ""
+        max_points = int(test.get("max_points", test.get("points", 1)))
+        grouped = _cause(test) in causes
+        outcomes.append(
+            TestOutcome(
+                name=name,
+                status=status,
+                points=int(test.get("points", 0)) if status == "passed" else 0,
+                max_points=max_points,
+                message=readable_message(message),
+                output=output,
+                hidden=secret,
+                # In a group a test did not get to what its hint is about.
+                hint=str(test.get("hint") or "") if status in NOT_PASSED and not grouped else "",
+                cause=_cause(test) if grouped else "",
+            )
+        )
+    return outcomes
+
+
+def _is_hidden(test: Mapping[str, Any]) -> bool:
+    if test.get("hidden"):
+        return True
+    name, message = str(test.get("name", "")), test.get("message")
+    return "hidden" not in test and not message and bool(_ANONYMOUS_NAME.fullmatch(name))
+
+
+def _cause(test: Mapping[str, Any]) -> str:
+    return str(test.get("cause") or "") if test.get("status") in NOT_PASSED else ""
+
+
+def failure_groups(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return the tests in the order to show them: a group per shared cause, then the rest.
+
+    Each entry is a group ({"cause", "message", "tests", "max_points"}: the message of its
+    first visible test says the whole story once) or {"test": a test} for a test in none. A
+    group stands where its first test did, and its tests keep their order.
+    """
+    entries: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for test in tests:
+        cause = str(test.get("cause") or "")
+        if not cause:
+            entries.append({"test": test})
+            continue
+        if cause not in groups:
+            groups[cause] = {"cause": cause, "message": "", "tests": [], "max_points": 0}
+            entries.append(groups[cause])
+        group = groups[cause]
+        group["tests"].append(test)
+        group["max_points"] += int(test.get("max_points", 0))
+        if not group["message"] and not test.get("hidden"):
+            group["message"] = str(test.get("message", ""))
+    return entries
 
 
 # ANSI escape sequences: CSI (colours, cursor moves: ESC [ ... final byte), OSC ended on its
@@ -172,6 +271,24 @@ def passed_summary(tests: list[TestOutcome]) -> str:
 SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "-"}
 
 
+def _test_lines(test: Mapping[str, Any], *, log_lines: int) -> list[str]:
+    symbol = SYMBOLS.get(test["status"], "?")
+    lines = [
+        f"{symbol} {test['name']}  ({test['points']}/{test['max_points']})"
+        + ("" if test["status"] in ("passed", "failed") else f"  [{test['status']}]")
+    ]
+    if test["message"]:
+        lines.extend("    " + line for line in test["message"].splitlines())
+    if test.get("hint"):
+        lines.append(f"    Hint: {test['hint']}")
+    output = test.get("output", "").rstrip()
+    if output and test["status"] != "passed":
+        tail = output.splitlines()[-log_lines:]
+        lines.append(f"    App output during this test (last {len(tail)} lines):")
+        lines.extend("      " + line for line in tail)
+    return lines
+
+
 def render_text(result: dict[str, Any], *, log_lines: int = 20) -> str:
     """Return a result as readable text: verdict, score, each test, the end of the log."""
     lines = [f"{result['status'].upper()}  {result['score']}/{result['max_score']} points"]
@@ -179,19 +296,15 @@ def render_text(result: dict[str, Any], *, log_lines: int = 20) -> str:
         lines += ["", result["message"]]
     if result["tests"]:
         lines.append("")
-        for test in result["tests"]:
-            symbol = SYMBOLS.get(test["status"], "?")
-            lines.append(
-                f"{symbol} {test['name']}  ({test['points']}/{test['max_points']})"
-                + ("" if test["status"] in ("passed", "failed") else f"  [{test['status']}]")
-            )
-            if test["message"]:
-                lines.extend("    " + line for line in test["message"].splitlines())
-            output = test.get("output", "").rstrip()
-            if output and test["status"] != "passed":
-                tail = output.splitlines()[-log_lines:]
-                lines.append(f"    App output during this test (last {len(tail)} lines):")
-                lines.extend("      " + line for line in tail)
+        for entry in failure_groups(t.as_dict() for t in learner_tests(result["tests"])):
+            if "test" in entry:
+                lines.extend(_test_lines(entry["test"], log_lines=log_lines))
+                continue
+            count = len(entry["tests"])
+            lines.append(f"{SYMBOLS['failed']} {count} tests could not run: {entry['cause']}")
+            lines.extend("    " + line for line in entry["message"].splitlines())
+            for test in entry["tests"]:
+                lines.append(f"    - {test['name']}  ({test['points']}/{test['max_points']})")
     log = result["log"].rstrip()
     if log:
         tail = log.splitlines()[-log_lines:]

@@ -57,7 +57,14 @@ from sandbox.container import boot
 from sandbox.harness import cgroup as cgroups
 from sandbox.harness import forkserver, limits
 from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy
-from sandbox.results import TestOutcome, empty_timings, make_result, passed_summary, timestamp
+from sandbox.results import (
+    TestOutcome,
+    empty_timings,
+    learner_tests,
+    make_result,
+    passed_summary,
+    timestamp,
+)
 from sandbox.spec import FRAMEWORKS, ExerciseSpec
 
 logger = logging.getLogger(__name__)
@@ -683,14 +690,13 @@ def outcomes(
     not_run: str = "",
     outputs: Mapping[str, str] | None = None,
 ) -> list[TestOutcome]:
-    """Turn the harness report into the learner's view of each test.
+    """Turn the harness report into the learner's view of each test (see learner_tests).
 
-    Hidden tests lose their name and message. A test still "running" (stopped by a time limit)
-    becomes an error with `unfinished` as its message; a test that never started is skipped.
-    `outputs` holds what the app printed during each visible test, by test id.
+    A test still "running" (stopped by a time limit) becomes an error with `unfinished` as
+    its message; a test that never started is skipped. `outputs` holds what the app printed
+    during each visible test, by test id.
     """
-    results: list[TestOutcome] = []
-    hidden_count = 0
+    tests = []
     for test in (report or {}).get("tests", []):
         max_points = int(test.get("points", 1))
         status = test.get("status", "pending")
@@ -699,22 +705,20 @@ def outcomes(
             status, message = "error", unfinished
         elif status not in ("passed", "failed", "error", "skipped"):
             status, message = "skipped", not_run
-        name = test.get("name") or test.get("id", "test")
-        output = (outputs or {}).get(test.get("id", ""), "")
-        if test.get("hidden"):
-            hidden_count += 1
-            name, message, output = f"Hidden test {hidden_count}", "", ""
-        results.append(
-            TestOutcome(
-                name=name,
-                status=status,
-                points=max_points if status == "passed" else 0,
-                max_points=max_points,
-                message=message,
-                output=output,
-            )
+        tests.append(
+            {
+                "name": test.get("name") or test.get("id", "test"),
+                "status": status,
+                "points": max_points,
+                "max_points": max_points,
+                "message": message,
+                "output": (outputs or {}).get(test.get("id", ""), ""),
+                "hidden": bool(test.get("hidden")),
+                "hint": test.get("hint", ""),
+                "cause": test.get("cause", "") if status == test.get("status") else "",
+            }
         )
-    return results
+    return learner_tests(tests)
 
 
 @dataclass(frozen=True)
@@ -992,7 +996,7 @@ class GradingRun:
         tests = [
             TestOutcome(
                 name=t.name, status="skipped", points=0, max_points=t.max_points,
-                message="not counted: the run was stopped",
+                message="not counted: the run was stopped", hidden=t.hidden,
             )
             for t in outcomes(report)
         ]  # fmt: skip
@@ -1169,7 +1173,7 @@ class GradingRun:
         # Not counted, so it shows no test's outcome: a free verdict must reveal nothing.
         tests = [
             TestOutcome(name=t.name, status="skipped", points=0, max_points=t.max_points,
-                        message="not run")
+                        message="not run", hidden=t.hidden)
             for t in outcomes(report)
         ]  # fmt: skip
         return make_result(status="error", message=message, tests=tests, log=self._log(), score=0)

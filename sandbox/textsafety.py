@@ -8,11 +8,14 @@ between the request and the database, depending on how deep the stack already is
 
 Pages: `visible_controls` turns what a learner's app printed into text that shows every
 character that could hide, reorder or restyle what is around it, instead of letting the
-browser (or a terminal the text is copied into) act on it.
+browser (or a terminal the text is copied into) act on it. `html_to_text` turns a page the app
+answered (its 500 error page, quoted in a failure message) into the lines a reader would see,
+and `readable_message` does that to the HTML quoted in a message: pages never render it.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -126,14 +129,113 @@ def visible_controls(text: str) -> str:
     return "".join(out)
 
 
+# HTML quoted in messages ------------------------------------------------------------------
+
+# Enough of any page for a message; what follows is never read, so no page is slow to show.
+HTML_SOURCE_CHARS = 64 * 1024
+HTML_TEXT_CHARS = 1000
+
+_SCRIPT_START = re.compile(r"(?i)<(script|style)\b")
+# Not <[^>]*>: on a page of "<<<<…" that tries every "<" to the end, in quadratic time.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*+)?[^<>]*+>")
+# Elements that start a line of their own where a browser shows them.
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "br", "dd", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "head", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+    "tbody", "tfoot", "thead", "title", "tr", "ul",
+})  # fmt: skip
+# Cells and form controls read as separate words; other inline tags join their text.
+_SPACED_TAGS = frozenset({"td", "th", "img", "input", "button", "option"})
+# Where a message starts quoting a page: its doctype or <html> tag (then other tags).
+_PAGE_START = re.compile(r"(?i)<(?:!doctype\s+html|html)\b[^<>]*+>")
+_SPACES = re.compile(r"[ \t\f\v]+")
+_TITLE = re.compile(r"(?i)<title\b[^<>]*+>([^<]*+)</title\s*>")
+
+
+def _without_scripts(text: str) -> str:
+    """Return HTML without its scripts and style sheets, in one pass over the text."""
+    kept = []
+    position = 0
+    while start := _SCRIPT_START.search(text, position):
+        kept.append(text[position : start.start()])
+        end = re.compile(rf"(?i)</{start.group(1)}\s*>").search(text, start.end())
+        if end is None:  # unclosed: the rest is script
+            return "".join(kept)
+        kept.append(" ")
+        position = end.end()
+    kept.append(text[position:])
+    return "".join(kept)
+
+
+def _tag_to_text(match: re.Match[str]) -> str:
+    name = (match.group(2) or "").lower()
+    if name in _BLOCK_TAGS:
+        return "\n"
+    return " " if name in _SPACED_TAGS else ""
+
+
+def html_to_text(page: str, *, limit: int = HTML_TEXT_CHARS) -> str:
+    """Return the text a browser would show of an HTML page, one block (heading, paragraph) a line.
+
+    Scripts, style sheets, comments and tags are dropped and character references decoded.
+    Only the first HTML_SOURCE_CHARS of the page are read, and at most `limit` characters
+    are returned (ending "…" when cut); the work is linear in the page, whatever it holds.
+    """
+    text = _without_scripts(page[:HTML_SOURCE_CHARS])
+    cut = text.rfind("<")
+    if cut != -1 and ">" not in text[cut:]:
+        text = text[:cut]  # a tag cut off by whoever quoted the page
+    # The title repeats the page's heading ("500 Internal Server Error", then "Internal
+    # Server Error"): it is shown only when the page has nothing else to say.
+    title = _TITLE.search(text)
+    if title is not None:
+        text = text[: title.start()] + "\n" + text[title.end() :]
+    text = _lines(text) or (_lines(title.group(1)) if title is not None else "")
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def _lines(html_text: str) -> str:
+    text = html.unescape(_TAG.sub(_tag_to_text, html_text))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _more_tags(text: str, position: int) -> bool:
+    """Tell whether an element other than <html> follows: a page, not a tag named in words."""
+    return any(
+        tag.group(1) or (tag.group(2) or "").lower() not in ("", "html")
+        for tag in _TAG.finditer(text, position, position + HTML_SOURCE_CHARS)
+    )
+
+
+def readable_message(message: str, *, limit: int = HTML_TEXT_CHARS) -> str:
+    """Return a message with the HTML page it quotes (if any) shown as the page's text.
+
+    A page starts at its doctype or <html> tag, followed by more tags: a message that only
+    names tags ("expected <title>Books</title>, got 'Shelf'") stays as it is.
+    """
+    start = _PAGE_START.search(message)
+    if start is None or not _more_tags(message, start.end()):
+        return message
+    page = html_to_text(message[start.start() :], limit=limit)
+    before = message[: start.start()].rstrip(" ")
+    if not page:
+        return before + " (an HTML page without text)" if before else "(an HTML page without text)"
+    return f"{before}\n{page}" if before else page
+
+
 __all__ = [
     "CONTROL_PICTURES",
+    "HTML_TEXT_CHARS",
     "MAX_JSON_DEPTH",
     "JSONTooDeep",
     "describe_character",
     "hidden_character",
+    "html_to_text",
     "json_depth",
     "parse_json",
+    "readable_message",
     "text_problem",
     "visible_controls",
 ]

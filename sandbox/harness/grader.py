@@ -17,9 +17,17 @@ solution, or any WSGI or ASGI app, alike::
     def test_unknown_paths_are_404(client):
         expect(client.get("/no-such-page"), status=404)
 
-Markers: ``points(n)`` (default 1) and ``visibility("visible" | "hidden")`` (default visible;
-learners see a hidden test only as "Hidden test N" and whether it passed). The first line of
-a test's docstring is the name learners see; without a docstring, the function's name.
+Markers: ``points(n)`` (default 1), ``visibility("visible" | "hidden")`` (default visible;
+learners see a hidden test only as "Hidden test N" and whether it passed) and ``hint("…")``,
+one line shown when the test does not pass ("names with accents"), the only clue a hidden
+test gives. The first line of a test's docstring is the name learners see; without a
+docstring, the function's name.
+
+What a test needs before it can check anything (a note to read, a user to log in as) goes in
+``with precondition("create a note to test with"):``. A failure there fails the test as
+"could not run", with a short cause ("POST /notes answered 501"); the learner sees the tests
+that could not run for the same cause grouped under it, instead of the same failure again and
+again. An app that no longer accepts connections fails the tests that follow the same way.
 
 Failures read like "POST /notes: expected status 201, got 500. Body: …". A request that gets
 no answer in time fails with "GET /slow: no answer within 5 s"; a connection the app drops
@@ -38,7 +46,7 @@ longer than 5 s in all").
 
 from __future__ import annotations
 
-import html
+import contextlib
 import json as jsonlib
 import re
 import threading
@@ -51,21 +59,26 @@ from typing import Any
 import httpcore
 import httpx
 
+from sandbox.textsafety import html_to_text
+
 __all__ = [
     "AppClient",
     "AppResponse",
     "BoundedDecoder",
     "CheckFailed",
     "Element",
+    "PreconditionFailed",
     "check",
     "excerpt",
     "expect",
     "parse_html",
+    "precondition",
 ]
 
 BASE_URL = "http://localhost"
 EXCERPT_CHARS = 300
 EXCERPT_SOURCE_CHARS = 64 * 1024  # an excerpt is made from the start of the body only
+MAX_CAUSE_CHARS = 200
 _MISSING = object()
 
 KiB = 1024
@@ -85,7 +98,51 @@ _END_OF_HEAD = re.compile(rb"\n\r?\n")
 
 
 class CheckFailed(AssertionError):
-    """A check on the app's answer failed; the message is written for the learner."""
+    """A check on the app's answer failed; the message is written for the learner.
+
+    `cause` says what went wrong in a few words that tests failing the same way share
+    ("POST /notes answered 501"); by default, the message's first line without the body
+    quoted after "Body:".
+    """
+
+    def __init__(self, message: str, *, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = short_cause(cause if cause is not None else message)
+
+
+class PreconditionFailed(CheckFailed):
+    """What a test needs before it can check anything failed, so the test could not run."""
+
+
+def short_cause(text: str) -> str:
+    """Return the few words of a failure that tests failing the same way share."""
+    lines = str(text).strip().splitlines()
+    cause = lines[0].split(" Body: ")[0].strip().rstrip(".") if lines else ""
+    return cause if len(cause) <= MAX_CAUSE_CHARS else cause[:MAX_CAUSE_CHARS].rstrip() + "…"
+
+
+@contextlib.contextmanager
+def precondition(what: str) -> Iterator[None]:
+    """Mark the steps inside as what the test needs first: "create a note to test with".
+
+    A failure inside (a check, an assert, an exception) fails the test as one that could not
+    run ("Could not create a note to test with. POST /notes: expected status 201, got 501.
+    Body: …"), with the failure's cause ("POST /notes answered 501"): tests that could not
+    run for the same cause are shown together.
+    """
+    try:
+        yield
+    except PreconditionFailed:
+        raise
+    except CheckFailed as exc:
+        raise PreconditionFailed(f"Could not {what}. {exc}", cause=exc.cause) from None
+    except Exception as exc:  # an assert, or a KeyError on an answer of the wrong shape
+        text = str(exc) if isinstance(exc, AssertionError) and str(exc) else _exception(exc)
+        raise PreconditionFailed(f"Could not {what}. {text}", cause=text) from None
+
+
+def _exception(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def describe(request: httpx.Request) -> str:
@@ -444,7 +501,11 @@ class AppClient(httpx.Client):
             seconds = request.extensions.get("timeout", {}).get("read") or self.request_timeout
             raise CheckFailed(f"{where}: no answer within {seconds:g} s") from None
         except httpx.ConnectError:
-            raise CheckFailed(f"{where}: could not connect to the app (did it crash?)") from None
+            # Every test after this one fails the same way: they are shown as one cause.
+            raise PreconditionFailed(
+                f"{where}: could not connect to the app (did it crash?)",
+                cause="your app no longer accepted connections (did it crash?)",
+            ) from None
         except httpx.RemoteProtocolError as exc:
             if "disconnect" in str(exc) or "closed" in str(exc):
                 raise CheckFailed(
@@ -466,31 +527,13 @@ def excerpt(response: httpx.Response, limit: int = EXCERPT_CHARS) -> str:
         return "(unreadable body)"
     text = text[:EXCERPT_SOURCE_CHARS]
     if "html" in response.headers.get("content-type", ""):
-        text = html.unescape(_TAG.sub(" ", _without_scripts(text)))
-    text = " ".join(text.split())
+        # A page keeps its lines (a heading, then a paragraph), as a browser shows it.
+        text = html_to_text(text, limit=limit)
+    else:
+        text = " ".join(text.split())
     if not text:
         return "(empty)"
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
-
-
-_SCRIPT_START = re.compile(r"(?i)<(script|style)\b")
-# Not <[^>]*>: on a page of "<<<<…" that tries every "<" to the end, in quadratic time.
-_TAG = re.compile(r"<[^<>]*>")
-
-
-def _without_scripts(text: str) -> str:
-    """Return HTML without its scripts and style sheets, in one pass over the text."""
-    kept = []
-    position = 0
-    while start := _SCRIPT_START.search(text, position):
-        kept.append(text[position : start.start()])
-        end = re.compile(rf"(?i)</{start.group(1)}\s*>").search(text, start.end())
-        if end is None:  # unclosed: the rest is script
-            return "".join(kept)
-        kept.append(" ")
-        position = end.end()
-    kept.append(text[position:])
-    return "".join(kept)
 
 
 def _show_json(value: Any, limit: int = EXCERPT_CHARS) -> str:
@@ -525,7 +568,8 @@ def expect(
             shown = " or ".join(str(code) for code in wanted)
             raise CheckFailed(
                 f"{where}: expected status {shown}, got {response.status_code}. "
-                f"Body: {excerpt(response)}"
+                f"Body: {excerpt(response)}",
+                cause=f"{where} answered {response.status_code}",
             )
     if content_type is not None:
         actual = response.headers.get("content-type", "")
@@ -560,10 +604,13 @@ def expect(
     return response
 
 
-def check(condition: object, message: str) -> None:
-    """Fail the test with `message` (written for the learner) unless `condition` holds."""
+def check(condition: object, message: str, *, cause: str | None = None) -> None:
+    """Fail the test with `message` (written for the learner) unless `condition` holds.
+
+    `cause`: what went wrong in a few words (see CheckFailed), if not the message's first line.
+    """
     if not condition:
-        raise CheckFailed(message)
+        raise CheckFailed(message, cause=cause)
 
 
 # Pages ---------------------------------------------------------------------------------------

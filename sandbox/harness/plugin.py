@@ -25,10 +25,12 @@ from typing import Any
 
 import pytest
 
-from sandbox.harness.grader import AppClient, CheckFailed
+from sandbox.harness.grader import AppClient, CheckFailed, PreconditionFailed
+from sandbox.textsafety import describe_character, hidden_character
 
 VISIBILITIES = ("visible", "hidden")
 MAX_MESSAGE_CHARS = 2000
+MAX_HINT_CHARS = 120
 CONTROL_SOCKET_NAME = "control.sock"  # beside the app's socket (boot.CONTROL_PATH)
 MARK_TIMEOUT = 1.0
 # A failing test waits this long before its end mark, so that what the server prints just
@@ -53,6 +55,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points a passing test earns (default 1)")
     config.addinivalue_line(
         "markers", 'visibility(kind): "visible" (default) or "hidden" (name and message hidden)'
+    )
+    config.addinivalue_line(
+        "markers",
+        f"hint(text): one line (at most {MAX_HINT_CHARS} characters) shown when the test "
+        "does not pass",
     )
     if config.getoption("report"):
         config.pluginmanager.register(Recorder(config), "webcourse-recorder")
@@ -84,6 +91,21 @@ def display_name(item: pytest.Item) -> str:
         return item.name
     callspec = getattr(item, "callspec", None)
     return f"{first} [{callspec.id}]" if callspec is not None else first
+
+
+def hint_problem(hint: object) -> str | None:
+    """Return why a test's hint cannot be shown, or None if it can."""
+    if not isinstance(hint, str) or not hint.strip():
+        return f"@pytest.mark.hint needs a line of text, not {hint!r}"
+    text = hint.strip()
+    if "\n" in text:
+        return "@pytest.mark.hint must be one line"
+    if len(text) > MAX_HINT_CHARS:
+        return f"@pytest.mark.hint must be at most {MAX_HINT_CHARS} characters, not {len(text)}"
+    hidden = hidden_character(text)
+    if hidden is not None:
+        return f"@pytest.mark.hint contains {describe_character(hidden)}, which would not show"
+    return None
 
 
 def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -183,6 +205,15 @@ class Recorder:
                     f"{item.nodeid}: @pytest.mark.points needs a whole number ≥ 0, not {points!r}"
                 )
                 continue
+            hint_marker = item.get_closest_marker("hint")
+            hint = ""
+            if hint_marker is not None:
+                hint = hint_marker.args[0] if hint_marker.args else None
+                problem = hint_problem(hint)
+                if problem is not None:
+                    self.collect_errors.append(f"{item.nodeid}: {problem}")
+                    continue
+                hint = hint.strip()
             visibility_marker = item.get_closest_marker("visibility")
             visibility = (
                 visibility_marker.args[0]
@@ -200,8 +231,10 @@ class Recorder:
                 "name": display_name(item),
                 "hidden": visibility == "hidden",
                 "points": points,
+                "hint": hint,
                 "status": "pending",
                 "message": "",
+                "cause": "",
             }
 
     @pytest.hookimpl(tryfirst=True)
@@ -238,22 +271,25 @@ class Recorder:
         report = outcome.get_result()
         if call.excinfo is not None and (report.failed or report.skipped):
             report.webcourse_message = failure_message(call.excinfo)
+            if isinstance(call.excinfo.value, PreconditionFailed):
+                report.webcourse_cause = call.excinfo.value.cause
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         test = self.tests.get(report.nodeid)
         if test is None:
             return
         message = getattr(report, "webcourse_message", "")
+        cause = getattr(report, "webcourse_cause", "")
         if report.when == "setup":
             if report.failed:
-                test.update(status="error", message=message)
+                test.update(status="error", message=message, cause=cause)
             elif report.skipped:
                 test.update(status="skipped", message=message)
         elif report.when == "call":
             if report.passed:
                 test.update(status="passed", message="")
             elif report.failed:
-                test.update(status="failed", message=message)
+                test.update(status="failed", message=message, cause=cause)
             else:
                 test.update(status="skipped", message=message)
         elif report.when == "teardown" and report.failed and test["status"] == "passed":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import filecmp
+import json
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from django.conf import settings
 
 from authoring.content import course_folder_read
-from sandbox.archive import pack_directory
+from sandbox.archive import pack_directory, pack_files
 from sandbox.results import render_text
 from sandbox.runner import grade
 from sandbox.spec import ExerciseSpec
@@ -258,3 +259,68 @@ def test_other_wsgi_and_asgi_apps_get_the_verdict_the_manifest_says(runner_image
             assert result["message"] == entry["message"]
         for line in entry.get("message_has", []):
             assert line in result["message"], result["message"]
+
+
+# What a learner sees of a failing app ------------------------------------------------------
+
+
+def calls(spec: ExerciseSpec, helper: str) -> set[str]:
+    """Return the test functions of an exercise that call `helper` themselves."""
+    found = set()
+    for source in spec.tests.values():
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+                called = {
+                    c.func.id
+                    for c in ast.walk(node)
+                    if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                }
+                if helper in called:
+                    found.add(node.name)
+    return found
+
+
+@pytest.mark.sandbox
+def test_tests_that_need_a_note_are_one_group_when_creating_one_answers_501(runner_image):
+    spec = spec_of("notes-api")
+    files = dict(spec.solution("flask"))
+    files["app.py"] = files["app.py"].replace(
+        "def create_note():\n", "def create_note():\n    abort(501)\n"
+    )
+    result = grade(spec=spec, archive=pack_files(files), framework="flask")
+    tests = outcomes_by_function(spec, result)
+
+    grouped = {fn for fn, test in tests.items() if test["cause"]}
+    assert grouped == calls(spec, "create"), render_text(result)
+    assert len(grouped) == 10
+    assert {tests[fn]["cause"] for fn in grouped} == {"POST /notes answered 501"}
+    assert tests["test_ids_are_never_reused"]["hidden"] is True
+    assert tests["test_ids_are_never_reused"]["message"] == ""
+    # Flask's 501 page, read as text: no tag, and a line a browser would show.
+    message = tests["test_get_returns_the_note"]["message"]
+    assert message.startswith(
+        "Could not create a note to test with. POST /notes: expected a 2xx status, got 501. "
+        "Body: Not Implemented\nThe server does not support the action requested by the browser."
+    ), message
+    assert "<" not in message
+    text = render_text(result)
+    assert "✗ 10 tests could not run: POST /notes answered 501" in text
+    assert text.count("Could not create a note to test with") == 1
+
+
+@pytest.mark.sandbox
+def test_a_failing_hidden_test_shows_its_hint_and_nothing_else(runner_image):
+    spec = spec_of("notes-api")
+    result = graded(VARIANT_DIRS["notes-api"] / "flask" / "no-length-limit", "notes-api", "flask")
+    tests = outcomes_by_function(spec, result)
+
+    failed = tests["test_create_rejects_a_title_over_100_characters"]
+    assert failed == {
+        "name": failed["name"], "status": "failed", "points": 0, "max_points": 1,
+        "message": "", "output": "", "hidden": True,
+        "hint": "100 characters is the longest title allowed", "cause": "",
+    }  # fmt: skip
+    assert failed["name"].startswith("Hidden test ")
+    assert [t["hint"] for t in result["tests"] if t["hint"]] == [failed["hint"]]
+    shown = json.dumps(result)
+    assert "101-character" not in shown and "over_100" not in shown

@@ -594,6 +594,25 @@ def test_a_learner_reads_the_state_and_result_of_their_submission(api, exercise)
     assert done["url"].endswith(f"/submissions/{pk}/")
 
 
+def test_the_result_shows_the_tests_as_learners_may_see_them(api, exercise):
+    pk = post_zip(api, SUBMIT + "?framework=flask").json()["id"]
+    secret = {
+        "name": "test_secret_admin_path", "status": "failed", "points": 0, "max_points": 2,
+        "message": "GET /admin-secret: 404", "output": "", "hidden": True,
+        "hint": "an admin page",
+    }  # fmt: skip
+    stored = {**PASSED, "status": "failed", "score": 0, "tests": [secret]}
+    finish(pk, stored)
+
+    body = api.get(f"/api/submissions/{pk}/").content.decode()
+
+    assert "admin-secret" not in body and "test_secret_admin_path" not in body
+    assert json.loads(body)["result"]["tests"] == [
+        {"name": "Hidden test 1", "status": "failed", "points": 0, "max_points": 2,
+         "message": "", "output": "", "hidden": True, "hint": "an admin page", "cause": ""},
+    ]  # fmt: skip
+
+
 def test_another_learners_submission_is_not_found(api, exercise, sent_gradings):
     other = UserFactory()
     theirs = Submission.objects.create(

@@ -830,6 +830,82 @@ def test_a_test_still_marked_hidden_is_anonymised(learner_client, learner, exerc
     assert "Hidden test 1" in html
 
 
+NOT_RUN = "POST /notes answered 501"
+NOT_RUN_MESSAGE = (
+    "Could not create a note to test with. POST /notes: expected status 201, got 501. Body: "
+    '{"detail": "Not implemented yet"}'
+)
+
+
+def could_not_run(name, points=1, *, hidden=False, message=NOT_RUN_MESSAGE) -> dict:
+    return {**outcome(name, "failed", points, message), "cause": NOT_RUN, "hidden": hidden}
+
+
+def test_tests_that_could_not_run_for_one_cause_are_shown_once_under_it(
+    learner_client, learner, exercise
+):
+    tests = [
+        outcome("GET /notes answers a list", "passed"),
+        could_not_run("GET /notes/<id> answers the note", 2),
+        could_not_run("PUT /notes/<id> updates it"),
+        could_not_run("test_ids_are_never_reused", hidden=True, message="POST /notes secret"),
+        outcome("GET /notes/<id> answers 404", "failed", 1, "GET /notes/999: expected 404"),
+    ]
+    html = result_html(learner_client, learner, exercise, result("failed", score=1, tests=tests))
+
+    group = html.split('class="test test--failed test-group"', 1)[1].split("</ul>", 1)[0]
+    assert "<strong>3 tests could not run:</strong> POST /notes answered 501" in group
+    assert html.count("Could not create a note to test with.") == 1
+    assert html.count("GET /notes/&lt;id&gt; answers the note") == 1
+    assert '<span class="test__points">0/4 pts</span>' in group
+    assert [n in group for n in ("answers the note", "updates it", "Hidden test 1")] == [True] * 3
+    assert "test_ids_are_never_reused" not in html and "secret" not in html
+    assert "GET /notes/999: expected 404" in html.split("test-group", 2)[2]
+
+
+def test_a_cause_only_hidden_tests_share_is_not_shown(learner_client, learner, exercise):
+    tests = [
+        {**outcome("secret one", "failed"), "cause": "POST /admin-secret answered 404"},
+        {**outcome("secret two", "failed"), "cause": "POST /admin-secret answered 404"},
+    ]
+    tests = [{**t, "hidden": True} for t in tests]
+    html = result_html(learner_client, learner, exercise, result("failed", tests=tests))
+
+    assert "admin-secret" not in html
+    assert "could not run" not in html
+    assert "Hidden test 2" in html
+
+
+def test_a_hidden_test_that_failed_shows_its_hint_and_nothing_else(
+    learner_client, learner, exercise
+):
+    tests = [
+        {**outcome("test_accents", "failed", 1, "GET /hello/José: 404"), "hidden": True,
+         "hint": "names with accents"},
+        {**outcome("test_long_names", "passed", 1), "hidden": True, "hint": "very long names"},
+    ]  # fmt: skip
+    html = result_html(learner_client, learner, exercise, result("failed", tests=tests))
+
+    assert '<p class="test__hint"><strong>Hint:</strong> names with accents</p>' in html
+    assert "very long names" not in html
+    assert "José" not in html and "test_accents" not in html
+
+
+def test_an_html_page_in_a_message_is_shown_as_its_text(learner_client, learner, exercise):
+    page = (
+        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+        "<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>"
+    )
+    tests = [outcome("POST /notes", "failed", 1, f"POST /notes: got 500. Body: {page}")]
+    html = result_html(learner_client, learner, exercise, result("failed", tests=tests))
+
+    assert (
+        '<pre class="test__message">POST /notes: got 500. Body:\nInternal Server Error\n'
+        "The server encountered an internal error.</pre>"
+    ) in html
+    assert "&lt;h1&gt;" not in html and "<h1>Internal" not in html
+
+
 def test_a_not_gradable_result_explains_it_costs_no_attempt(learner_client, learner, exercise):
     message = "Your app stopped while starting. SyntaxError: invalid syntax (app.py, line 3)"
     html = result_html(learner_client, learner, exercise, result("error", message=message))

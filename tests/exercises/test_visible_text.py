@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from exercises.admin import SubmissionAdmin
 from exercises.models import Submission
+from sandbox.results import failure_groups, learner_tests
 
 HOSTILE = "\x1b[2J\x1b[31mred\x1b[0m evil\u202etxt.exe \u2066x\u2069 nul\x00 bell\x07 <b>"
 SHOWN = (
@@ -47,7 +48,7 @@ def result_html(result: dict) -> str:
         "submission": submission,
         "result": result,
         "verdict": result["status"],
-        "tests": result["tests"],
+        "tests": failure_groups(t.as_dict() for t in learner_tests(result["tests"])),
         "where": "page",
     }
     return render_to_string("exercises/_result.html", {"status": status})

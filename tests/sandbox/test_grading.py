@@ -66,7 +66,10 @@ def test_a_result_has_exactly_the_documented_keys(hello_graded):
     result, _ = hello_graded["starter", "flask"]
     assert tuple(result) == RESULT_KEYS
     for test in result["tests"]:
-        assert set(test) == {"name", "status", "points", "max_points", "message", "output"}
+        assert set(test) == {
+            "name", "status", "points", "max_points", "message", "output", "hidden", "hint",
+            "cause",
+        }  # fmt: skip
     assert tuple(result["timings"]) == TIMING_KEYS
 
 

@@ -23,7 +23,15 @@ import httpx
 import pytest
 from django.conf import settings
 
-from sandbox.harness.grader import AppClient, CheckFailed, excerpt, expect
+from sandbox.harness.grader import (
+    AppClient,
+    CheckFailed,
+    PreconditionFailed,
+    check,
+    excerpt,
+    expect,
+    precondition,
+)
 
 # expect() ----------------------------------------------------------------------------------
 
@@ -63,10 +71,78 @@ def test_an_html_body_is_shown_as_its_words():
     assert excerpt(response) == "Tom & Jerry"
 
 
+def test_an_html_error_page_keeps_its_lines():
+    page = (
+        b"<!doctype html>\n<html lang=en>\n<title>501 Not Implemented</title>\n"
+        b"<h1>Not Implemented</h1>\n<p>The server does not support the action.</p>\n"
+    )
+    response = answer(501, body=page, content_type="text/html; charset=utf-8", method="POST")
+    with pytest.raises(CheckFailed) as failure:
+        expect(response, status=201)
+    assert str(failure.value) == (
+        "POST /: expected status 201, got 501. Body: Not Implemented\n"
+        "The server does not support the action."
+    )
+
+
 def test_a_long_body_is_cut():
     response = answer(500, body=b"word " * 200)
     shown = excerpt(response)
     assert shown.endswith("…") and len(shown) <= 301
+
+
+def test_a_wrong_status_has_a_short_cause():
+    with pytest.raises(CheckFailed) as failure:
+        expect(answer(501, body=b"x" * 100, method="POST", url="/notes"), status=201)
+    assert failure.value.cause == "POST /notes answered 501"
+
+
+def test_the_cause_of_a_check_is_its_first_line_without_the_body_unless_given():
+    with pytest.raises(CheckFailed) as failure:
+        check(False, "GET /notes: expected a list. Body: {}\nmore")
+    assert failure.value.cause == "GET /notes: expected a list"
+    with pytest.raises(CheckFailed) as failure:
+        check(False, "x" * 500)
+    assert len(failure.value.cause) == 201 and failure.value.cause.endswith("…")
+    with pytest.raises(CheckFailed) as failure:
+        check(False, "the long story", cause="short")
+    assert failure.value.cause == "short"
+
+
+def test_a_failure_in_a_precondition_says_what_the_test_could_not_do():
+    response = answer(501, body=b'{"detail": "Not implemented yet"}', method="POST", url="/notes")
+    with pytest.raises(PreconditionFailed) as failure, precondition("create a note to test with"):
+        expect(response, status=201)
+    assert str(failure.value) == (
+        "Could not create a note to test with. POST /notes: expected status 201, got 501. "
+        'Body: {"detail": "Not implemented yet"}'
+    )
+    assert failure.value.cause == "POST /notes answered 501"
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "cause"),
+    [
+        (AssertionError("no id in the answer"), "no id in the answer", "no id in the answer"),
+        (KeyError("id"), "KeyError: 'id'", "KeyError: 'id'"),
+        (AssertionError(), "AssertionError", "AssertionError"),
+    ],
+)
+def test_any_error_in_a_precondition_fails_the_test_as_not_run(error, message, cause):
+    with pytest.raises(PreconditionFailed) as failure, precondition("log in"):
+        raise error
+    assert str(failure.value) == f"Could not log in. {message}"
+    assert failure.value.cause == cause
+
+
+def test_nested_preconditions_keep_the_innermost_words():
+    with (
+        pytest.raises(PreconditionFailed) as failure,
+        precondition("update a note"),
+        precondition("create a note"),
+    ):
+        check(False, "POST /notes answered 500")
+    assert str(failure.value) == "Could not create a note. POST /notes answered 500"
 
 
 def test_an_empty_body_says_so():
@@ -131,8 +207,18 @@ def raw_server(path: Path, behaviour) -> threading.Thread:
 
 def test_no_app_listening_is_a_plain_failure(short_tmp):
     client = AppClient(socket_path=str(short_tmp / "none.sock"), timeout=1)
-    with client, pytest.raises(CheckFailed, match=r"^GET /: could not connect to the app"):
+    with client, pytest.raises(PreconditionFailed, match=r"^GET /: could not connect to the app"):
         client.get("/")
+
+
+def test_no_app_listening_is_one_cause_whatever_the_request(short_tmp):
+    causes = set()
+    with AppClient(socket_path=str(short_tmp / "none.sock"), timeout=1) as client:
+        for path in ("/", "/notes", "/notes/7"):
+            with pytest.raises(PreconditionFailed) as failure:
+                client.post(path)
+            causes.add(failure.value.cause)
+    assert causes == {"your app no longer accepted connections (did it crash?)"}
 
 
 def test_an_app_that_does_not_answer_in_time_fails_with_the_limit(short_tmp):
@@ -342,6 +428,84 @@ def test_messages_say_what_went_wrong(mixed_report):
     assert tests["test_slow"]["message"] == "GET /slow: no answer within 1 s"
     assert tests["test_setup_error"]["message"] == "RuntimeError: fixture broke"
     assert tests["test_skipped"]["message"] == "not today"
+
+
+FEEDBACK_TESTS = '''
+import pytest
+from grader import check, expect, precondition
+
+
+def make_thing(client):
+    with precondition("make a thing to test with"):
+        expect(client.post("/things"), status=201)
+
+
+def test_read(client):
+    """A thing can be read."""
+    make_thing(client)
+
+
+@pytest.mark.visibility("hidden")
+@pytest.mark.hint("  names with accents  ")
+def test_accents(client):
+    make_thing(client)
+
+
+@pytest.mark.visibility("hidden")
+@pytest.mark.hint("ids keep growing")
+def test_plain_failure(client):
+    check(False, "ids were reused")
+
+
+@pytest.mark.hint("shown only when failing")
+def test_passes(client):
+    expect(client.get("/"), status=200)
+
+
+@pytest.fixture
+def thing(client):
+    make_thing(client)
+
+
+def test_fixture_precondition(thing):
+    pass
+'''
+
+
+def test_the_report_carries_hints_and_the_cause_of_a_precondition(app_socket, short_tmp):
+    report = run_harness({"test_feedback.py": FEEDBACK_TESTS}, app_socket, short_tmp)
+    assert report["state"] == "done", report
+    tests = {t["id"].split("::")[1]: t for t in report["tests"]}
+    assert {name: (t["status"], t["cause"], t["hint"]) for name, t in tests.items()} == {
+        "test_read": ("failed", "POST /things answered 404", ""),
+        "test_accents": ("failed", "POST /things answered 404", "names with accents"),
+        "test_plain_failure": ("failed", "", "ids keep growing"),
+        "test_passes": ("passed", "", "shown only when failing"),
+        "test_fixture_precondition": ("error", "POST /things answered 404", ""),
+    }
+    assert tests["test_read"]["message"] == (
+        "Could not make a thing to test with. POST /things: expected status 201, got 404. "
+        "Body: nothing here"
+    )
+
+
+@pytest.mark.parametrize(
+    ("hint", "problem"),
+    [
+        ("", "needs a line of text"),
+        ("42", "needs a line of text, not 42"),
+        ('"two\\nlines"', "must be one line"),
+        ('"x" * 121', "at most 120 characters, not 121"),
+        ('"right\\u202eleft"', "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ],
+    ids=["none", "not-text", "two-lines", "too-long", "bidi"],
+)
+def test_a_hint_that_cannot_be_shown_is_a_collection_error(app_socket, short_tmp, hint, problem):
+    source = f"import pytest\n\n@pytest.mark.hint({hint})\ndef test_x():\n    pass\n"
+    report = run_harness({"test_hint.py": source}, app_socket, short_tmp)
+    assert report["state"] == "collect-error"
+    (error,) = report["collect_errors"]
+    assert "@pytest.mark.hint" in error and problem in error, error
 
 
 @pytest.mark.parametrize(

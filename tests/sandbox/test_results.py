@@ -12,7 +12,9 @@ from sandbox.results import (
     RESULT_KEYS,
     TestOutcome,
     clean_text,
+    failure_groups,
     in_order,
+    learner_tests,
     make_result,
     passed_summary,
     render_text,
@@ -37,6 +39,9 @@ def test_the_score_is_the_points_of_passed_tests_out_of_all():
         "max_points": 2,
         "message": "GET /hello/ada: expected 200",
         "output": "",
+        "hidden": False,
+        "hint": "",
+        "cause": "",
     }
     assert result["timings"] == dict.fromkeys(("queued", "started", "booted", "tested", "finished"))
 
@@ -172,3 +177,180 @@ def test_a_result_read_back_in_another_key_order_is_put_in_order_again():
     assert list(ordered["tests"][0]) == list(result["tests"][0])
     assert list(ordered["timings"]) == list(result["timings"])
     assert ordered == {**result, "extra": "kept"}
+
+
+# What learners see of the tests ----------------------------------------------------------------
+
+NOT_RUN = "POST /notes answered 501"
+
+
+def reported(name, status="failed", *, points=1, message="", cause="", hint="", hidden=False):
+    """Return a test as the runner reads it from the harness's report."""
+    return {
+        "name": name, "status": status, "points": points, "max_points": points,
+        "message": message or f"{name} went wrong", "output": f"{name} printed",
+        "hidden": hidden, "hint": hint, "cause": cause,
+    }  # fmt: skip
+
+
+def by_name(tests):
+    return {t.name: t for t in tests}
+
+
+def test_hidden_tests_lose_name_message_and_output_and_are_numbered():
+    tests = learner_tests(
+        [
+            reported("a", "passed"),
+            reported("b", hidden=True),
+            reported("c"),
+            reported("d", "passed", hidden=True),
+        ]
+    )
+    assert [(t.name, t.message, t.output, t.hidden) for t in tests] == [
+        ("a", "a went wrong", "a printed", False),
+        ("Hidden test 1", "", "", True),
+        ("c", "c went wrong", "c printed", False),
+        ("Hidden test 2", "", "", True),
+    ]
+    assert [(t.points, t.max_points) for t in tests] == [(1, 1), (0, 1), (0, 1), (1, 1)]
+
+
+def test_tests_sharing_a_cause_keep_it_hidden_ones_included():
+    tests = by_name(
+        learner_tests(
+            [
+                reported("create", cause=NOT_RUN),
+                reported("read", cause=NOT_RUN),
+                reported("never reused", cause=NOT_RUN, hidden=True),
+                reported("list", "passed"),
+            ]
+        )
+    )
+    assert [tests[n].cause for n in ("create", "read", "Hidden test 1", "list")] == [
+        NOT_RUN, NOT_RUN, NOT_RUN, "",
+    ]  # fmt: skip
+
+
+def test_a_cause_of_one_test_alone_is_no_group():
+    tests = learner_tests(
+        [reported("create", cause=NOT_RUN), reported("read", cause="GET / answered 500")]
+    )
+    assert [t.cause for t in tests] == ["", ""]
+
+
+def test_a_cause_only_hidden_tests_share_is_never_shown():
+    tests = learner_tests(
+        [
+            reported("a", cause="POST /secret-admin answered 404", hidden=True),
+            reported("b", cause="POST /secret-admin answered 404", hidden=True),
+            reported("c", cause=NOT_RUN),
+        ]
+    )
+    assert [(t.name, t.cause, t.message) for t in tests] == [
+        ("Hidden test 1", "", ""),
+        ("Hidden test 2", "", ""),
+        ("c", "", "c went wrong"),
+    ]
+    assert "secret-admin" not in json.dumps([t.as_dict() for t in tests])
+
+
+def test_a_cause_counts_only_for_tests_that_did_not_pass():
+    tests = learner_tests([reported("a", cause=NOT_RUN), reported("b", "passed", cause=NOT_RUN)])
+    assert [t.cause for t in tests] == ["", ""]
+
+
+def test_a_hint_is_shown_only_when_its_test_did_not_pass_and_could_run():
+    tests = learner_tests(
+        [
+            reported("failed", hint="names with accents", hidden=True),
+            reported("error", "error", hint="think of empty titles"),
+            reported("passed", "passed", hint="never shown", hidden=True),
+            reported("skipped", "skipped", hint="never shown"),
+            reported("stopped", cause=NOT_RUN, hint="never shown", hidden=True),
+            reported("also stopped", cause=NOT_RUN),
+        ]
+    )
+    assert [(t.name, t.hint) for t in tests] == [
+        ("Hidden test 1", "names with accents"),
+        ("error", "think of empty titles"),
+        ("Hidden test 2", ""),
+        ("skipped", ""),
+        ("Hidden test 3", ""),
+        ("also stopped", ""),
+    ]
+
+
+def test_a_page_quoted_in_a_message_is_shown_as_text():
+    page = "Body: <!doctype html><title>500</title><h1>Internal Server Error</h1><p>Oops</p>"
+    (shown,) = learner_tests([reported("a", message=f"GET /: expected 200, got 500. {page}")])
+    assert shown.message == "GET /: expected 200, got 500. Body:\nInternal Server Error\nOops"
+
+
+def test_learner_tests_of_a_stored_result_change_nothing_more():
+    tests = [
+        reported("a", cause=NOT_RUN, hint="h"),
+        reported("b", cause=NOT_RUN),
+        reported("c", hidden=True, hint="accents"),
+        reported("d", "passed", points=3),
+    ]
+    once = make_result(status="failed", message="", tests=learner_tests(tests))["tests"]
+    assert [t.as_dict() for t in learner_tests(once)] == once
+
+
+def test_hidden_tests_of_a_result_from_an_older_grader_are_hidden_too():
+    stored = [
+        {"name": "Secret path", "status": "failed", "points": 0, "max_points": 2,
+         "message": "GET /secret: 404", "output": "x", "hidden": True},
+        {"name": "Hidden test 2", "status": "passed", "points": 1, "max_points": 1,
+         "message": "", "output": ""},
+        {"name": "Visible", "status": "failed", "points": 0, "max_points": 1,
+         "message": "GET /: 500", "output": ""},
+    ]  # fmt: skip
+    assert [(t.name, t.message, t.output, t.hidden) for t in learner_tests(stored)] == [
+        ("Hidden test 1", "", "", True),
+        ("Hidden test 2", "", "", True),
+        ("Visible", "GET /: 500", "", False),
+    ]
+
+
+def test_failure_groups_put_each_group_where_its_first_test_was():
+    tests = [
+        t.as_dict()
+        for t in learner_tests(
+            [
+                reported("list", "passed"),
+                reported("read", cause=NOT_RUN, hidden=True),
+                reported("update", cause=NOT_RUN, points=2, message="Could not create a note."),
+                reported("unknown is 404"),
+                reported("delete", cause=NOT_RUN),
+            ]
+        )
+    ]
+    entries = failure_groups(tests)
+    assert [e.get("test", {}).get("name") or e["cause"] for e in entries] == [
+        "list", NOT_RUN, "unknown is 404",
+    ]  # fmt: skip
+    group = entries[1]
+    assert [t["name"] for t in group["tests"]] == ["Hidden test 1", "update", "delete"]
+    assert group["message"] == "Could not create a note."  # a visible test's, not the hidden one's
+    assert group["max_points"] == 4
+
+
+def test_the_text_shows_a_group_once_with_its_tests_and_a_hint_under_its_test():
+    tests = learner_tests(
+        [
+            reported("read", cause=NOT_RUN, message="Could not create a note. POST /notes: 501"),
+            reported("update", cause=NOT_RUN, message="Could not create a note. POST /notes: 501"),
+            reported("accents", hidden=True, hint="names with accents"),
+        ]
+    )
+    text = render_text(make_result(status="failed", message="0 of 3 tests passed.", tests=tests))
+    assert text.count("Could not create a note") == 1
+    assert (
+        "✗ 2 tests could not run: POST /notes answered 501\n"
+        "    Could not create a note. POST /notes: 501\n"
+        "    - read  (0/1)\n"
+        "    - update  (0/1)\n"
+        "✗ Hidden test 1  (0/1)\n"
+        "    Hint: names with accents"
+    ) in text

@@ -275,9 +275,31 @@ def test_outcomes_hide_hidden_tests_and_account_for_unfinished_ones():
     }
     assert runner.outcomes(report, unfinished="too slow", not_run="not run") == [
         TestOutcome("A", "passed", 2, 2, ""),
-        TestOutcome("Hidden test 1", "failed", 0, 1, ""),
+        TestOutcome("Hidden test 1", "failed", 0, 1, "", hidden=True),
         TestOutcome("C", "error", 0, 1, "too slow"),
-        TestOutcome("Hidden test 2", "skipped", 0, 3, ""),
+        TestOutcome("Hidden test 2", "skipped", 0, 3, "", hidden=True),
+    ]
+
+
+def test_outcomes_keep_a_shared_cause_and_the_hint_of_a_failed_test():
+    cause = "POST /notes answered 501"
+    report = {
+        "tests": [
+            {"id": "a", "name": "A", "hidden": False, "points": 2, "status": "failed",
+             "message": "Could not create a note.", "cause": cause, "hint": ""},
+            {"id": "b", "name": "B", "hidden": True, "points": 1, "status": "failed",
+             "message": "secret", "cause": cause, "hint": "ids keep growing"},
+            {"id": "c", "name": "C", "hidden": True, "points": 1, "status": "failed",
+             "message": "secret", "cause": "", "hint": "names with accents"},
+            {"id": "d", "name": "D", "hidden": False, "points": 1, "status": "running",
+             "message": "", "cause": cause, "hint": "a slow answer"},
+        ]
+    }  # fmt: skip
+    assert runner.outcomes(report, unfinished="too slow") == [
+        TestOutcome("A", "failed", 0, 2, "Could not create a note.", cause=cause),
+        TestOutcome("Hidden test 1", "failed", 0, 1, "", hidden=True, cause=cause),
+        TestOutcome("Hidden test 2", "failed", 0, 1, "", hidden=True, hint="names with accents"),
+        TestOutcome("D", "error", 0, 1, "too slow", hint="a slow answer"),
     ]
 
 

@@ -10,8 +10,10 @@ from sandbox.textsafety import (
     MAX_JSON_DEPTH,
     JSONTooDeep,
     hidden_character,
+    html_to_text,
     json_depth,
     parse_json,
+    readable_message,
     text_problem,
     visible_controls,
 )
@@ -146,3 +148,86 @@ WRITING = "\U0001f469\u200d\U0001f4bb caf\u00e9 \u00a0"  # emoji with a joiner, 
 )
 def test_visible_controls_shows_controls_instead_of_acting_on_them(raw, shown):
     assert visible_controls(raw) == shown
+
+
+# HTML quoted in messages
+
+FLASK_501 = """<!doctype html>
+<html lang=en>
+<title>501 Not Implemented</title>
+<h1>Not Implemented</h1>
+<p>The server does not support the action requested by the browser.</p>
+"""
+
+
+def test_a_page_reads_as_its_lines_without_tags_or_the_repeated_title():
+    assert html_to_text(FLASK_501) == (
+        "Not Implemented\nThe server does not support the action requested by the browser."
+    )
+
+
+def test_scripts_styles_and_entities_are_handled_and_inline_tags_join_their_words():
+    page = (
+        "<head><style>h1 { color: red }</style><script>alert('x')</script></head>"
+        "<body><h1>Tom &amp; <b>Jer</b>ry</h1><table><tr><td>a</td><td>b</td></tr></table>"
+        "<ul><li>one</li><li>two<br>three</li></ul></body>"
+    )
+    assert html_to_text(page) == "Tom & Jerry\na b\none\ntwo\nthree"
+
+
+def test_a_page_with_only_a_title_shows_the_title():
+    assert html_to_text("<html><head><title>Server Error (500)</title></head></html>") == (
+        "Server Error (500)"
+    )
+
+
+def test_a_tag_cut_off_at_the_end_is_dropped():
+    assert html_to_text("<h1>Oops</h1><p class=") == "Oops"
+
+
+def test_the_text_of_a_page_is_bounded():
+    text = html_to_text("<p>" + "word " * 10_000 + "</p>", limit=100)
+    assert len(text) == 100 and text.endswith("…")
+
+
+def test_a_hostile_page_is_read_quickly():
+    pages = [
+        "<script" * 150_000 + "<" * 1_000_000,
+        "<" + "a" * 1_000_000,
+        ("<a" + "b" * 100) * 20_000,
+        "<title>" * 200_000,
+    ]
+    started = time.monotonic()
+    for page in pages:
+        html_to_text(page)
+        readable_message("Body: " + page)
+    assert time.monotonic() - started < 1
+
+
+def test_a_message_quoting_a_page_shows_the_page_as_text():
+    message = "POST /notes: expected status 201, got 501. Body: " + FLASK_501[:150]
+    assert readable_message(message) == (
+        "POST /notes: expected status 201, got 501. Body:\n"
+        "Not Implemented\nThe server does not support the action requested by the"
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "GET /: expected the body to contain '<li>Ada</li>'. Body: <p>Bob</p>",
+        "GET /books: expected <title>Bookshelf</title>, got 'Books'",
+        "GET /books: no <title>",
+        "GET /: expected <html lang=en>, got <html>",
+        "GET /notes/<id>: expected status 404, got 200",
+        "assert 1 < 2 > 0",
+    ],
+)
+def test_a_message_that_quotes_no_page_is_left_as_it_is(message):
+    assert readable_message(message) == message
+
+
+def test_a_message_quoting_an_empty_page_says_so():
+    assert readable_message("Body: <!DOCTYPE html><html><body></body></html>") == (
+        "Body: (an HTML page without text)"
+    )

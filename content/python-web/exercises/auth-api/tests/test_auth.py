@@ -10,7 +10,7 @@ import re
 import secrets
 
 import pytest
-from grader import check, expect
+from grader import check, expect, precondition
 
 INVALID = (400, 422)
 PASSWORD = "correct horse battery staple"  # noqa: S105  (a test password)
@@ -50,26 +50,27 @@ def expect_user(r, username):
 def register(client, username=None, password=PASSWORD):
     """Register a user for a test that is about something else, and return it."""
     username = username or fresh_name()
-    r = client.post("/register", json={"username": username, "password": password})
-    check(
-        r.status_code == 201,
-        f"POST /register: could not register {username!r} to test with: got status "
-        f"{r.status_code}. Body: {r.text[:200]}",
-    )
-    return expect_user(r, username)
+    with precondition(f"register {username!r} to test with"):
+        r = expect(
+            client.post("/register", json={"username": username, "password": password}),
+            status=201,
+        )
+        return expect_user(r, username)
 
 
 def log_in(client, username, password=PASSWORD):
     """Log in for a test that is about something else, and return the token."""
-    r = client.post("/login", json={"username": username, "password": password})
-    check(
-        r.status_code == 200,
-        f"POST /login: could not log in as {username!r} to test with: got status "
-        f"{r.status_code}. Body: {r.text[:200]}",
-    )
-    token = r.json().get("token") if isinstance(r.json(), dict) else None
-    check(isinstance(token, str), f'POST /login: expected {{"token": "..."}}, got {r.text[:200]}')
-    return token
+    with precondition(f"log in as {username!r} to test with"):
+        r = expect(
+            client.post("/login", json={"username": username, "password": password}), status=200
+        )
+        token = r.json().get("token") if isinstance(r.json(), dict) else None
+        check(
+            isinstance(token, str),
+            f'POST /login: expected {{"token": "..."}}, got {r.text[:200]}',
+            cause='POST /login answered no {"token": "..."}',
+        )
+        return token
 
 
 def expect_unauthorized(r):
@@ -117,6 +118,7 @@ def test_register_rejects_a_taken_username(client):
 
 @pytest.mark.points(2)
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("Ada and ada are the same person")
 def test_usernames_are_unique_regardless_of_case(client):
     """A username that differs from a taken one only in case is taken too (409)."""
     user = register(client, fresh_name("Case"))
@@ -228,6 +230,7 @@ def test_login_with_an_unknown_user_is_401(client):
 
 
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("a failed login should not tell which usernames exist")
 def test_unknown_user_and_wrong_password_get_the_same_answer(client):
     """A wrong password and an unknown user get the same status and body."""
     user = register(client)

@@ -7,7 +7,7 @@ in the next: each test makes up fresh ISBNs and uses the ids it gets back.
 import secrets
 
 import pytest
-from grader import check, expect
+from grader import check, expect, precondition
 
 MISSING = 999_999  # an id no test ever creates
 INVALID = (400, 422)
@@ -45,13 +45,8 @@ def expect_book(r, sent):
 def add(client, **fields):
     """Add a book for a test that is about something else, and return it."""
     sent = book(**fields)
-    r = client.post("/books", json=sent)
-    check(
-        r.status_code == 201,
-        f"POST /books: could not add a book to test with: got status {r.status_code}. "
-        f"Body: {r.text[:200]}",
-    )
-    return expect_book(r, sent)
+    with precondition("add a book to test with"):
+        return expect_book(expect(client.post("/books", json=sent), status=201), sent)
 
 
 def listed(client):
@@ -212,6 +207,7 @@ def test_import_with_a_taken_isbn_is_409_and_stores_nothing(client):
 
 @pytest.mark.points(2)
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("an import stores all of its books or none of them")
 def test_import_with_an_isbn_twice_is_409_and_stores_nothing(client):
     """An import that holds the same ISBN twice answers 409 and stores none of its books."""
     first = book("First")

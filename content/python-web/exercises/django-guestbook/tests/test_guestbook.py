@@ -131,6 +131,7 @@ def test_post_without_csrf_token_is_refused(client):
 
 
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("someone may sign with HTML in their name")
 def test_entries_are_escaped(client):
     """Names and messages are shown as text, not run as HTML."""
     sign(client, "<b>Bold</b>", "<script>alert(1)</script>")

@@ -5,7 +5,7 @@ test creates the notes it needs and uses the ids it gets back.
 """
 
 import pytest
-from grader import check, expect
+from grader import check, excerpt, expect, precondition
 
 MISSING = 999_999  # an id no test ever creates
 INVALID = (400, 422)
@@ -37,13 +37,14 @@ def expect_note(r, title, body):
 
 def create(client, title="A note", body="Some text"):
     """Create a note for a test that is about something else; any 2xx status will do here."""
-    r = client.post("/notes", json={"title": title, "body": body})
-    check(
-        r.is_success,
-        f"POST /notes: could not create a note to test with: got status {r.status_code}. "
-        f"Body: {r.text[:200]}",
-    )
-    return expect_note(r, title, body)
+    with precondition("create a note to test with"):
+        r = client.post("/notes", json={"title": title, "body": body})
+        check(
+            r.is_success,
+            f"POST /notes: expected a 2xx status, got {r.status_code}. Body: {excerpt(r)}",
+            cause=f"POST /notes answered {r.status_code}",
+        )
+        return expect_note(r, title, body)
 
 
 def listed_ids(client):
@@ -188,6 +189,7 @@ def test_delete_unknown_note_is_404(client):
 
 
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("delete the newest note, then create one: which id does it get?")
 def test_ids_are_never_reused(client):
     """An id is never given again, even after its note was deleted."""
     seen = [create(client, f"Old {i}")["id"] for i in range(2)]
@@ -215,12 +217,14 @@ def test_create_rejects_an_empty_title(client):
 
 
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("100 characters is the longest title allowed")
 def test_create_rejects_a_title_over_100_characters(client):
     """POST /notes with a 101-character title answers 400 or 422 with a JSON object."""
     expect_rejected(client.post("/notes", json={"title": "x" * 101}))
 
 
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("JSON has numbers too: is 123 a title?")
 def test_create_rejects_a_title_that_is_not_a_string(client):
     """POST /notes with the title 123 answers 400 or 422 with a JSON object."""
     expect_rejected(client.post("/notes", json={"title": 123, "body": "x"}))
@@ -233,6 +237,7 @@ def test_create_rejects_a_body_that_is_not_a_string(client):
 
 
 @pytest.mark.visibility("hidden")
+@pytest.mark.hint("valid JSON need not be an object")
 def test_create_rejects_json_that_is_not_an_object(client):
     """POST /notes with a JSON list answers 400 or 422 with a JSON object."""
     expect_rejected(client.post("/notes", json=["title", "body"]))
