@@ -35,7 +35,7 @@ def test_failures_of_one_cause_are_grouped_and_a_hidden_test_gives_its_hint(
     sign_up(page, base, "grace", next_path="/exercises/notes-api/")
     # The instructions have Flask tabs of their own: the editor's choice is the Framework group.
     page.get_by_role("group", name="Framework").get_by_role("radio", name="Flask").check()
-    expect(page.locator('button.ce-file[data-path="app.py"]')).to_be_visible()
+    expect(page.locator('button.ce-file[data-path="app.py"]')).to_be_attached()
 
     replace_code(page, "app.py", solution_that_cannot_create_notes())
     submit_and_wait(page)
