@@ -48,7 +48,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     """Check the database, the broker and the grading hosts; 200 if all answer, else 503."""
     checks = {"database": _check_database()}
-    client = _broker_client(settings.REDIS_URL)
+    client = broker_client(settings.REDIS_URL)
     checks["broker"] = _check(lambda: client.ping(), "broker")
     if checks["broker"] == OK:
         checks["grading_hosts"] = _check_grading_hosts(client)
@@ -62,14 +62,22 @@ def readyz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Serve /metrics (config.metrics imports this module, so it is imported here on use)."""
+    from config.metrics import metrics
+
+    return metrics(request)
+
+
 PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/healthz": healthz,
     "/readyz": readyz,
+    "/metrics": metrics,
 }
 
 
 class ProbeMiddleware:
-    """Answer the probe paths before host and scheme checks (see the module's docstring)."""
+    """Answer the probe paths and /metrics before host and scheme checks (module docstring)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -127,7 +135,7 @@ def _check_grading_hosts(client: redis.Redis) -> str:
 
 
 @lru_cache(maxsize=4)
-def _broker_client(url: str) -> redis.Redis:
+def broker_client(url: str) -> redis.Redis:
     """Return a client (with its connection pool) for the broker at `url`, made once."""
     return redis.Redis.from_url(
         url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT

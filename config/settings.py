@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /healthz and /readyz answer a probe by address over plain HTTP (config/health.py).
     "config.health.ProbeMiddleware",
+    "config.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -237,6 +238,10 @@ SANDBOX_BUILD_DIR = Path(env.str("SANDBOX_BUILD_DIR", default=str(VAR_DIR / "san
 SANDBOX_IMAGE = env.str("SANDBOX_IMAGE", default="")  # empty: the image built by sandbox_images
 
 COURSE_CONTENT_DIR = BASE_DIR / "content"
+
+# Prometheus metrics at /metrics for a scraper sending "Authorization: Bearer <token>"; with
+# no token set, /metrics does not exist (404). See README's "Observability".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Logs go to stderr, as text (the default) or, with LOG_FORMAT=json, one JSON object per line
 # for a log collector: time, level, logger, message, and the submission, job, exercise and

@@ -28,7 +28,7 @@ def private_redis(tmp_path, settings):
     settings.REDIS_URL = server.url
     yield server
     server.stop()
-    health._broker_client.cache_clear()
+    health.broker_client.cache_clear()
 
 
 def announce(server: RedisServer, host: str = "grader-a", **changes) -> None:
