@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 import redis as redis_lib
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,7 +26,12 @@ from exercises.models import Submission
 from grading import hosts
 from grading.hosts import HostStatus
 from sandbox import runner
-from tests.celery_fixtures import hello_archive, wait_until_graded
+from tests.celery_fixtures import (
+    _free_port,
+    hello_archive,
+    shared_database_url,
+    wait_until_graded,
+)
 from tests.factories import SubmissionFactory
 
 TOKEN = "scrape-token-for-tests"
@@ -232,3 +246,78 @@ def test_real_gradings_show_in_verdicts_and_phase_durations(
     assert value(samples, f"{phase}_bucket", phase="total", le="600") == 2
     for reason in ("sandbox_start", "grader_failed", "not_saved", "gave_up", "retried"):
         assert value(samples, "webcourse_recent_sandbox_failures", reason=reason) == 0
+
+
+# Several web processes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def gunicorn(transactional_db, broker, tmp_path):
+    """Serve the site with gunicorn, two workers sharing a PROMETHEUS_MULTIPROC_DIR."""
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    port = _free_port()
+    log = (tmp_path / "gunicorn.log").open("wb")
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--workers", "2",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DATABASE_URL": shared_database_url(connection.settings_dict),
+            "REDIS_URL": broker.url,
+            "METRICS_TOKEN": TOKEN,
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "gunicorn.log"
+            ).read_text()
+            time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def test_request_latency_adds_up_across_gunicorn_workers(gunicorn):
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        codes = list(pool.map(lambda _: httpx.get(f"{gunicorn}/accounts/login/"), range(20)))
+    assert [response.status_code for response in codes] == [200] * 20
+
+    counts = []
+    for _ in range(6):  # each scrape is answered by either worker
+        response = httpx.get(f"{gunicorn}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 200
+        samples = {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(response.text)
+            for s in family.samples
+        }
+        counts.append(
+            value(
+                samples,
+                "webcourse_http_request_duration_seconds_count",
+                view="login",
+                method="GET",
+                status="2xx",
+            )
+        )
+        assert value(samples, "webcourse_metrics_source_up", source="database") == 1
+    assert counts == [20] * 6
