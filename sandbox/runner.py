@@ -87,6 +87,13 @@ MAX_MARKER_LINE = 256 * 1024  # a longer unfinished marker line is dropped
 
 Phase = Callable[[str], None]
 
+# The "error" verdicts that are the grading server's fault, not the learner's (metrics count them).
+SANDBOX_START_FAILED = "The sandbox could not start your app; please submit again."
+GRADER_FAILED = (
+    "The grader itself failed while running the tests, so your app was not "
+    "graded. This is not a problem with your code: please try again later."
+)
+
 
 # Per-run folders --------------------------------------------------------------------------
 
@@ -908,9 +915,7 @@ class GradingRun:
                 if self.watch.check():
                     return self._wrote_too_much()
                 if not self.dirs.tell_sealed():
-                    return self._not_run(
-                        "error", "The sandbox could not start your app; please submit again."
-                    )
+                    return self._not_run("error", SANDBOX_START_FAILED)
             if event == "ready":
                 if self.watch.check():
                     return self._wrote_too_much()
@@ -1166,10 +1171,7 @@ class GradingRun:
             )
         else:
             logger.error("The grading harness failed:\n%s", self.harness.log_tail())
-            message = (
-                "The grader itself failed while running the tests, so your app was not "
-                "graded. This is not a problem with your code: please try again later."
-            )
+            message = GRADER_FAILED
         # Not counted, so it shows no test's outcome: a free verdict must reveal nothing.
         tests = [
             TestOutcome(name=t.name, status="skipped", points=0, max_points=t.max_points,
