@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer a probe by address over plain HTTP (config/health.py).
+    "config.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +93,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 # Reusing connections saves ~1 ms a request; health checks drop ones the server closed.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that does not answer fails a request (and /readyz) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while a grading worker writes a result.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -233,12 +238,29 @@ SANDBOX_IMAGE = env.str("SANDBOX_IMAGE", default="")  # empty: the image built b
 
 COURSE_CONTENT_DIR = BASE_DIR / "content"
 
+# Logs go to stderr, as text (the default) or, with LOG_FORMAT=json, one JSON object per line
+# for a log collector: time, level, logger, message, and the submission, job, exercise and
+# grading host where the line belongs to a grading (grading/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"grading_context": {"()": "grading.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "grading.logs.json_formatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["grading_context"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# A Celery worker replaces the root logger's handlers with its own text ones unless told not
+# to; in JSON it keeps the handler above, so its own lines (task received, succeeded) are JSON.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT == "text"
 
 # In development gunicorn serves static files straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG

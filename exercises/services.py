@@ -215,6 +215,12 @@ def submission_grade(*, submission_id: int) -> Submission | None:
         mine.update(phase=phase)
 
     submission = Submission.objects.select_related("exercise").get(pk=submission_id)
+    logger.info(
+        "Submission %s: grading started (claim %s)",
+        submission_id,
+        submission.grading_attempts,
+        extra={"exercise": submission.exercise.slug},
+    )
     try:
         result = runner.grade(
             spec=submission.exercise.spec(),
@@ -243,6 +249,12 @@ def submission_grade(*, submission_id: int) -> Submission | None:
         logger.info("Submission %s was reclaimed while grading; result discarded", submission_id)
         return None
     submission.refresh_from_db()
+    logger.info(
+        "Submission %s graded: %s",
+        submission_id,
+        submission.verdict,
+        extra={"exercise": submission.exercise.slug, "verdict": submission.verdict},
+    )
     return submission
 
 

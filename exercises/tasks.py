@@ -15,6 +15,7 @@ from celery.worker.request import Request
 from django.db import connection
 
 from exercises import services
+from grading import logs
 from sandbox.engine import EngineUnavailable
 from sandbox.policy import DEFAULT_POLICY
 
@@ -75,7 +76,9 @@ def _release(args: Any) -> None:
 )
 def grade_submission(submission_id: int) -> None:
     """Grade one submission; a duplicate message finds it claimed and does nothing."""
-    services.submission_grade(submission_id=submission_id)
+    job = grade_submission.request
+    with logs.bound(submission_id=submission_id, job_id=job.id, host=job.hostname):
+        services.submission_grade(submission_id=submission_id)
 
 
 @shared_task(name="exercises.tasks.sweep", ignore_result=True)
