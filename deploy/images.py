@@ -30,12 +30,17 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOCKERFILE = Path(__file__).resolve().parent / "Dockerfile"
 REPOSITORY = "webcourse"
 LATEST = f"{REPOSITORY}:latest"
-# What the image leaves out of the checkout: tooling, tests, local state and secrets.
+# What the image leaves out of the checkout: tooling, tests, local state and secrets. Top-level
+# names only (an exercise's own tests/ folder is course content), then names left out anywhere.
+EXCLUDED_TOP_LEVEL = frozenset(
+    {
+        ".ci", "var", "tests", "bench", "docs", "frontend", "scripts", "build", "compose.yaml",
+    }
+)  # fmt: skip
 EXCLUDED_NAMES = frozenset(
     {
-        ".git", ".ci", ".venv", "var", ".env", "tests", "bench", "docs", "frontend", "scripts",
-        "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis",
-        ".grimp_cache", ".import_linter_cache", "build", "compose.yaml",
+        ".git", ".venv", ".env", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache",
+        ".hypothesis", ".grimp_cache", ".import_linter_cache",
     }
 )  # fmt: skip
 EXCLUDED_SUFFIXES = (".pyc", ".egg-info", ".sqlite3")
@@ -57,7 +62,9 @@ def project_files(root: Path = PROJECT_DIR) -> list[Path]:
     found = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part in EXCLUDED_NAMES or part.endswith(EXCLUDED_SUFFIXES) for part in rel.parts):
+        if rel.parts[0] in EXCLUDED_TOP_LEVEL or any(
+            part in EXCLUDED_NAMES or part.endswith(EXCLUDED_SUFFIXES) for part in rel.parts
+        ):
             continue
         if path.is_file() and not path.is_symlink():
             found.append(rel)

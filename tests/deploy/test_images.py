@@ -36,6 +36,7 @@ def test_the_image_leaves_out_local_state_secrets_and_tests(tmp_path):
         "manage.py", "config/settings.py", "static/css/site.css", "content/c/lesson.md",
         ".env", "var/db.sqlite3", ".venv/bin/python", "tests/test_x.py", ".git/HEAD",
         "config/__pycache__/settings.cpython-311.pyc", "db.sqlite3", "frontend/src/x.js",
+        "content/c/exercises/e/tests/test_hidden.py", "content/c/.env",
     ):  # fmt: skip
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
@@ -43,11 +44,9 @@ def test_the_image_leaves_out_local_state_secrets_and_tests(tmp_path):
     files = {str(path) for path in images.project_files(tmp_path)}
 
     assert files == {
-        "manage.py",
-        "config/settings.py",
-        "static/css/site.css",
-        "content/c/lesson.md",
-    }
+        "manage.py", "config/settings.py", "static/css/site.css", "content/c/lesson.md",
+        "content/c/exercises/e/tests/test_hidden.py",  # an exercise's hidden tests are content
+    }  # fmt: skip
 
 
 def test_the_tag_follows_the_projects_files():
