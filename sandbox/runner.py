@@ -129,6 +129,10 @@ class RunDirs:
     def harness_log(self) -> Path:
         return self.root / "harness.log"
 
+    @property
+    def boot(self) -> Path:
+        return self.root / "boot"
+
     @classmethod
     def create(cls, base: Path, run_id: str) -> RunDirs:
         dirs = cls(Path(base).resolve() / run_id)
@@ -150,6 +154,13 @@ class RunDirs:
         dirs.sockets.mkdir()
         # Writable by the container's user only until the app is up: see seal_sockets().
         dirs.sockets.chmod(0o777)
+        # boot.py gets a copy in each run's folder, so that everything a container mounts lies
+        # under SANDBOX_RUN_DIR: a worker that runs in a container itself and talks to the
+        # host's Docker engine needs only that one folder at the same path on both sides.
+        dirs.boot.mkdir()
+        dirs.boot.chmod(0o755)
+        shutil.copyfile(CONTAINER_FILES_DIR / "boot.py", dirs.boot / "boot.py")
+        (dirs.boot / "boot.py").chmod(0o644)
         # The only folder the harness may write to (its report; its working folder and HOME).
         harness_folder = dirs.root / Harness.FOLDER
         harness_folder.mkdir(mode=0o700)
@@ -868,7 +879,7 @@ class GradingRun:
             policy=self.policy,
             command=[PYTHON, f"{BOOT_DIR}/boot.py", self.framework],
             mounts=[
-                engine.Mount(CONTAINER_FILES_DIR, BOOT_DIR),
+                engine.Mount(dirs.boot, BOOT_DIR),
                 engine.Mount(dirs.submission, SUBMISSION_MOUNT),
                 engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
             ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -256,6 +257,14 @@ def test_the_container_runs_as_the_unprivileged_user(inspected):
 def test_only_the_socket_folder_is_writable_from_the_host(host_config):
     binds = {b.split(":")[1]: b.split(":")[2] for b in host_config["Binds"]}
     assert binds == {BOOT_DIR: "ro", SUBMISSION_MOUNT: "ro", SOCKET_MOUNT: "rw"}
+
+
+def test_every_mounted_host_folder_lies_in_the_run_folder(host_config, probed):
+    # A worker in a container, using the host's engine, shares only the run folder with it.
+    run_folder = probed[2].run.dirs.root
+    sources = [Path(b.split(":")[0]) for b in host_config["Binds"]]
+    assert len(sources) == 3
+    assert all(source.is_relative_to(run_folder) for source in sources), sources
 
 
 def test_the_engine_keeps_no_log_of_the_output(host_config):
