@@ -19,7 +19,9 @@ Then, for --duration seconds after a ramp-up, Locust (as a library) plays:
 - the bare view `/bench/bare/`, twice a second: the same server, under the same load, doing
   nothing — the floor the pages are compared with.
 The grading floor (a bare hardened container answering one GET, sandbox.runner.floor_probe)
-is measured at rest before the load and every 10 s during it.
+is measured at rest before the load and every 10 s during it. Latencies count from the end
+of the ramp-up (users start 20 a second) to the end of the run; a failed request counts as
+an error at any time.
 
 Prints the page latency p50 and p95 as ratios to the bare view's, the submit->result p95 as
 a ratio to the grading floor, the errors and the lost submissions (not graded within
@@ -46,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import gevent
@@ -103,6 +106,7 @@ def main() -> int:
         print(f"Grading floor at rest: {FLOOR_AT_REST} probes...", flush=True)
         floor_at_rest = probe_floor_at_rest(env, FLOOR_AT_REST)
         results = run_load(args, base, learners, env, processes)
+        results["workdir"] = workdir
     finally:
         for process in reversed(processes):
             stop_process(process)
@@ -316,10 +320,12 @@ def run_load(
 
     samples: dict[str, list[float]] = {}
     failures: list[str] = []
-    measuring = True
+    measuring = False  # from the end of the ramp-up to the end of the run
 
     def on_request(request_type, name, response_time, exception, **_kwargs) -> None:
         if not measuring:
+            if exception is not None:
+                failures.append(f"{name} (during the ramp-up): {exception}")
             return
         samples.setdefault(name, []).append(response_time / 1000)
         if exception is not None:
@@ -351,6 +357,7 @@ def run_load(
     )
     runner.start(users, spawn_rate=SPAWN_RATE)
     gevent.sleep(max(0.0, plan.start - time.monotonic()))
+    measuring = True
     prober = start_floor_prober(env, every=FLOOR_EVERY)
     processes.append(prober)
     floor_under_load: list[float] = []
@@ -410,11 +417,15 @@ def report(args, results: dict, floor_at_rest: list[float]) -> int:
             print(f"  {name:12}{len(values):9}{percentile(values, 50) * 1000:9.1f}"
                   f"{percentile(values, 95) * 1000:9.1f}")  # fmt: skip
     figures = {
+        "workdir": str(results["workdir"]),
         "users": args.users,
         "submissions": args.submissions,
         "duration": args.duration,
+        "elapsed": results["elapsed"],
         "requests": sum(len(v) for v in samples.values()),
         "page_requests": len(pages),
+        "requests_by_name": {name: len(values) for name, values in sorted(samples.items())},
+        "verdicts": dict(Counter(g.verdict for g in done)),
         "errors": errors,
         "lost": lost,
         "graded": len(done),

@@ -92,6 +92,7 @@ class Reader(FastHttpUser):
         self.lessons = learners["lessons"]
         self.position = random.randrange(len(self.lessons))
         self.page("catalog", "/")
+        gevent.sleep(random.uniform(*self.plan.think))  # Locust waits only after a task
 
     def page(self, name: str, path: str, marker: bytes = SIGNED_IN) -> bytes:
         """GET a page; a failure unless it answers 200 to a signed-in learner with `marker`."""
