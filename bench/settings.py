@@ -17,3 +17,7 @@ if "BENCH_CONN_MAX_AGE" in os.environ:
 # The benchmark serves plain HTTP on loopback, with no HTTPS proxy in front: with DEBUG off the
 # site would redirect every request to https.
 SECURE_SSL_REDIRECT = False
+# For the same reason the session and CSRF cookies may travel over plain HTTP: bench/load.py's
+# learners sign in over it, as a browser would not send a "Secure" cookie there.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -149,6 +149,36 @@ ensure_images() {
     "$VENV/bin/python" "$ROOT/manage.py" sandbox_images
 }
 
+# The steps below start the site as scripts/up does; bench/load.py calls them too, so a load test
+# runs what a class gets.
+
+# prepare_site — migrate, collect static files, import the course from content/ and index it.
+prepare_site() {
+    local py="$VENV/bin/python"
+    "$py" "$ROOT/manage.py" migrate --noinput -v0
+    "$py" "$ROOT/manage.py" collectstatic --noinput -v0  # served by WhiteNoise when DEBUG is off
+    "$py" "$ROOT/manage.py" import_course "$ROOT/content/python-web"
+    "$py" "$ROOT/manage.py" rebuild_search_index
+}
+
+# run_grading_worker — become the Celery grading worker, with beat for the periodic sweeps. It
+# replaces the shell (exec): run it in the background or in a subshell.
+run_grading_worker() {
+    cd "$ROOT"
+    exec "$VENV/bin/celery" -A config worker --beat -Q grading,celery -l info \
+        --schedule "$VAR_DIR/celerybeat-schedule"
+}
+
+# run_web_server PORT — become gunicorn serving the site on 127.0.0.1:PORT, with 2 processes of 4
+# threads for a 2-core machine (WEB_WORKERS, WEB_THREADS change them). It replaces the shell
+# (exec): run it in the background or in a subshell.
+run_web_server() {
+    cd "$ROOT"
+    exec "$VENV/bin/gunicorn" config.wsgi --bind "127.0.0.1:$1" \
+        --workers "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" \
+        --access-logfile - --error-logfile -
+}
+
 # System packages every command needs (command:package).
 BASE_PACKAGES=(redis-server:redis-server redis-cli:redis-tools dockerd:docker.io debootstrap:debootstrap)
 # Extra system packages for the test suite: PostgreSQL (search is tested on it), curl (the
