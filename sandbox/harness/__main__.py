@@ -21,6 +21,10 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         # The tests folder is all there is: no project configuration, no cache, no other plugins.
         "-c", os.devnull,
         "--rootdir", str(args.tests),
+        # Nothing above it either. pytest would otherwise look for conftest.py files and
+        # collect in every folder up to "/" (the -c file's folder is /dev): as nobody, it
+        # cannot list the run folder (0711) and fails before the first test.
+        "--confcutdir", str(args.tests),
         "-p", "no:cacheprovider",
         "-p", "sandbox.harness.plugin",
         "--strict-markers",
