@@ -34,6 +34,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "--request-timeout", str(args.request_timeout),
         "--report", str(args.report),
     ]  # fmt: skip
+    if args.basetemp is not None:
+        command += ["--basetemp", str(args.basetemp)]
     if args.done_fd is not None:
         command += ["--done-fd", str(args.done_fd)]
     if args.wait_for_go:
@@ -53,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--request-timeout", type=float, default=5.0)
     parser.add_argument(
         "--wait-for-go", action="store_true", help="collect, then wait for 'go' on stdin"
+    )
+    parser.add_argument(
+        "--basetemp",
+        type=Path,
+        help="folder for the tests' tmp_path folders (emptied first; default: pytest's, in /tmp)",
     )
     parser.add_argument(
         "--done-fd", type=int, help="file descriptor to write 'done' to once the report is final"

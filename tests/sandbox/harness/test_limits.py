@@ -231,6 +231,35 @@ def test_the_runner_starts_each_harness_under_its_limits(monkeypatch, forked):
         shutil.rmtree(base)
 
 
+TMP_PATH_SEEN = """
+def test_tmp_path(tmp_path):
+    (tmp_path / "kept").write_text("what a test keeps")
+    assert str(tmp_path).startswith(HARNESS_FOLDER)
+"""
+
+
+def test_the_tests_tmp_path_is_in_the_harness_folder():
+    base = Path(tempfile.mkdtemp(prefix="wc-"))
+    dirs = runner.RunDirs.create(base, runner.new_run_id())
+    try:
+        folder = dirs.root / runner.Harness.FOLDER
+        dirs.write_tests(
+            {"test_tmp.py": TMP_PATH_SEEN.replace("HARNESS_FOLDER", repr(f"{folder}/"))}
+        )
+        harness = runner.Harness(dirs, DEFAULT_POLICY)
+        try:
+            harness.go()
+            assert harness.wait(60), harness.log_tail()
+            report = harness.report()
+        finally:
+            harness.kill()
+        assert report is not None, harness.log_tail()
+        assert [t["status"] for t in report["tests"]] == ["passed"], report["tests"]
+    finally:
+        dirs.remove()
+        shutil.rmtree(base)
+
+
 def test_a_link_in_place_of_the_report_is_not_followed():
     base = Path(tempfile.mkdtemp(prefix="wc-"))
     dirs = runner.RunDirs.create(base, runner.new_run_id())
