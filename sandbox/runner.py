@@ -518,6 +518,8 @@ class Harness:
             str(dirs.tests), str(dirs.socket), str(self.report_path),
             "--request-timeout", f"{policy.request_timeout:g}",
             "--wait-for-go",
+            # tmp_path in FOLDER too: not in a /tmp/pytest-of-nobody every run shares and leaves.
+            "--basetemp", str(self.folder / "tmp"),
             *self.limits.as_args(),
         ]  # fmt: skip
         environment = {

@@ -12,10 +12,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mError:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # ensure_debian_packages CMD:PACKAGE ... — install the packages whose command is missing.
+# CMD may also be the absolute path of a file the package installs.
 ensure_debian_packages() {
     local missing=() pair cmd pkg
     for pair in "$@"; do
         cmd="${pair%%:*}"; pkg="${pair#*:}"
+        [[ $cmd == /* && -e $cmd ]] && continue
         if ! command -v "$cmd" >/dev/null 2>&1 && [[ ! -x "/usr/sbin/$cmd" && ! -x "/usr/bin/$cmd" ]]; then
             missing+=("$pkg")
         fi
@@ -182,5 +184,7 @@ run_web_server() {
 # System packages every command needs (command:package).
 BASE_PACKAGES=(redis-server:redis-server redis-cli:redis-tools dockerd:docker.io debootstrap:debootstrap)
 # Extra system packages for the test suite: PostgreSQL (search is tested on it), curl (the
-# documented terminal submission), Chromium (browser tests).
-TEST_PACKAGES=(/usr/lib/postgresql/15/bin/initdb:postgresql curl:curl chromium:chromium)
+# documented terminal submission), Chromium (browser tests), Debian's Python 3.11 with venv (a
+# grading whose harness really becomes nobody, whatever Python the suite runs on).
+TEST_PACKAGES=(/usr/lib/postgresql/15/bin/initdb:postgresql curl:curl chromium:chromium
+    /usr/lib/python3.11/ensurepip/__init__.py:python3.11-venv)

@@ -21,6 +21,10 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         # The tests folder is all there is: no project configuration, no cache, no other plugins.
         "-c", os.devnull,
         "--rootdir", str(args.tests),
+        # Nothing above it either. pytest would otherwise look for conftest.py files and
+        # collect in every folder up to "/" (the -c file's folder is /dev): as nobody, it
+        # cannot list the run folder (0711) and fails before the first test.
+        "--confcutdir", str(args.tests),
         "-p", "no:cacheprovider",
         "-p", "sandbox.harness.plugin",
         "--strict-markers",
@@ -30,6 +34,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "--request-timeout", str(args.request_timeout),
         "--report", str(args.report),
     ]  # fmt: skip
+    if args.basetemp is not None:
+        command += ["--basetemp", str(args.basetemp)]
     if args.done_fd is not None:
         command += ["--done-fd", str(args.done_fd)]
     if args.wait_for_go:
@@ -49,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--request-timeout", type=float, default=5.0)
     parser.add_argument(
         "--wait-for-go", action="store_true", help="collect, then wait for 'go' on stdin"
+    )
+    parser.add_argument(
+        "--basetemp",
+        type=Path,
+        help="folder for the tests' tmp_path folders (emptied first; default: pytest's, in /tmp)",
     )
     parser.add_argument(
         "--done-fd", type=int, help="file descriptor to write 'done' to once the report is final"

@@ -524,6 +524,15 @@ def test_broken_tests_are_a_collection_error(app_socket, short_tmp, source):
     assert report["collect_errors"]
 
 
+def test_nothing_above_the_tests_folder_is_read(app_socket, short_tmp):
+    # The run folder and those above it are not the exercise's: no conftest.py of theirs is
+    # imported, and none of them is listed (the harness as nobody could not list them).
+    (short_tmp / "conftest.py").write_text("raise RuntimeError('imported from above')\n")
+    report = run_harness({"test_a.py": "def test_a():\n    pass\n"}, app_socket, short_tmp)
+    assert report["state"] == "done", report
+    assert [t["status"] for t in report["tests"]] == ["passed"]
+
+
 def test_with_go_the_tests_wait_for_the_word(app_socket, short_tmp):
     report = run_harness(
         {"test_a.py": "def test_a(client):\n    assert client.get('/').text == 'Hello'\n"},

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
 import resource
 import shutil
 import signal
+import stat
+import subprocess
 import tempfile
+import tomllib
 import traceback
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from sandbox import runner
 from sandbox.harness import forkserver, limits
@@ -231,6 +236,35 @@ def test_the_runner_starts_each_harness_under_its_limits(monkeypatch, forked):
         shutil.rmtree(base)
 
 
+TMP_PATH_SEEN = """
+def test_tmp_path(tmp_path):
+    (tmp_path / "kept").write_text("what a test keeps")
+    assert str(tmp_path).startswith(HARNESS_FOLDER)
+"""
+
+
+def test_the_tests_tmp_path_is_in_the_harness_folder():
+    base = Path(tempfile.mkdtemp(prefix="wc-"))
+    dirs = runner.RunDirs.create(base, runner.new_run_id())
+    try:
+        folder = dirs.root / runner.Harness.FOLDER
+        dirs.write_tests(
+            {"test_tmp.py": TMP_PATH_SEEN.replace("HARNESS_FOLDER", repr(f"{folder}/"))}
+        )
+        harness = runner.Harness(dirs, DEFAULT_POLICY)
+        try:
+            harness.go()
+            assert harness.wait(60), harness.log_tail()
+            report = harness.report()
+        finally:
+            harness.kill()
+        assert report is not None, harness.log_tail()
+        assert [t["status"] for t in report["tests"]] == ["passed"], report["tests"]
+    finally:
+        dirs.remove()
+        shutil.rmtree(base)
+
+
 def test_a_link_in_place_of_the_report_is_not_followed():
     base = Path(tempfile.mkdtemp(prefix="wc-"))
     dirs = runner.RunDirs.create(base, runner.new_run_id())
@@ -249,3 +283,147 @@ def test_a_link_in_place_of_the_report_is_not_followed():
     finally:
         dirs.remove()
         shutil.rmtree(base)
+
+
+# As nobody, for real ----------------------------------------------------------------------------
+#
+# Where the suite's own Python is one nobody cannot read (say, below /root), the harness stays
+# root and the tests above never see it as nobody. This one grades with a Python nobody can
+# read: a venv of Debian's, holding what the engine needs (cached in /tmp, keyed by the pins).
+
+SYSTEM_PYTHON = Path("/usr/bin/python3.11")
+ENGINE_PACKAGES = {"docker", "httpx", "pytest"}  # what sandbox/ imports (test_engine_imports)
+
+# A test graded along with hello's own: it passes only in a harness that became nobody and
+# cannot list its run folder (other runs' folder names) or the folder of all runs.
+AS_NOBODY = '''
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.points(0)
+def test_as_nobody():
+    """The harness runs as nobody."""
+    assert (os.getuid(), os.geteuid(), os.getgid(), os.getgroups()) == (65534, 65534, 65534, [])
+    run_folder = Path.cwd().parent
+    for folder in (run_folder, run_folder.parent):
+        with pytest.raises(PermissionError):
+            os.listdir(folder)
+'''
+
+GRADE = """
+import json, sys
+from pathlib import Path
+
+from sandbox import runner
+from sandbox.archive import pack_directory
+from sandbox.harness import limits
+from sandbox.spec import ExerciseSpec
+
+hello = Path(sys.argv[1])
+spec = ExerciseSpec.from_dir(hello)
+result = runner.grade(
+    spec=spec, archive=pack_directory(hello / "solution" / "flask"), framework="flask"
+)
+print(json.dumps({"user": limits.harness_user(), "result": result}))
+"""
+
+
+def engine_requirements() -> list[str]:
+    """Return the project's pins of the packages the grading engine imports."""
+    from packaging.requirements import Requirement
+
+    with (runner.PROJECT_DIR / "pyproject.toml").open("rb") as file:
+        pins = tomllib.load(file)["project"]["dependencies"]
+    return sorted(pin for pin in pins if Requirement(pin).name in ENGINE_PACKAGES)
+
+
+def usable(venv: Path) -> bool:
+    """Return whether `venv` is a finished venv that only this user could have changed."""
+    try:
+        info = venv.lstat()
+    except FileNotFoundError:
+        return False
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.geteuid()
+        and not info.st_mode & 0o022
+        and (venv / "bin" / "python").exists()
+    )
+
+
+@pytest.fixture(scope="session")
+def python_nobody_can_read() -> Path:
+    """Return the Python of a venv of Debian's /usr/bin/python3.11 with the engine's packages."""
+    if (
+        not SYSTEM_PYTHON.exists()
+        or subprocess.run(
+            [SYSTEM_PYTHON, "-c", "import ensurepip, venv"], capture_output=True, check=False
+        ).returncode
+    ):
+        pytest.fail(
+            f"This test grades with Debian's {SYSTEM_PYTHON} and its venv module: "
+            "apt-get install -y python3.11-venv (scripts/test installs it)."
+        )
+    requirements = engine_requirements()
+    key = hashlib.sha256("\n".join([str(SYSTEM_PYTHON), *requirements]).encode()).hexdigest()
+    venv = Path(tempfile.gettempdir()) / f"webcourse-nobody-venv-{key[:12]}"
+    if usable(venv):
+        return venv / "bin" / "python"
+    # Built next to it and renamed when complete, so that a build cut short is never used.
+    partial = venv.with_name(f"{venv.name}.{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    umask = os.umask(0o022)  # readable by nobody, whatever this process's umask
+    try:
+        subprocess.run([SYSTEM_PYTHON, "-m", "venv", partial], check=True, capture_output=True)
+        subprocess.run(
+            [partial / "bin" / "python", "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", *requirements],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        pytest.fail(f"could not make a venv of {SYSTEM_PYTHON}: {exc.stderr.decode()[-2000:]}")
+    finally:
+        os.umask(umask)
+    try:
+        partial.rename(venv)
+    except OSError:  # another session made it first
+        shutil.rmtree(partial, ignore_errors=True)
+    assert usable(venv), f"{venv} is not this user's own venv: remove it"
+    return venv / "bin" / "python"
+
+
+@as_root
+@pytest.mark.sandbox
+def test_a_grading_by_root_runs_the_harness_as_nobody(python_nobody_can_read, runner_image):
+    hello = Path(settings.COURSE_CONTENT_DIR) / "python-web" / "exercises" / "hello"
+    base = Path(tempfile.mkdtemp(prefix="wc-"))  # 0700: the runner lets nobody pass, no more
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(runner.PROJECT_DIR),
+        "SANDBOX_RUN_DIR": str(base),
+        "SANDBOX_IMAGE": runner_image,
+        **{name: os.environ[name] for name in ("DOCKER_HOST",) if name in os.environ},
+    }
+    with_probe = Path(tempfile.mkdtemp(prefix="wc-hello-")) / "hello"
+    try:
+        shutil.copytree(hello, with_probe)
+        (with_probe / "tests" / "test_as_nobody.py").write_text(AS_NOBODY)
+        done = subprocess.run(
+            [python_nobody_can_read, "-c", GRADE, with_probe],
+            env=environment, cwd=base, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert list(base.iterdir()) == []  # nothing left behind
+    finally:
+        shutil.rmtree(with_probe.parent, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
+    graded = json.loads(done.stdout.splitlines()[-1])
+    assert graded["user"] == list(limits.HARNESS_USER), done.stderr[-3000:]
+    result = graded["result"]
+    tests = {test["name"]: test["status"] for test in result["tests"]}
+    assert tests.get("The harness runs as nobody.") == "passed", result
+    assert (result["status"], result["score"], result["max_score"]) == ("passed", 6, 6), result
