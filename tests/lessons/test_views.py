@@ -631,10 +631,26 @@ def test_lesson_page_query_count_does_not_grow_with_exercises(
     )
 
     # Session and user; course version, outline (lessons, exercises), lesson; lessons read,
-    # exercise statuses.
-    assert count_queries(learner_client, url) == 8
+    # whether they submitted anything in the course, exercise statuses.
+    assert count_queries(learner_client, url) == 9
     html = learner_client.get(url).content.decode()
     assert menu_of(html).count("Attempted 1/10") == size
+
+
+def test_a_reader_who_never_submitted_pays_no_query_for_exercise_statuses(
+    learner_client, make_course
+):
+    course = make_course(chapters=2, lessons_per_chapter=20)
+    for i, each in enumerate(Lesson.objects.filter(chapter__course=course)[:10]):
+        ExerciseFactory(course=course, lesson=each, order=i)
+    url = reverse(
+        "lessons:lesson", kwargs={"course": course.slug, "chapter": "ch-1", "lesson": "lesson-1-3"}
+    )
+
+    # As above, with one cheap look at their submissions instead of the statuses.
+    assert count_queries(learner_client, url) == 8
+    html = learner_client.get(url).content.decode()
+    assert "Attempted" not in menu_of(html) and "Passed" not in menu_of(html)
 
 
 # Links to the exercise page, once it exists
