@@ -13,7 +13,7 @@ import environ
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
-from sandbox.config import default_run_dir
+from sandbox.config import default_host_id, default_run_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -230,6 +230,9 @@ ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=90)
 SANDBOX_RUN_DIR = Path(env.str("SANDBOX_RUN_DIR", default=str(default_run_dir(VAR_DIR))))
 SANDBOX_BUILD_DIR = Path(env.str("SANDBOX_BUILD_DIR", default=str(VAR_DIR / "sandbox" / "build")))
 SANDBOX_IMAGE = env.str("SANDBOX_IMAGE", default="")  # empty: the image built by sandbox_images
+# The label on the containers started from this process (manage.py grade, benchmarks): a sweep
+# removes only its own host's containers.
+GRADING_HOST_ID = env.str("GRADING_HOST_ID", default=default_host_id())
 
 COURSE_CONTENT_DIR = BASE_DIR / "content"
 
