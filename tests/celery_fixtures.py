@@ -406,8 +406,11 @@ def start_grading_host(
 
 def remove_host_containers(host: GradingHost) -> int:
     """Remove the sandbox containers a grading host left in its engine (a killed host's)."""
-    client = docker.DockerClient(base_url=host.env.get("DOCKER_HOST") or None, timeout=60)
     removed = 0
+    try:
+        client = docker.DockerClient(base_url=host.env.get("DOCKER_HOST") or None, timeout=60)
+    except docker.errors.DockerException:
+        return removed  # its engine is gone already
     try:
         labels = [engine.SANDBOX_LABEL, f"{engine.HOST_LABEL}={host.host_id}"]
         for container in client.containers.list(all=True, filters={"label": labels}):

@@ -11,6 +11,7 @@ one else's.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import signal
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -75,13 +77,23 @@ class SecondEngine:
         if self.process.poll() is not None:
             pytest.fail(f"dockerd exited:\n{(self.dir / 'dockerd.log').read_text()[-3000:]}")
         try:
-            with docker.DockerClient(base_url=self.url, timeout=5) as client:
-                return bool(client.ping())
+            client = docker.DockerClient(base_url=self.url, timeout=5)
         except docker.errors.DockerException:
             return False
+        try:
+            return bool(client.ping())
+        except docker.errors.DockerException:
+            return False
+        finally:
+            client.close()
 
-    def client(self) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.url, timeout=60)
+    @contextlib.contextmanager
+    def client(self) -> Iterator[docker.DockerClient]:
+        client = docker.DockerClient(base_url=self.url, timeout=60)
+        try:
+            yield client
+        finally:
+            client.close()
 
     def load(self, image: str) -> None:
         """Copy an image from this machine's engine into this one (docker save | docker load)."""
@@ -98,7 +110,7 @@ class SecondEngine:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            with self.client() as client:
+            with contextlib.suppress(docker.errors.DockerException), self.client() as client:
                 for container in client.containers.list(all=True):
                     container.remove(force=True)
             self.process.send_signal(signal.SIGTERM)
@@ -157,9 +169,9 @@ def host_containers(client: docker.DockerClient, host_id: str) -> list:
 
 
 def test_two_hosts_without_a_database_share_a_burst_and_recover_from_a_killed_one(
+    second_engine,  # first: it stops after the hosts
     start_celery_worker,
     start_grading_host,
-    second_engine,
     hello_exercise,
     learner,
     celery_broker,
@@ -233,7 +245,17 @@ def test_two_hosts_without_a_database_share_a_burst_and_recover_from_a_killed_on
             pk__in=slow, state="running", grading_host=second.host_id, phase="booting"
         )
         wait_for_rows(on_second.exists, timeout=60, what="a grading on the second host")
-        time.sleep(0.5)
+        # Killed once the learner's code runs: the socket folder is sealed before it starts.
+        wait_for_rows(
+            lambda: any(
+                (run / "sockets").stat().st_mode & 0o777 == 0o755
+                for run in second.run_dir.iterdir()
+                if (run / "sockets").exists()
+            ),
+            timeout=30,
+            what="the learner's code to run on the second host",
+        )
+        time.sleep(1.0)  # boot.py hears "sealed" just after the seal and starts the app
         doomed = {s.pk: s.job_id for s in on_second}
         with second_engine.client() as client:
             running = [c for c in host_containers(client, second.host_id) if c.status == "running"]
@@ -267,7 +289,7 @@ def test_two_hosts_without_a_database_share_a_burst_and_recover_from_a_killed_on
                 started_at = _docker_time(state["StartedAt"])
                 lived = _docker_time(state["FinishedAt"]) - started_at
                 assert lived <= WALL_TIMEOUT + 5 + 2, lived
-                assert state["ExitCode"] == 124  # boot.py's deadline
+                assert state["ExitCode"] == 124, state  # boot.py's deadline
 
             # Restarted, it removes its own orphans and no one else's.
             foreign = client.containers.run(
