@@ -5,6 +5,11 @@ which has no database. What a host reports comes back here on the results queue:
 started a job, the result, or that it lost the job. Each task calls one service, which applies
 the report to the submission's row only while the job is still the row's. Then the periodic
 tasks run by beat: the sweep and the archive pruning.
+
+Reports are acknowledged on receipt, not late: applying one takes milliseconds and a lost one
+costs only a regrade (the sweep finds the row), while a worker holding unacknowledged
+messages when Redis restarts can fail to reconnect (kombu's restore of unacknowledged
+messages on a closed connection), which would stop every grading from being recorded.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from grading.jobs import FINISHED_TASK, LOST_TASK, STARTED_TASK
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=STARTED_TASK, ignore_result=True)
+@shared_task(name=STARTED_TASK, ignore_result=True, acks_late=False)
 def grading_started(job_id: str, submission_id: int, host: str, phase: str) -> None:
     """A grading host started a job ("booting") or reached a later phase ("testing")."""
     services.submission_grading_started(
@@ -28,7 +33,7 @@ def grading_started(job_id: str, submission_id: int, host: str, phase: str) -> N
     )
 
 
-@shared_task(name=FINISHED_TASK, ignore_result=True)
+@shared_task(name=FINISHED_TASK, ignore_result=True, acks_late=False)
 def grading_finished(job_id: str, submission_id: int, host: str, result: Any) -> None:
     """A grading host finished a job: store its result, once."""
     services.submission_grading_finished(
@@ -36,7 +41,7 @@ def grading_finished(job_id: str, submission_id: int, host: str, result: Any) ->
     )
 
 
-@shared_task(name=LOST_TASK, ignore_result=True)
+@shared_task(name=LOST_TASK, ignore_result=True, acks_late=False)
 def grading_lost(job_id: str, submission_id: int, host: str, reason: str) -> None:
     """A grading host could not finish a job: queue the submission again."""
     services.submission_grading_lost(

@@ -131,7 +131,12 @@ def test_a_redis_restart_during_a_burst_loses_no_submission(
     wait_for_rows(all_graded, timeout=240, what="20 submissions", workers=[celery_worker_proc])
     graded = wait_until_graded(ids)
     assert [s.verdict for s in graded] == ["passed"] * 20
-    assert [s.grading_attempts for s in graded] == [1] * 20
+    # A report of a grading under way when Redis died may be lost with it (the host has no
+    # database to write to): the sweep then grades that row again, as a new job. At most the
+    # two gradings running at the crash can be affected.
+    attempts = [s.grading_attempts for s in graded]
+    assert set(attempts) <= {1, 2}
+    assert attempts.count(2) <= 2, attempts
     # Both kinds of loss happened: messages queued in the old Redis, and never-sent ones.
     assert requeued & set(ids[:10])
     assert set(ids[10:]) <= requeued
