@@ -88,7 +88,13 @@ def main() -> int:
         learner, exercise = prepare_database()
         archive = hello_archive()
 
-        worker = start_worker(workdir, args.concurrency)
+        worker = [
+            start_worker(workdir, "site", ["-A", "config", "worker", "-Q", "results,celery"], 2),
+            start_worker(
+                workdir, "grading", ["-A", "grading.worker", "worker", "-Q", "grading"],
+                args.concurrency,
+            ),
+        ]  # fmt: skip
         print(f"Worker ready (concurrency {args.concurrency}); warming up...")
         floor_probe()
         submit_burst(learner, exercise, archive, 2 * args.concurrency, timeout=120)
@@ -102,8 +108,8 @@ def main() -> int:
         timeout = max(120.0, 5 * args.burst / floor_burst)
         burst = submit_burst(learner, exercise, archive, args.burst, timeout=timeout)
     finally:
-        if worker is not None:
-            stop_process(worker)
+        for process in worker or ():
+            stop_process(process)
         if redis is not None:
             stop_process(redis.process)
         remove_leftover_containers(workdir)
@@ -143,11 +149,14 @@ def start_redis(workdir: Path) -> Redis:
     sys.exit("redis-server did not start.")
 
 
-def start_worker(workdir: Path, concurrency: int) -> subprocess.Popen:
-    log_path = workdir / "worker.log"
+def start_worker(
+    workdir: Path, name: str, arguments: list[str], concurrency: int
+) -> subprocess.Popen:
+    """Start the site's worker or a grading host (`arguments`), as scripts/up does."""
+    log_path = workdir / f"{name}.log"
     command = [
-        str(Path(sys.executable).with_name("celery")), "-A", "config", "worker",
-        "-Q", "grading,celery", "-c", str(concurrency), "--pool", "prefork", "-l", "info",
+        str(Path(sys.executable).with_name("celery")), *arguments,
+        "-c", str(concurrency), "--pool", "prefork", "-l", "info", "-n", f"{name}@%h",
         "--without-heartbeat", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     with log_path.open("wb") as log:

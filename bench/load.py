@@ -94,10 +94,10 @@ def main() -> int:
             workdir / "web.log",
         )
         processes.append(web)
-        worker = start_logged(
-            ["bash", "-c", f"source {LIB} && run_grading_worker"], env, workdir / "worker.log"
-        )
-        processes.append(worker)
+        # As scripts/up runs them: the site's worker, one grading host, beat.
+        for function in ("run_site_worker", "run_grading_host", "run_beat"):
+            log = workdir / f"{function.removeprefix('run_')}.log"
+            processes.append(start_logged(["bash", "-c", f"source {LIB} && {function}"], env, log))
         base = f"http://127.0.0.1:{port}"
         wait_for_site(base, web, workdir / "web.log")
         print("Warming up: one submission graded end to end, each page once...", flush=True)
@@ -167,6 +167,8 @@ def site_environment(workdir: Path, redis_port: int) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{workdir / 'var' / 'db.sqlite3'}",
         "SANDBOX_RUN_DIR": str(workdir / "runs"),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        # Its own host id: a grading host removes every container labelled with its id.
+        "GRADING_HOST_ID": f"bench-load-{os.getpid()}",
         "CACHE_URL": f"redis://127.0.0.1:{redis_port}/1",
         "PYTHONPATH": str(BASE_DIR),
     }
@@ -260,7 +262,8 @@ def warm_up(base: str, learners: dict, workdir: Path) -> None:
                 break
         else:
             sys.exit("The warm-up submission was not graded within 180 s:\n"
-                     + tail(workdir / "worker.log"))  # fmt: skip
+                     + tail(workdir / "site_worker.log")
+                     + tail(workdir / "grading_host.log"))  # fmt: skip
     cookie = {"Cookie": f"{learners['session_cookie']}={learners['sessions'][0]}"}
     for path in ["/", learners["course"], *learners["lessons"], "/dashboard/", "/search/?q=flask"]:
         status, _ = request(base, path, headers=cookie)

@@ -1,4 +1,5 @@
-"""Give the grading engine its settings from Django's (SANDBOX_RUN_DIR, _BUILD_DIR, _IMAGE)."""
+"""Give the grading engine its settings from Django's (SANDBOX_RUN_DIR, _BUILD_DIR, _IMAGE,
+GRADING_HOST_ID)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def settings_from_django() -> engine_config.EngineSettings:
         run_dir=Path(settings.SANDBOX_RUN_DIR),
         build_dir=Path(settings.SANDBOX_BUILD_DIR),
         image=settings.SANDBOX_IMAGE or "",
+        host=settings.GRADING_HOST_ID,
     )
 
 

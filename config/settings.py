@@ -13,7 +13,8 @@ import environ
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
-from sandbox.config import default_run_dir
+from grading.jobs import RESULT_TASKS
+from sandbox.config import default_host_id, default_run_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -207,12 +208,20 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"exercises.tasks.grade_submission": {"queue": "grading"}}
+# Grading jobs go to the grading hosts (grading.worker) on "grading"; what they report comes
+# back on "results" to the site's worker, which also serves "celery" (the periodic tasks).
+CELERY_TASK_ROUTES = {
+    "grading.grade": {"queue": "grading"},
+    **{name: {"queue": "results"} for name in RESULT_TASKS},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 600)}
-CELERY_WORKER_CONCURRENCY = env.int("GRADING_CONCURRENCY", default=2)
+CELERY_WORKER_CONCURRENCY = env.int("SITE_WORKER_CONCURRENCY", default=2)
+# Often enough that a grading host that died is noticed within seconds of its last heartbeat
+# (grading.hosts.LOST_AFTER_SECONDS); a sweep is two small queries when nothing is stuck.
+GRADING_SWEEP_SECONDS = env.float("GRADING_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-submissions": {"task": "exercises.tasks.sweep", "schedule": 30.0},
+    "sweep-stuck-submissions": {"task": "exercises.tasks.sweep", "schedule": GRADING_SWEEP_SECONDS},
     "prune-old-archives": {"task": "exercises.tasks.prune_archives", "schedule": 6 * 3600.0},
 }
 
@@ -236,6 +245,9 @@ ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=90)
 SANDBOX_RUN_DIR = Path(env.str("SANDBOX_RUN_DIR", default=str(default_run_dir(VAR_DIR))))
 SANDBOX_BUILD_DIR = Path(env.str("SANDBOX_BUILD_DIR", default=str(VAR_DIR / "sandbox" / "build")))
 SANDBOX_IMAGE = env.str("SANDBOX_IMAGE", default="")  # empty: the image built by sandbox_images
+# The label on the containers started from this process (manage.py grade, benchmarks): a sweep
+# removes only its own host's containers.
+GRADING_HOST_ID = env.str("GRADING_HOST_ID", default=default_host_id())
 
 COURSE_CONTENT_DIR = BASE_DIR / "content"
 

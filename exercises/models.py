@@ -296,7 +296,16 @@ class Submission(models.Model):
     max_score = models.IntegerField(null=True, blank=True)
     attempt = models.PositiveIntegerField(default=1)
     grading_attempts = models.PositiveIntegerField(
-        default=0, help_text="How many times a worker has claimed this submission."
+        default=0, help_text="How many times a grading host has started grading this submission."
+    )
+    job_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The grading job now sent for this submission; a new one for each attempt. "
+        "Messages about any other job are ignored.",
+    )
+    grading_host = models.CharField(
+        max_length=200, blank=True, help_text="The grading host that started the current job."
     )
     created = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(auto_now_add=True)

@@ -1,10 +1,13 @@
-"""Submission workflows: create, grade, regrade, and sweep up what a crash left behind.
+"""Submission workflows: create, apply what grading hosts report, regrade, and sweep up.
 
-The database row is the source of truth. A Celery message only says "look at submission N";
-losing one (Redis restarted, a worker died) delays a grading but never loses it, because the
-sweep finds rows that sat too long and enqueues them again. Every state change is a
-conditional UPDATE, so a duplicate message or a late worker can never grade a row twice
-into the record.
+The database row is the source of truth. A submission is graded as a job (grading.jobs): the
+site sends it, with the tests and the learner's files, to the grading queue, and a grading
+host (grading.worker), which has no database, sends back that it started and then the
+result. Each attempt is a new job id, stored on the row; a report about any other job, or
+about a row already done, is ignored. Losing a message (Redis restarted, a host died) delays
+a grading but never loses it: the sweep finds rows that sat too long, or whose host stopped
+saying it is alive, and sends them again. Every state change is a conditional UPDATE, so a
+duplicate message or a late host can never grade a row twice into the record.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 import io
 import logging
 import math
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import redis as redis_lib
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,34 +39,29 @@ from exercises.ratelimit import (
     submission_allowance,
     submission_charge,
 )
-from sandbox import runner
+from grading import hosts
+from grading.jobs import (
+    GRADE_TASK,
+    GRADING_QUEUE,
+    GradingJob,
+    grading_time_limits,
+    new_job_id,
+)
 from sandbox.archive import NOT_A_ZIP, SubmissionRejected
-from sandbox.engine import EngineUnavailable
-from sandbox.policy import DEFAULT_POLICY, MiB, SandboxPolicy, policy_for
+from sandbox.policy import MiB, SandboxPolicy, policy_for
 from sandbox.results import TIMING_KEYS, make_result, timestamp
 
 logger = logging.getLogger(__name__)
 
-# The Celery task that grades a submission (exercises.tasks), enqueued by name: the tasks
-# module imports this one.
-GRADE_TASK = "exercises.tasks.grade_submission"
-
-# A grading that crashed its worker this many times is given up with an "error" verdict,
-# so one poisonous submission cannot keep a worker busy forever.
+# A grading that crashed its host this many times is given up with an "error" verdict,
+# so one poisonous submission cannot keep the hosts busy forever.
 MAX_GRADING_ATTEMPTS = 3
-# Time a worker may need beyond the policy's wall timeout: container start and removal,
-# copying files, storing the result. The soft limit lets the grader clean up; the hard one
-# kills the worker process.
-SOFT_LIMIT_MARGIN = 20.0
-HARD_LIMIT_MARGIN = 35.0
-# A running row older than its hard time limit plus this is abandoned: its worker is gone.
+# A running row older than its hard time limit plus this is abandoned: its host is gone.
 ABANDONED_MARGIN = 30.0
-# A queued row whose message has not been picked up for this long is enqueued again.
+# A queued row whose job has not been started for this long is sent again.
 STUCK_QUEUED_AFTER = timedelta(minutes=2)
-# Sandbox containers older than the longest grading any exercise may ask for are orphans.
-ORPHAN_AGE = timedelta(
-    seconds=DEFAULT_POLICY.OVERRIDABLE["wall_timeout"][3] + HARD_LIMIT_MARGIN + ABANDONED_MARGIN
-)
+# A running row whose host has not said it is alive for this long is sent to another host.
+HOST_LOST_AFTER = timedelta(seconds=hosts.LOST_AFTER_SECONDS)
 
 # A zip no submission refers to is deleted only once it has not been stored again for this
 # long, so that a submission storing the same bytes at that moment never loses them.
@@ -84,10 +84,10 @@ GAVE_UP_MESSAGE = (
 class SweepReport:
     """What one sweep did, by submission id."""
 
-    requeued: list[int] = field(default_factory=list)  # queued too long: enqueued again
-    reset: list[int] = field(default_factory=list)  # running past the deadline: worker gone
+    requeued: list[int] = field(default_factory=list)  # queued too long: sent again
+    reset: list[int] = field(default_factory=list)  # running past the deadline: host gone
+    host_lost: list[int] = field(default_factory=list)  # its host stopped saying it is alive
     given_up: list[int] = field(default_factory=list)  # too many attempts: error verdict
-    orphans_removed: int | None = None  # None when the Docker engine did not answer
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,13 +105,8 @@ class PruneReport:
         return asdict(self)
 
 
-def grading_time_limits(policy: SandboxPolicy) -> tuple[float, float]:
-    """Return the (soft, hard) Celery time limits, in seconds, for a grading under `policy`."""
-    return policy.wall_timeout + SOFT_LIMIT_MARGIN, policy.wall_timeout + HARD_LIMIT_MARGIN
-
-
 def grading_deadline(policy: SandboxPolicy) -> timedelta:
-    """Return how long a submission may stay running before its worker is presumed dead."""
+    """Return how long a submission may stay running before its host is presumed dead."""
     return timedelta(seconds=grading_time_limits(policy)[1] + ABANDONED_MARGIN)
 
 
@@ -124,7 +119,7 @@ def submission_create(
     bucket: TokenBucket | None = SUBMIT_BUCKET,
     now: float | None = None,
 ) -> Submission:
-    """Save a learner's submission and enqueue its grading once the transaction commits.
+    """Save a learner's submission and send its grading job once the transaction commits.
 
     Every way of submitting (the editor, an upload, the API) comes through here. Raise
     SubmissionLimited when the rate limits (exercises.ratelimit, with `bucket`) refuse it,
@@ -156,12 +151,13 @@ def submission_create(
             framework=framework,
             archive=SubmissionArchive.objects.store(archive),
             attempt=(previous or 0) + 1,
+            job_id=new_job_id(),
         )
         if bucket is not None:
             submission_charge(
                 learner=learner, exercise=exercise, submission=submission, bucket=bucket, now=now
             )
-        _enqueue_on_commit(submission.pk, policy)
+        _send_on_commit(submission.pk, submission.job_id)
     return submission
 
 
@@ -183,93 +179,147 @@ def _check_submission(exercise, framework: str, archive: bytes, policy: SandboxP
         raise SubmissionRejected(NOT_A_ZIP)
 
 
-def submission_grade(*, submission_id: int) -> Submission | None:
-    """Claim a queued submission, grade it, store the verdict; return None if not claimed.
+def submission_job(*, submission_id: int) -> GradingJob | None:
+    """Return the grading job of a queued submission as it stands now (None: nothing to send).
 
-    A second message for the same submission finds it no longer queued and does nothing,
-    so duplicate deliveries are harmless.
+    The job holds everything a grading host needs: the exercise's tests, frameworks and
+    limits, and the learner's zip.
     """
-    claimed_at = timezone.now()
-    claimed = Submission.objects.filter(
-        pk=submission_id,
-        state=Submission.State.QUEUED,
+    submission = (
+        Submission.objects.select_related("exercise", "archive")
+        .filter(pk=submission_id, state=Submission.State.QUEUED)
+        .first()
+    )
+    if submission is None or submission.archive is None:
+        return None
+    exercise = submission.exercise
+    spec = exercise.spec()
+    return GradingJob(
+        job_id=submission.job_id,
+        submission=submission.pk,
+        exercise=exercise.slug,
+        framework=submission.framework,
+        frameworks=tuple(spec.frameworks),
+        limits=dict(spec.limits),
+        tests=spec.tests,
+        archive=bytes(submission.archive),
+        queued_at=submission.queued_at.isoformat(),
+    )
+
+
+def submission_grading_started(*, job_id: str, submission_id: int, host: str, phase: str) -> bool:
+    """Record that `host` started a job ("booting") or reached a later phase; True if recorded.
+
+    Starting claims the row for the job: it becomes running on that host, and the attempt
+    counts. A report about a job that is no longer the row's is ignored.
+    """
+    rows = Submission.objects.filter(pk=submission_id, job_id=job_id)
+    if phase != "booting":
+        return bool(rows.filter(state=Submission.State.RUNNING).update(phase=phase[:20]))
+    claimed = rows.filter(
+        state__in=[Submission.State.QUEUED, Submission.State.RUNNING],
         grading_attempts__lt=MAX_GRADING_ATTEMPTS,
     ).update(
         state=Submission.State.RUNNING,
         phase="booting",
-        started_at=claimed_at,
+        started_at=timezone.now(),
         finished_at=None,
+        grading_host=host[:200],
         grading_attempts=F("grading_attempts") + 1,
     )
     if not claimed:
-        _give_up_if_exhausted(submission_id)
-        return None
-
-    # This claim, and only this one, may write to the row: a sweep that presumed the worker
-    # dead, or a regrade, changes state or started_at and so silently retires it.
-    mine = Submission.objects.filter(
-        pk=submission_id, state=Submission.State.RUNNING, started_at=claimed_at
-    )
-
-    def on_phase(phase: str) -> None:
-        mine.update(phase=phase)
-
-    submission = Submission.objects.select_related("exercise").get(pk=submission_id)
-    logger.info(
-        "Submission %s: grading started (claim %s)",
-        submission_id,
-        submission.grading_attempts,
-        extra={"exercise": submission.exercise.slug},
-    )
-    try:
-        result = runner.grade(
-            spec=submission.exercise.spec(),
-            archive=bytes(submission.archive),
-            framework=submission.framework,
-            on_phase=on_phase,
-            queued_at=submission.queued_at,
+        exhausted = rows.filter(
+            state__in=[Submission.State.QUEUED, Submission.State.RUNNING],
+            grading_attempts__gte=MAX_GRADING_ATTEMPTS,
         )
-    except EngineUnavailable:
-        # The submission never ran, so this claim does not count against it; the task retries.
-        mine.update(
+        submission = exhausted.defer("result").first()
+        if submission is not None:
+            _give_up(exhausted, submission)
+        else:
+            logger.info(
+                "Submission %s: job %s started on %s is not its current job; ignored",
+                submission_id,
+                job_id,
+                host,
+            )
+    return bool(claimed)
+
+
+def submission_grading_finished(*, job_id: str, submission_id: int, host: str, result: Any) -> bool:
+    """Store the result of a job on its submission; True if stored, False if ignored.
+
+    Ignored (and logged) when the job is no longer the row's (a sweep sent it again, or it
+    was regraded) or the row is done already: results are applied once.
+    """
+    rows = Submission.objects.filter(pk=submission_id, job_id=job_id)
+    # A result may overtake its "started" report (two site workers): count the attempt here.
+    rows.filter(state=Submission.State.QUEUED).update(
+        state=Submission.State.RUNNING,
+        started_at=timezone.now(),
+        grading_host=host[:200],
+        grading_attempts=F("grading_attempts") + 1,
+    )
+    if not isinstance(result, dict):
+        result = {"status": Verdict.ERROR, "message": "The grading host sent no result."}
+    stored = _store_result(rows.filter(state=Submission.State.RUNNING), submission_id, result)
+    if stored:
+        logger.info(
+            "Submission %s: result of job %s from %s applied (%s)",
+            submission_id,
+            job_id,
+            host,
+            result.get("status"),
+        )
+    else:
+        logger.warning(
+            "Submission %s: result of job %s from %s ignored (not its current job, or done)",
+            submission_id,
+            job_id,
+            host,
+        )
+    return stored
+
+
+def submission_grading_lost(*, job_id: str, submission_id: int, host: str, reason: str) -> bool:
+    """Put a running submission back in the queue after its host could not finish its job.
+
+    reason "engine": the host's Docker engine stopped answering; the host retries the same
+    job later, and this attempt does not count. Otherwise (the grader failed, a time limit
+    killed it) the submission is sent again at once as a new job. True if the row changed.
+    """
+    rows = Submission.objects.filter(
+        pk=submission_id,
+        job_id=job_id,
+        state__in=[Submission.State.QUEUED, Submission.State.RUNNING],
+    )
+    if reason == "engine":
+        changed = rows.filter(state=Submission.State.RUNNING, grading_attempts__gt=0).update(
             state=Submission.State.QUEUED,
             phase="",
             queued_at=timezone.now(),
             grading_attempts=F("grading_attempts") - 1,
         )
-        raise
-    except Exception:
-        # A fault of the grader itself (or the soft time limit): give the row back for the
-        # sweep to retry, up to MAX_GRADING_ATTEMPTS claims.
-        mine.update(state=Submission.State.QUEUED, phase="", queued_at=timezone.now())
-        raise
-
-    stored = _store_result(mine, submission_id, result)
-    if not stored:
-        logger.info("Submission %s was reclaimed while grading; result discarded", submission_id)
-        return None
-    submission.refresh_from_db()
-    logger.info(
-        "Submission %s graded: %s",
-        submission_id,
-        submission.verdict,
-        extra={"exercise": submission.exercise.slug, "verdict": submission.verdict},
-    )
-    return submission
-
-
-def submission_release(*, submission_id: int) -> bool:
-    """Put a running submission back in the queue after its worker process was lost."""
-    released = Submission.objects.filter(pk=submission_id, state=Submission.State.RUNNING).update(
-        state=Submission.State.QUEUED, phase="", queued_at=timezone.now()
-    )
-    if released:
-        logger.warning("Submission %s: its worker was lost; queued again", submission_id)
-    return bool(released)
+    else:
+        with transaction.atomic():
+            job = new_job_id()
+            changed = rows.update(
+                state=Submission.State.QUEUED, phase="", queued_at=timezone.now(), job_id=job
+            )
+            if changed:
+                _send_on_commit(submission_id, job)
+    if changed:
+        logger.warning(
+            "Submission %s: job %s lost on %s (%s); queued again",
+            submission_id,
+            job_id,
+            host,
+            reason,
+        )
+    return bool(changed)
 
 
 def submission_regrade(*, submissions: Iterable[Submission]) -> int:
-    """Reset submissions to queued (clearing their verdicts) and enqueue them; return how many.
+    """Reset submissions to queued (clearing their verdicts) and send them; return how many.
 
     Submissions whose files are no longer kept cannot be graded again: they are left as they
     are, verdict included (`Submission.objects.without_files()` names them).
@@ -296,10 +346,12 @@ def submission_regrade(*, submissions: Iterable[Submission]) -> int:
             started_at=None,
             finished_at=None,
         )
-        for pk, limits in Submission.objects.filter(pk__in=ids).values_list(
-            "pk", "exercise__limits"
+        for pk in Submission.objects.filter(pk__in=ids, archive__isnull=False).values_list(
+            "pk", flat=True
         ):
-            _enqueue_on_commit(pk, policy_for(limits))
+            job = new_job_id()
+            Submission.objects.filter(pk=pk).update(job_id=job, grading_host="")
+            _send_on_commit(pk, job)
     return count
 
 
@@ -351,50 +403,70 @@ def submission_archives_prune(*, older_than: timedelta | None, now=None) -> Prun
 
 
 def submission_sweep(
-    *, stuck_after: timedelta, abandoned_after: timedelta | None = None
+    *,
+    stuck_after: timedelta,
+    abandoned_after: timedelta | None = None,
+    host_lost_after: timedelta = HOST_LOST_AFTER,
 ) -> SweepReport:
-    """Enqueue again what a lost message or a dead worker left behind, and remove orphans.
+    """Send again what a lost message, a dead host or a lost job left behind.
 
-    Queued rows older than `stuck_after` are enqueued again. Running rows older than
+    Queued rows older than `stuck_after` are sent again (the same job: a host that has it
+    already skips it). Running rows are sent again as a new job when their host has not said
+    it is alive (grading.hosts) for `host_lost_after`, or when they are older than
     `abandoned_after` (default: the exercise's hard time limit plus a margin, after which no
-    live worker can still hold them) are queued again. Rows that used up their attempts get
-    an "error" verdict.
+    live host can still hold them). Rows that used up their attempts get an "error" verdict.
     """
     report = SweepReport()
     now = timezone.now()
-    fields = ("pk", "state", "queued_at", "started_at", "grading_attempts", "exercise")
-    running = (
+    fields = (
+        "pk", "state", "queued_at", "started_at", "grading_attempts", "grading_host", "job_id",
+        "exercise",
+    )  # fmt: skip
+    running = list(
         Submission.objects.filter(state=Submission.State.RUNNING)
         .select_related("exercise")
         .only(*fields, "exercise__limits")
     )
+    alive = _live_hosts(within=host_lost_after) if running else set()
     for submission in running:
         policy = policy_for(submission.exercise.limits)
         deadline = abandoned_after if abandoned_after is not None else grading_deadline(policy)
-        if submission.started_at is None or submission.started_at > now - deadline:
+        if submission.started_at is None:
             continue
-        # Conditional on the claim we saw: a worker that is still alive and stores its
-        # result first wins, and the sweep then changes nothing.
-        same_claim = Submission.objects.filter(
-            pk=submission.pk, state=Submission.State.RUNNING, started_at=submission.started_at
+        past_deadline = submission.started_at <= now - deadline
+        host_lost = (
+            alive is not None
+            and submission.grading_host not in alive
+            and submission.started_at <= now - host_lost_after
+        )
+        if not (past_deadline or host_lost):
+            continue
+        # Conditional on the job we saw: a host that is still alive and stores its result
+        # first wins, and the sweep then changes nothing.
+        same_job = Submission.objects.filter(
+            pk=submission.pk, state=Submission.State.RUNNING, job_id=submission.job_id
         )
         if submission.grading_attempts >= MAX_GRADING_ATTEMPTS:
-            if _give_up(same_claim, submission):
+            if _give_up(same_job, submission):
                 report.given_up.append(submission.pk)
-        elif same_claim.update(state=Submission.State.QUEUED, phase="", queued_at=now):
+            continue
+        job = new_job_id()
+        if same_job.update(state=Submission.State.QUEUED, phase="", queued_at=now, job_id=job):
             logger.warning(
-                "Submission %s: running since %s; queued again",
+                "Submission %s: running since %s on %s (%s); sent again as job %s",
                 submission.pk,
                 submission.started_at,
+                submission.grading_host or "an unknown host",
+                "its host stopped answering" if host_lost else "past its deadline",
+                job,
             )
-            _enqueue_on_commit(submission.pk, policy)
-            report.reset.append(submission.pk)
+            _send_on_commit(submission.pk, job)
+            (report.host_lost if host_lost else report.reset).append(submission.pk)
 
     queued = (
         Submission.objects.filter(state=Submission.State.QUEUED, queued_at__lt=now - stuck_after)
-        .exclude(pk__in=report.reset)
-        .select_related("exercise")
-        .only(*fields, "exercise__limits")
+        .exclude(pk__in=report.reset + report.host_lost)
+        .only(*fields)
     )
     for submission in list(queued):
         same_wait = Submission.objects.filter(
@@ -403,57 +475,70 @@ def submission_sweep(
         if submission.grading_attempts >= MAX_GRADING_ATTEMPTS:
             if _give_up(same_wait, submission):
                 report.given_up.append(submission.pk)
-        elif same_wait.update(queued_at=now):
-            _enqueue_on_commit(submission.pk, policy_for(submission.exercise.limits))
+            continue
+        job = submission.job_id or new_job_id()  # rows queued before jobs had ids
+        if same_wait.update(queued_at=now, job_id=job):
+            _send_on_commit(submission.pk, job)
             report.requeued.append(submission.pk)
-
-    try:
-        report.orphans_removed = runner.sweep_orphans(max_age=ORPHAN_AGE)
-    except EngineUnavailable as exc:
-        logger.warning("Sweep: orphan containers not checked: %s", exc)
     return report
 
 
 # Helpers ------------------------------------------------------------------------------
 
 
-def _enqueue_on_commit(submission_id: int, policy: SandboxPolicy) -> None:
-    transaction.on_commit(lambda: _enqueue(submission_id, policy))
+def _live_hosts(*, within: timedelta) -> set[str] | None:
+    """Return the ids of the grading hosts heard from within `within`; None if unknown.
+
+    Unknown when the broker does not answer: then no host is presumed dead.
+    """
+    try:
+        statuses = hosts.read_all(_broker())
+    except (redis_lib.RedisError, OSError) as exc:
+        logger.warning("Sweep: the grading hosts' statuses could not be read: %s", exc)
+        return None
+    now = time.time()
+    # A host whose Docker engine fails is alive: it finishes or gives back its jobs itself.
+    return {s.host for s in statuses if s.age(now) <= within.total_seconds()}
 
 
-def _enqueue(submission_id: int, policy: SandboxPolicy) -> None:
-    """Send the grading message; a broker outage is logged, not raised.
+_brokers: dict[str, redis_lib.Redis] = {}
 
-    The row is already committed, so the learner's submission is safe: the sweep enqueues it
+
+def _broker() -> redis_lib.Redis:
+    """Return a Redis client on the Celery broker, where grading hosts publish their status."""
+    url = current_app.conf.broker_url
+    if url not in _brokers:
+        _brokers[url] = redis_lib.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    return _brokers[url]
+
+
+def _send_on_commit(submission_id: int, job_id: str) -> None:
+    transaction.on_commit(lambda: _send(submission_id, job_id))
+
+
+def _send(submission_id: int, job_id: str) -> None:
+    """Send a submission's grading job; a broker outage is logged, not raised.
+
+    The row is already committed, so the learner's submission is safe: the sweep sends it
     again once the broker is back. Failing the learner's request would only lose their work.
     """
-    soft, hard = grading_time_limits(policy)
+    job = submission_job(submission_id=submission_id)
+    if job is None or job.job_id != job_id:
+        return  # graded, regraded or sent again since: that send carries the current job
+    soft, hard = grading_time_limits(job.policy)
     try:
         current_app.send_task(
-            GRADE_TASK, args=(submission_id,), soft_time_limit=soft, time_limit=hard
+            GRADE_TASK,
+            args=(job.to_message(),),
+            queue=GRADING_QUEUE,
+            soft_time_limit=soft,
+            time_limit=hard,
         )
     except (BrokerError, OSError) as exc:
         logger.warning(
-            "Submission %s saved but not enqueued (broker unreachable: %s); the sweep will "
-            "enqueue it",
+            "Submission %s saved but not sent (broker unreachable: %s); the sweep will send it",
             submission_id,
             exc,
-        )
-
-
-def _give_up_if_exhausted(submission_id: int) -> None:
-    submission = (
-        Submission.objects.filter(
-            pk=submission_id,
-            state=Submission.State.QUEUED,
-            grading_attempts__gte=MAX_GRADING_ATTEMPTS,
-        )
-        .defer("archive", "result")
-        .first()
-    )
-    if submission is not None:
-        _give_up(
-            Submission.objects.filter(pk=submission_id, state=Submission.State.QUEUED), submission
         )
 
 

@@ -1,6 +1,15 @@
-"""Celery tasks: grade one submission; sweep up stuck ones; prune old archives.
+"""Celery tasks of the site's worker (``celery -A config worker -Q results,celery``).
 
-Each takes ids (or nothing) and calls one service.
+The grading itself is a job on the grading queue, run by a grading host (grading.worker),
+which has no database. What a host reports comes back here on the results queue: that it
+started a job, the result, or that it lost the job. Each task calls one service, which applies
+the report to the submission's row only while the job is still the row's. Then the periodic
+tasks run by beat: the sweep and the archive pruning.
+
+Reports are acknowledged on receipt, not late: applying one takes milliseconds and a lost one
+costs only a regrade (the sweep finds the row), while a worker holding unacknowledged
+messages when Redis restarts can fail to reconnect (kombu's restore of unacknowledged
+messages on a closed connection), which would stop every grading from being recorded.
 """
 
 from __future__ import annotations
@@ -9,83 +18,46 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from celery.exceptions import TimeLimitExceeded
-from celery.worker.request import Request
-from django.db import connection
 
 from exercises import services
 from grading import logs
-from sandbox.engine import EngineUnavailable
-from sandbox.policy import DEFAULT_POLICY
+from grading.jobs import FINISHED_TASK, LOST_TASK, STARTED_TASK
 
 logger = logging.getLogger(__name__)
 
-# Per-exercise limits are sent with each message (see services._enqueue); these defaults
-# cover a message sent without them.
-SOFT_TIME_LIMIT, TIME_LIMIT = services.grading_time_limits(DEFAULT_POLICY)
+
+@shared_task(name=STARTED_TASK, ignore_result=True, acks_late=False)
+def grading_started(job_id: str, submission_id: int, host: str, phase: str) -> None:
+    """A grading host started a job ("booting") or reached a later phase ("testing")."""
+    with logs.bound(submission_id=submission_id, job_id=job_id, host=host):
+        services.submission_grading_started(
+            job_id=job_id, submission_id=submission_id, host=host, phase=phase
+        )
 
 
-class GradingRequest(Request):
-    """A grading message as the worker's main process sees it."""
-
-    def reject(self, requeue: bool = False) -> None:
-        # Celery gives the message back to the broker when the pool process running it died
-        # (reject_on_worker_lost). The row must go back too, or the redelivered message
-        # would find it "running" and do nothing until the sweep's deadline.
-        if requeue and not self.acknowledged:
-            _release(self.args)
-        super().reject(requeue=requeue)
+@shared_task(name=FINISHED_TASK, ignore_result=True, acks_late=False)
+def grading_finished(job_id: str, submission_id: int, host: str, result: Any) -> None:
+    """A grading host finished a job: store its result, once."""
+    with logs.bound(submission_id=submission_id, job_id=job_id, host=host):
+        services.submission_grading_finished(
+            job_id=job_id, submission_id=submission_id, host=host, result=result
+        )
 
 
-class GradingTask(DjangoTask):
-    Request = GradingRequest
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        # Called in the main process when the hard time limit killed the pool process; the
-        # message is acknowledged, so the row is queued again for the sweep to pick up.
-        if isinstance(exc, TimeLimitExceeded):
-            _release(args)
-
-
-def _release(args: Any) -> None:
-    try:
-        services.submission_release(submission_id=int(args[0]))
-    except Exception:
-        # Never break the worker's main loop; the sweep recovers the row later.
-        logger.exception("Could not release submission %r", args)
-    finally:
-        # The main process forks new pool processes; it must not hold a database connection.
-        if not connection.in_atomic_block:
-            connection.close()
-
-
-@shared_task(
-    base=GradingTask,
-    name=services.GRADE_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=SOFT_TIME_LIMIT,
-    time_limit=TIME_LIMIT,
-    autoretry_for=(EngineUnavailable,),
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    ignore_result=True,
-)
-def grade_submission(submission_id: int) -> None:
-    """Grade one submission; a duplicate message finds it claimed and does nothing."""
-    job = grade_submission.request
-    with logs.bound(submission_id=submission_id, job_id=job.id, host=job.hostname):
-        services.submission_grade(submission_id=submission_id)
+@shared_task(name=LOST_TASK, ignore_result=True, acks_late=False)
+def grading_lost(job_id: str, submission_id: int, host: str, reason: str) -> None:
+    """A grading host could not finish a job: queue the submission again."""
+    with logs.bound(submission_id=submission_id, job_id=job_id, host=host):
+        services.submission_grading_lost(
+            job_id=job_id, submission_id=submission_id, host=host, reason=reason
+        )
 
 
 @shared_task(name="exercises.tasks.sweep", ignore_result=True)
 def sweep() -> dict[str, Any]:
-    """Enqueue again submissions a lost message or a dead worker left behind."""
+    """Send again submissions a lost message or a dead grading host left behind."""
     report = services.submission_sweep(stuck_after=services.STUCK_QUEUED_AFTER)
-    if report.requeued or report.reset or report.given_up or report.orphans_removed:
+    if report.requeued or report.reset or report.host_lost or report.given_up:
         logger.warning("Sweep: %s", report.as_dict())
     return report.as_dict()
 

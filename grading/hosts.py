@@ -16,6 +16,9 @@ KEY_PREFIX = "webcourse:grading-host:"
 # A host renews its key every HEARTBEAT_SECONDS; a key not renewed for EXPIRE_SECONDS is gone.
 HEARTBEAT_SECONDS = 5
 EXPIRE_SECONDS = 30
+# A host not heard from for this long is presumed dead: three heartbeats missed. The site then
+# grades its running jobs elsewhere (exercises.services.submission_sweep).
+LOST_AFTER_SECONDS = 3 * HEARTBEAT_SECONDS
 MAX_STATUS_BYTES = 4096  # a status is a few fields; refuse to read anything larger
 
 

@@ -25,11 +25,20 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
 from docker.utils.socket import frames_iter
 
+from sandbox import config
 from sandbox.policy import SandboxPolicy
 
 SANDBOX_LABEL = "webcourse.sandbox"
 RUN_LABEL = "webcourse.run"
 CREATED_LABEL = "webcourse.created-at"  # epoch seconds; lets a sweep age containers cheaply
+# The grading host that started a container (config's `host`): each host sweeps only its own,
+# so hosts sharing an engine never remove each other's runs.
+HOST_LABEL = "webcourse.host"
+
+
+def own_labels() -> dict[str, str]:
+    """Return the labels every container this host starts carries: host and creation time."""
+    return {HOST_LABEL: config.current().host, CREATED_LABEL: f"{time.time():.3f}"}
 
 
 class EngineUnavailable(RuntimeError):
@@ -129,7 +138,7 @@ def run_once(
         network_mode="none",
         user=user,
         volumes=volumes,
-        labels={SANDBOX_LABEL: "tool"},
+        labels={SANDBOX_LABEL: "tool", **own_labels()},
     )
     try:
         container.wait(timeout=timeout)
@@ -284,7 +293,7 @@ def start_app_container(
             user=policy.user,
             working_dir="/scratch",
             environment=environment,
-            labels={SANDBOX_LABEL: "app", **labels},
+            labels={SANDBOX_LABEL: "app", **own_labels(), **labels},
             host_config=host_config,
         )["Id"]
     except ImageNotFound as exc:
@@ -361,11 +370,16 @@ def sandbox_containers(**label_filters: str) -> list[dict]:
     return client().api.containers(all=True, filters={"label": labels})
 
 
-def remove_stale_containers(*, older_than: float) -> int:
-    """Remove sandbox containers created more than `older_than` seconds ago; return how many."""
+def remove_stale_containers(*, older_than: float, host: str | None = None) -> int:
+    """Remove a host's sandbox containers created more than `older_than` seconds ago.
+
+    Return how many. `host` defaults to this one (config's `host`); containers of other hosts
+    on the same engine are left alone.
+    """
+    host = config.current().host if host is None else host
     removed = 0
     now = time.time()
-    for container in sandbox_containers():
+    for container in sandbox_containers(**{HOST_LABEL: host}):
         labels = container.get("Labels") or {}
         try:
             created = float(labels.get(CREATED_LABEL) or container.get("Created") or 0)
@@ -407,7 +421,7 @@ def clear_folder(folder: Path, *, image: str, user: str, timeout: float = 60) ->
         security_opt=["no-new-privileges"],
         read_only=True,
         volumes={str(folder): {"bind": "/folder", "mode": "rw"}},
-        labels={SANDBOX_LABEL: "tool", CREATED_LABEL: f"{time.time():.3f}"},
+        labels={SANDBOX_LABEL: "tool", **own_labels()},
     )
     try:
         status = container.wait(timeout=timeout)

@@ -83,6 +83,9 @@ SOCKET_NAMES = frozenset({SOCKET_NAME, CONTROL_NAME})  # all the socket folder m
 SOCKET_TMPFS_INODES = 8
 MAX_SOCKET_PATH = 100  # Unix socket paths are limited to 107 bytes on Linux
 STOP_WAIT = 10.0  # how long a stopped harness may take to write its report
+# A container ends by itself this long after the run's deadline (boot.py), so that it never
+# outlives its time even when the worker that should remove it was killed.
+CONTAINER_GRACE = 5.0
 MAX_MARKER_LINE = 256 * 1024  # a longer unfinished marker line is dropped
 
 Phase = Callable[[str], None]
@@ -886,7 +889,10 @@ class GradingRun:
                 engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
             ],
             labels={engine.RUN_LABEL: self.run_id, engine.CREATED_LABEL: f"{time.time():.3f}"},
-            environment={boot.NONCE_VARIABLE: self.nonce},
+            environment={
+                boot.NONCE_VARIABLE: self.nonce,
+                boot.DEADLINE_VARIABLE: f"{self.deadline - time.monotonic() + CONTAINER_GRACE:.1f}",
+            },
             name=f"webcourse-run-{self.run_id}",
         )
         self.capture = OutputCapture(
@@ -1296,16 +1302,21 @@ def grade(
 # Sweeping and measuring ----------------------------------------------------------------------
 
 
-def sweep_orphans(max_age: float | timedelta) -> int:
-    """Remove sandbox containers, run folders and harness cgroups older than `max_age`.
+def sweep_orphans(max_age: float | timedelta, *, cgroup_age: float | None = None) -> int:
+    """Remove this host's sandbox containers, run folders and harness cgroups older than `max_age`.
 
     Return how many containers were removed. A worker that crashed mid-grading leaves all
-    three behind; every container carries the webcourse.sandbox label and its creation time,
-    so this finds them without a database. A harness still in a cgroup that old is killed.
+    three behind; every container carries the webcourse.sandbox label, the host that started
+    it and its creation time, so this finds them without a database, and never touches
+    another host's containers on a shared engine. Run folders are looked for in this host's
+    own run folder. Harness cgroups carry no host, so they are swept at `cgroup_age`
+    (default: `max_age`): a grading host starting up removes all its containers and folders
+    at once, but only cgroups older than any grading. A harness still in such a cgroup is
+    killed.
     """
     seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
-    removed = engine.remove_stale_containers(older_than=seconds)
-    cgroups_removed = cgroups.sweep(older_than=seconds)
+    removed = engine.remove_stale_containers(older_than=seconds, host=config.current().host)
+    cgroups_removed = cgroups.sweep(older_than=seconds if cgroup_age is None else cgroup_age)
     if cgroups_removed:
         logger.info("Removed %d orphaned harness cgroups.", cgroups_removed)
     base = config.current().run_dir

@@ -163,12 +163,33 @@ prepare_site() {
     "$py" "$ROOT/manage.py" rebuild_search_index
 }
 
-# run_grading_worker — become the Celery grading worker, with beat for the periodic sweeps. It
-# replaces the shell (exec): run it in the background or in a subshell.
-run_grading_worker() {
+# run_site_worker — become the site's Celery worker: it applies grading hosts' reports to the
+# database and runs the periodic tasks beat sends. It replaces the shell (exec).
+run_site_worker() {
     cd "$ROOT"
-    exec "$VENV/bin/celery" -A config worker --beat -Q grading,celery -l info \
-        --schedule "$VAR_DIR/celerybeat-schedule"
+    exec "$VENV/bin/celery" -A config worker -Q results,celery -n "site@%h" -l info \
+        --concurrency "${SITE_WORKER_CONCURRENCY:-2}"
+}
+
+# run_grading_host — become a grading host: a Celery worker that needs only the broker and a
+# Docker engine. It starts with an empty environment (env -i) and is given only its own
+# settings, so it holds no database settings or secrets. It replaces the shell (exec).
+run_grading_host() {
+    cd "$ROOT"
+    exec env -i PATH="$PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 REDIS_URL="$REDIS_URL" \
+        GRADING_HOST_ID="${GRADING_HOST_ID:-$(hostname)}" \
+        GRADING_CONCURRENCY="${GRADING_CONCURRENCY:-2}" VAR_DIR="$VAR_DIR" \
+        ${LOG_FORMAT:+LOG_FORMAT="$LOG_FORMAT"} \
+        ${SANDBOX_RUN_DIR:+SANDBOX_RUN_DIR="$SANDBOX_RUN_DIR"} \
+        ${SANDBOX_IMAGE:+SANDBOX_IMAGE="$SANDBOX_IMAGE"} ${DOCKER_HOST:+DOCKER_HOST="$DOCKER_HOST"} \
+        "$VENV/bin/celery" -A grading.worker worker -Q grading -n "grading@%h" -l info
+}
+
+# run_beat — become Celery beat, the one scheduler of the periodic tasks (the sweep, archive
+# pruning). Run exactly one. It replaces the shell (exec).
+run_beat() {
+    cd "$ROOT"
+    exec "$VENV/bin/celery" -A config beat -l info --schedule "$VAR_DIR/celerybeat-schedule"
 }
 
 # run_web_server PORT — become gunicorn serving the site on 127.0.0.1:PORT, with 2 processes of 4

@@ -1,11 +1,13 @@
-"""Fixtures for grading for real: the runner image, the hello exercise, a private Redis server
-and real Celery worker processes; and a stand-in for the broker where no worker is wanted.
+"""Fixtures for grading for real: the runner image, the hello exercise, a private Redis server,
+real Celery processes (the site's worker and grading hosts); and a stand-in for the broker
+where no worker is wanted.
 
 A pytest plugin (tests/conftest.py loads it), so every test module can ask for these
-fixtures by name. A worker shares the test database: settings put it in a file, the worker
-is pointed at that file (or at the test database on PostgreSQL) through DATABASE_URL, and the
-worker fixtures use `transactional_db` so that what a test saves is committed where the worker
-can see it.
+fixtures by name. The site's worker shares the test database: settings put it in a file, the
+worker is pointed at that file (or at the test database on PostgreSQL) through DATABASE_URL,
+and the worker fixtures use `transactional_db` so that what a test saves is committed where
+the worker can see it. A grading host gets no database at all: it runs from a folder holding
+only the engine and its own package, with an environment made from scratch.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from itertools import count
 from pathlib import Path
 from urllib.parse import quote
 
+import docker
 import pytest
 import redis
 from django.conf import settings
@@ -31,7 +35,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from exercises.models import Exercise, Submission
-from exercises.services import GRADE_TASK
+from grading.jobs import GRADE_TASK, GradingJob
 from sandbox import engine, images
 from sandbox.archive import pack_directory, pack_files
 from sandbox.spec import ExerciseSpec
@@ -42,6 +46,7 @@ REDIS_BINARY_CANDIDATES = ("redis-server", "/usr/bin/redis-server")
 CELERY_BIN = Path(sys.executable).with_name("celery")
 WORKER_READY_TIMEOUT = 60.0
 _worker_numbers = count(1)
+_running: list[CeleryWorker] = []  # started and not stopped: their logs go with a failure
 
 
 def _free_port() -> int:
@@ -126,7 +131,15 @@ class RedisServer:
 
 
 class CeleryWorker:
-    """A real `celery worker` process serving the grading queues, logging to a file."""
+    """A real `celery worker` process, logging to a file: the site's worker by default.
+
+    The site's worker (`-A config`, queues results and celery) has the test database; a
+    grading host (GradingHost) has none.
+    """
+
+    app = "config"
+    queues = "results,celery"
+    kind = "site"
 
     def __init__(
         self,
@@ -138,47 +151,51 @@ class CeleryWorker:
         concurrency: int = 2,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.name = f"grading{next(_worker_numbers)}-{os.getpid()}"
+        self.name = f"{self.kind}{next(_worker_numbers)}-{os.getpid()}"
         self.log_path = log_dir / f"{self.name}.log"
+        self.cwd = Path(settings.BASE_DIR)
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "REDIS_URL": broker_url,
             "DATABASE_URL": database_url,
-            # Its own folder for run files, so the test can find what a killed worker left.
             "SANDBOX_RUN_DIR": str(run_dir),
             **(env or {}),
         }
         self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> CeleryWorker:
-        command = [
-            str(CELERY_BIN), "-A", "config", "worker",
-            "-Q", "grading,celery", "-c", str(self.concurrency), "--pool", "prefork",
+    def command(self) -> list[str]:
+        return [
+            str(CELERY_BIN), "-A", self.app, "worker",
+            "-Q", self.queues, "-c", str(self.concurrency), "--pool", "prefork",
             "-l", "info", "-n", f"{self.name}@%h",
             "--without-heartbeat", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
-        with self.log_path.open("wb") as log:
+
+    def start(self) -> CeleryWorker:
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command,
-                cwd=settings.BASE_DIR,
+                self.command(),
+                cwd=self.cwd,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so it can be killed whole
             )
+        self._log_start = self.log_path.stat().st_size
         try:
             _wait_until(self._ready, timeout=WORKER_READY_TIMEOUT, what=f"worker {self.name}")
         except TimeoutError:
             self.kill()
             pytest.fail(f"Celery worker did not start:\n{self.log_tail()}")
+        _running.append(self)
         return self
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             pytest.fail(f"Celery worker exited with {self.process.returncode}:\n{self.log_tail()}")
-        return " ready." in self.log()
+        return " ready." in self.log()[self._log_start :]
 
     def log(self) -> str:
         try:
@@ -218,10 +235,70 @@ class CeleryWorker:
         self._kill_group()
         self.process.wait(timeout=10)
         self.process = None
+        with contextlib.suppress(ValueError):
+            _running.remove(self)
 
     def _kill_group(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
+
+
+class GradingHost(CeleryWorker):
+    """A grading host (`celery -A grading.worker worker -Q grading`), as on its own machine.
+
+    It runs from a folder holding only the engine and the host's code (grading_host_root),
+    with an environment made from scratch: the broker, its id, its scratch folder, the runner
+    image and, optionally, its own Docker engine. No database settings, no secret key.
+    """
+
+    app = "grading.worker"
+    queues = "grading"
+    kind = "grading"
+
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        root: Path,
+        log_dir: Path,
+        run_dir: Path,
+        image: str,
+        host_id: str | None = None,
+        docker_host: str | None = None,
+        concurrency: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.name = f"{self.kind}{next(_worker_numbers)}-{os.getpid()}"
+        self.host_id = host_id or f"{self.name}-{uuid.uuid4().hex[:6]}"
+        self.log_path = log_dir / f"{self.name}.log"
+        self.cwd = root
+        self.run_dir = run_dir
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(root),
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": str(root),
+            "REDIS_URL": broker_url,
+            "GRADING_HOST_ID": self.host_id,
+            "GRADING_CONCURRENCY": str(concurrency),
+            "SANDBOX_RUN_DIR": str(run_dir),
+            "SANDBOX_IMAGE": image,
+            "VAR_DIR": str(root / "var"),
+            **({"DOCKER_HOST": docker_host} if docker_host else {}),
+            **(env or {}),
+        }
+        self.concurrency = concurrency
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def grading_host_root(tmp_path_factory) -> Path:
+    """Return a folder holding only what a grading host runs: the sandbox and grading packages."""
+    root = tmp_path_factory.mktemp("grading-host")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for package in ("sandbox", "grading"):
+        shutil.copytree(Path(settings.BASE_DIR) / package, root / package, ignore=ignore)
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -268,16 +345,11 @@ def shared_database_url(database: dict) -> str:
 
 @pytest.fixture
 def start_celery_worker(
-    transactional_db, celery_broker: RedisServer, runner_image: str, tmp_path: Path
+    transactional_db, celery_broker: RedisServer, tmp_path: Path
 ) -> Iterator[Callable[..., CeleryWorker]]:
-    """Return a function that starts a real worker on the test database; all stop at teardown.
-
-    The workers grade in Docker, with the runner image built by `runner_image`.
-    """
+    """Return a function that starts a site worker on the test database; all stop at teardown."""
     database_url = shared_database_url(connection.settings_dict)
     celery_broker.flush()  # messages left by an earlier test name rows that no longer exist
-    # Short: the app's Unix socket lives below it, and socket paths are limited to 107 bytes.
-    run_dir = Path(tempfile.mkdtemp(prefix="wc-runs-"))
     workers: list[CeleryWorker] = []
 
     def start(**options) -> CeleryWorker:
@@ -285,7 +357,7 @@ def start_celery_worker(
             broker_url=celery_broker.url,
             database_url=database_url,
             log_dir=tmp_path,
-            run_dir=run_dir,
+            run_dir=tmp_path / "no-runs",
             **options,
         )
         workers.append(worker)
@@ -294,25 +366,68 @@ def start_celery_worker(
     yield start
     for worker in workers:
         worker.stop()
-    remove_containers_under(run_dir)
-    shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def remove_containers_under(run_dir: Path) -> int:
-    """Remove the sandbox containers that mount a folder below `run_dir` (a killed worker's)."""
+@pytest.fixture
+def start_grading_host(
+    celery_broker: RedisServer, runner_image: str, grading_host_root: Path, tmp_path: Path
+) -> Iterator[Callable[..., GradingHost]]:
+    """Return a function that starts a grading host; all stop at teardown.
+
+    Each host has its own run folder (short: the app's Unix socket lives below it) and its own
+    id, unless given the id and run folder of one to restart.
+    """
+    hosts: list[GradingHost] = []
+    run_dirs: list[Path] = []
+
+    def start(*, run_dir: Path | None = None, **options) -> GradingHost:
+        if run_dir is None:
+            run_dir = Path(tempfile.mkdtemp(prefix="wc-runs-"))
+            run_dirs.append(run_dir)
+        host = GradingHost(
+            broker_url=celery_broker.url,
+            root=grading_host_root,
+            log_dir=tmp_path,
+            run_dir=run_dir,
+            image=runner_image,
+            **options,
+        )
+        hosts.append(host)
+        return host.start()
+
+    yield start
+    for host in hosts:
+        host.stop()
+    for host in hosts:
+        remove_host_containers(host)
+    for run_dir in run_dirs:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def remove_host_containers(host: GradingHost) -> int:
+    """Remove the sandbox containers a grading host left in its engine (a killed host's)."""
     removed = 0
-    for container in engine.sandbox_containers():
-        sources = [m.get("Source", "") for m in container.get("Mounts") or []]
-        if any(Path(s).is_relative_to(run_dir) for s in sources):
-            engine.remove(container["Id"])
+    try:
+        client = docker.DockerClient(base_url=host.env.get("DOCKER_HOST") or None, timeout=60)
+    except docker.errors.DockerException:
+        return removed  # its engine is gone already
+    try:
+        labels = [engine.SANDBOX_LABEL, f"{engine.HOST_LABEL}={host.host_id}"]
+        for container in client.containers.list(all=True, filters={"label": labels}):
+            container.remove(force=True)
             removed += 1
+    except docker.errors.DockerException:
+        pass  # its engine is gone already
+    finally:
+        client.close()
     return removed
 
 
 @pytest.fixture
-def celery_worker_proc(start_celery_worker) -> CeleryWorker:
-    """Start one real worker (concurrency 2) serving the grading and default queues."""
-    return start_celery_worker()
+def celery_worker_proc(start_celery_worker, start_grading_host) -> GradingHost:
+    """Start a site worker and one grading host (concurrency 2); return the grading host."""
+    start_celery_worker()
+    return start_grading_host()
 
 
 # No broker ------------------------------------------------------------------------------
@@ -320,12 +435,18 @@ def celery_worker_proc(start_celery_worker) -> CeleryWorker:
 
 @pytest.fixture
 def sent_gradings(monkeypatch) -> list[tuple[tuple, dict]]:
-    """Catch the grading messages the site sends, as (args, options), instead of sending them."""
+    """Catch the grading jobs the site sends instead of sending them.
+
+    Each is kept as ((submission id,), options), the options holding the job ("job") next to
+    the queue and time limits.
+    """
     sent: list[tuple[tuple, dict]] = []
 
     def send_task(name, args=(), kwargs=None, **options):
         assert name == GRADE_TASK
-        sent.append((tuple(args), options))
+        (message,) = args
+        job = GradingJob.from_message(message)
+        sent.append(((job.submission,), {**options, "job": job}))
 
     monkeypatch.setattr(celery_app, "send_task", send_task)
     return sent
@@ -386,7 +507,8 @@ def wait_for_rows(
     try:
         _wait_until(check, timeout=timeout, what=what, interval=0.02)
     except TimeoutError as exc:
-        logs = "\n".join(f"--- {w.name} ---\n{w.log_tail()}" for w in workers)
+        shown = list(dict.fromkeys([*workers, *_running]))
+        logs = "\n".join(f"--- {w.name} ---\n{w.log_tail()}" for w in shown)
         pytest.fail(f"{exc}\n{logs}")
 
 

@@ -53,6 +53,7 @@ import os
 import re
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -67,9 +68,13 @@ APP_DIR = "/scratch/app"
 SOCKET_PATH = "/run/app/app.sock"
 CONTROL_PATH = "/run/app/control.sock"
 NONCE_VARIABLE = "WEBCOURSE_NONCE"
+# Seconds the container may live, whoever is left to stop it: the grader removes it sooner,
+# but a grader killed mid-run (a grading host that died) cannot.
+DEADLINE_VARIABLE = "WEBCOURSE_DEADLINE"
 
 MARKER = "@@webcourse:"
 EXIT_FAILED = 3  # boot failed; the marker line says why
+EXIT_DEADLINE = 124  # the container's time was up (as timeout(1) says it)
 MAX_TOKEN_CHARS = 64  # a mark's token: the grader sends 16 hex digits
 MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
 SEAL_TIMEOUT = 10.0  # how long the supervisor waits for the grader to seal the socket folder
@@ -780,6 +785,23 @@ def serve_main(framework: str, report_fd: int, listen_fd: int) -> int:
 # The supervisor -----------------------------------------------------------------------------
 
 
+def end_at_deadline(seconds: float) -> None:
+    """End the container after `seconds`, whatever the app is doing by then.
+
+    The supervisor is the container's first process: when it exits, the kernel kills every
+    other process of the container, the learner's server included. SIGALRM is used (with a
+    handler: the first process of a PID namespace ignores signals it has no handler for), so
+    nothing in the container has to cooperate. The learner's code may send it SIGALRM too,
+    which only ends its own run early.
+    """
+
+    def expire(signum, frame) -> None:
+        os._exit(EXIT_DEADLINE)
+
+    signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+
+
 def make_undumpable() -> None:
     """Keep same-user processes out of this one's /proc entries (memory, environ, fds)."""
     import ctypes
@@ -791,7 +813,9 @@ def make_undumpable() -> None:
 
 def server_environment() -> dict[str, str]:
     """Return the server's environment: ours without the nonce, output unbuffered."""
-    environment = {k: v for k, v in os.environ.items() if k != NONCE_VARIABLE}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in (NONCE_VARIABLE, DEADLINE_VARIABLE)
+    }
     environment["PYTHONUNBUFFERED"] = "1"  # output reaches the grader in the order printed
     return environment
 
@@ -944,6 +968,9 @@ def main(argv: list[str]) -> int:
     nonce = os.environ.pop(NONCE_VARIABLE, "")
     if nonce:
         make_undumpable()
+    deadline = os.environ.pop(DEADLINE_VARIABLE, "")
+    if deadline:
+        end_at_deadline(float(deadline))
     return Supervisor(framework, nonce).run()
 
 

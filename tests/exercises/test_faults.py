@@ -1,4 +1,4 @@
-"""Nothing is lost when a worker dies mid-grade or Redis restarts during a burst."""
+"""Nothing is lost when a grading host dies mid-grade or Redis restarts during a burst."""
 
 from __future__ import annotations
 
@@ -53,32 +53,39 @@ def test_a_pool_process_killed_mid_grade_is_graded_again_exactly_once(
     assert graded.verdict == "passed"
     assert graded.score == graded.max_score
     assert graded.grading_attempts == 2  # the lost one, then one complete grading
+    # The broker gave the job back and the host graded it again under the same job id.
+    assert celery_worker_proc.log().count(f"Job {graded.job_id} (submission") == 1
 
 
-def test_a_worker_killed_mid_grade_is_graded_once_by_another_worker(
-    start_celery_worker, hello_exercise, learner
+def test_a_host_killed_mid_grade_is_graded_once_by_another_host(
+    start_celery_worker, start_grading_host, hello_exercise, learner
 ):
-    doomed = start_celery_worker()
+    start_celery_worker()
+    doomed = start_grading_host()
     submission = submit_slow(learner, hello_exercise)
     wait_until_mid_grade(submission, doomed)
 
-    doomed.kill()  # the whole worker, main process included: nobody gives the message back
+    doomed.kill()  # the whole host, main process included: nobody gives the message back
     time.sleep(0.5)
     submission.refresh_from_db()
     assert submission.state == Submission.State.RUNNING
+    assert submission.grading_host == doomed.host_id
+    lost_job = submission.job_id
 
     # The periodic sweep finds the row running past its deadline (here: at once).
     report = services.submission_sweep(
         stuck_after=services.STUCK_QUEUED_AFTER, abandoned_after=timedelta(0)
     )
     assert report.reset == [submission.pk]
-    survivor = start_celery_worker()
+    survivor = start_grading_host()
 
     (graded,) = wait_until_graded([submission.pk], workers=[doomed, survivor])
     assert graded.verdict == "passed"
     assert graded.grading_attempts == 2
+    assert graded.job_id != lost_job
+    assert graded.grading_host == survivor.host_id
     assert "succeeded" not in doomed.log()
-    assert "exercises.tasks.grade_submission[" in survivor.log()
+    assert "grading.grade[" in survivor.log()
 
 
 def test_a_redis_restart_during_a_burst_loses_no_submission(
@@ -124,17 +131,23 @@ def test_a_redis_restart_during_a_burst_loses_no_submission(
     wait_for_rows(all_graded, timeout=240, what="20 submissions", workers=[celery_worker_proc])
     graded = wait_until_graded(ids)
     assert [s.verdict for s in graded] == ["passed"] * 20
-    assert [s.grading_attempts for s in graded] == [1] * 20
+    # A report of a grading under way when Redis died may be lost with it (the host has no
+    # database to write to): the sweep then grades that row again, as a new job. At most the
+    # two gradings running at the crash can be affected.
+    attempts = [s.grading_attempts for s in graded]
+    assert set(attempts) <= {1, 2}
+    assert attempts.count(2) <= 2, attempts
     # Both kinds of loss happened: messages queued in the old Redis, and never-sent ones.
     assert requeued & set(ids[:10])
     assert set(ids[10:]) <= requeued
 
 
 def test_a_docker_outage_delays_grading_without_failing_the_submission(
-    start_celery_worker, hello_exercise, learner, tmp_path
+    start_celery_worker, start_grading_host, hello_exercise, learner, tmp_path
 ):
-    # A worker whose Docker engine does not answer (socket gone, daemon restarting).
-    stranded = start_celery_worker(env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    start_celery_worker()
+    # A host whose Docker engine does not answer (socket gone, daemon restarting).
+    stranded = start_grading_host(docker_host=f"unix://{tmp_path}/no-docker.sock")
     submission = services.submission_create(
         learner=learner,
         exercise=hello_exercise,
@@ -151,7 +164,7 @@ def test_a_docker_outage_delays_grading_without_failing_the_submission(
     submission.refresh_from_db()
     assert (submission.state, submission.grading_attempts) == (Submission.State.QUEUED, 0)
 
-    start_celery_worker()  # Docker is back
+    start_grading_host()  # Docker is back
     services.submission_sweep(stuck_after=timedelta(0))
 
     (graded,) = wait_until_graded([submission.pk], workers=[stranded])

@@ -1,4 +1,4 @@
-"""A worker logging JSON says, on each line about a grading, which submission and job it is."""
+"""Workers logging JSON say, on each line about a grading, which submission and job it is."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def json_lines(text: str) -> list[dict]:
 @pytest.mark.celery
 @pytest.mark.sandbox
 def test_a_graded_submissions_log_lines_carry_its_id_and_job(
-    start_celery_worker, hello_exercise, learner
+    start_celery_worker, start_grading_host, hello_exercise, learner
 ):
-    worker = start_celery_worker(env={"LOG_FORMAT": "json"})
+    site = start_celery_worker(env={"LOG_FORMAT": "json"})
+    host = start_grading_host(env={"LOG_FORMAT": "json"})
     submission = services.submission_create(
         learner=learner,
         exercise=hello_exercise,
@@ -29,26 +30,31 @@ def test_a_graded_submissions_log_lines_carry_its_id_and_job(
         bucket=None,
     )
 
-    (graded,) = wait_until_graded([submission.pk], workers=[worker])
+    (graded,) = wait_until_graded([submission.pk], workers=[site, host])
 
     assert graded.verdict == "passed"
-    lines = json_lines(worker.log())
-    assert any(line["message"].endswith(" ready.") for line in lines)  # Celery's own, as JSON
-    mine = [line for line in lines if line.get("submission_id") == submission.pk]
-    messages = [line["message"] for line in mine]
-    assert f"Submission {submission.pk}: grading started (claim 1)" in messages
-    assert f"Submission {submission.pk} graded: passed" in messages
-    job_ids = {line["job_id"] for line in mine}
-    assert len(job_ids) == 1 and job_ids != {None}
-    # Celery's own lines about the job name it, so they can be joined to the submission.
-    (job_id,) = job_ids
-    assert any(job_id in line["message"] and "succeeded" in line["message"] for line in lines)
-    for line in mine:
-        assert line["host"].startswith(worker.name + "@")
+    job_id = graded.job_id
+    # The grading host: its lines about the job name the submission, the job and the host.
+    host_lines = json_lines(host.log())
+    assert any(line["message"].endswith(" ready.") for line in host_lines)  # Celery's own
+    on_host = [line for line in host_lines if line.get("submission_id") == submission.pk]
+    assert on_host, host.log_tail()
+    for line in on_host:
+        assert (line["job_id"], line["host"], line["exercise"]) == (
+            job_id,
+            host.host_id,
+            hello_exercise.slug,
+        )
         assert {"time", "level", "logger", "message"} <= set(line)
-    (done,) = [line for line in mine if line["message"].endswith("graded: passed")]
-    assert (done["exercise"], done["level"], done["logger"]) == (
-        hello_exercise.slug,
-        "INFO",
+    assert any(line["message"].endswith(": passed") for line in on_host)
+    # The site's worker: applying the host's reports, with the same ids.
+    on_site = [
+        line for line in json_lines(site.log()) if line.get("submission_id") == submission.pk
+    ]
+    applied = [line for line in on_site if "applied" in line["message"]]
+    assert len(applied) == 1, site.log_tail()
+    assert (applied[0]["job_id"], applied[0]["host"], applied[0]["logger"]) == (
+        job_id,
+        host.host_id,
         "exercises.services",
     )

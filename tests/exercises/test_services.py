@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
+import redis as redis_lib
 from django.db import DataError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -13,12 +13,10 @@ from kombu.exceptions import OperationalError
 from config.celery import app as celery_app
 from exercises import services
 from exercises.models import Submission
-from sandbox import engine, runner
+from grading import hosts
+from grading.jobs import SOFT_LIMIT_MARGIN, grading_time_limits
 from sandbox.archive import SubmissionRejected, pack_files
-from sandbox.engine import EngineUnavailable
-from sandbox.policy import DEFAULT_POLICY
 from sandbox.results import TestOutcome, make_result
-from tests.celery_fixtures import hello_archive
 from tests.factories import ExerciseFactory, UserFactory
 from tests.postgres import postgres_server, run_on_postgresql  # noqa: F401 - a fixture
 
@@ -40,28 +38,21 @@ def exercise(db):
 
 
 @pytest.fixture
-def no_orphan_sweep(monkeypatch) -> list:
-    calls: list = []
-    monkeypatch.setattr(runner, "sweep_orphans", lambda *, max_age: calls.append(max_age) or 0)
-    return calls
+def live_hosts(celery_broker):
+    """Return a function that makes grading hosts look alive: their status in the broker."""
+    client = redis_lib.Redis.from_url(celery_broker.url)
+    client.flushdb()
 
+    def publish(*names: str) -> None:
+        for name in names:
+            hosts.publish(
+                client,
+                hosts.HostStatus(host=name, capacity=2, running=1, docker="ok", seen=time.time()),
+            )
 
-@pytest.fixture
-def fake_grade(monkeypatch):
-    """Replace the Docker grading with a function that records its calls."""
-    calls: list[dict] = []
-
-    def install(behaviour=None):
-        def grade(**kwargs):
-            calls.append(kwargs)
-            if behaviour is not None:
-                return behaviour(**kwargs)
-            return PASSED
-
-        monkeypatch.setattr(runner, "grade", grade)
-        return calls
-
-    return install
+    yield publish
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture
@@ -113,9 +104,14 @@ def test_create_enqueues_after_commit_with_the_exercise_time_limits(
         )
         assert sent_gradings == []  # nothing is sent before the row is committed
     assert len(callbacks) == 1
-    soft, hard = services.grading_time_limits(exercise.spec().policy)
-    assert soft == 30 + services.SOFT_LIMIT_MARGIN
-    assert sent_gradings == [((submission.pk,), {"soft_time_limit": soft, "time_limit": hard})]
+    soft, hard = grading_time_limits(exercise.spec().policy)
+    assert soft == 30 + SOFT_LIMIT_MARGIN
+    (((sent_id,), options),) = sent_gradings
+    job = options.pop("job")
+    assert sent_id == submission.pk
+    assert options == {"queue": "grading", "soft_time_limit": soft, "time_limit": hard}
+    assert (job.job_id, job.submission, job.archive) == (submission.job_id, submission.pk, ZIP)
+    assert len(submission.job_id) == 32
 
 
 def test_create_rejects_a_framework_the_exercise_does_not_offer(exercise, sent_gradings, learner):
@@ -160,132 +156,127 @@ def test_create_keeps_the_submission_when_the_broker_is_down(
     assert Submission.objects.get(pk=submission.pk).state == Submission.State.QUEUED
 
 
-# submission_grade -----------------------------------------------------------------------
+# What grading hosts report --------------------------------------------------------------
 
 
-def test_grade_claims_a_submission_only_once(exercise, fake_grade):
-    calls = fake_grade()
-    submission = make_submission(exercise)
+def start(submission: Submission, host: str = "grader-a", phase: str = "booting") -> bool:
+    return services.submission_grading_started(
+        job_id=submission.job_id, submission_id=submission.pk, host=host, phase=phase
+    )
 
-    graded = services.submission_grade(submission_id=submission.pk)
-    again = services.submission_grade(submission_id=submission.pk)
 
-    assert again is None
-    assert len(calls) == 1
-    assert graded is not None
-    assert graded.state == Submission.State.DONE
-    assert (graded.result, graded.score, graded.max_score) == (PASSED, 3, 3)
+def finish(submission: Submission, result=PASSED, host: str = "grader-a", job_id=None) -> bool:
+    return services.submission_grading_finished(
+        job_id=job_id or submission.job_id, submission_id=submission.pk, host=host, result=result
+    )
+
+
+def test_a_started_job_claims_the_row_for_its_host_and_counts_an_attempt(exercise):
+    submission = make_submission(exercise, job_id="job1")
+
+    assert start(submission) is True
+    assert start(submission, phase="testing") is True
+
+    submission.refresh_from_db()
+    assert (submission.state, submission.phase) == ("running", "testing")
+    assert (submission.grading_host, submission.grading_attempts) == ("grader-a", 1)
+    assert submission.started_at is not None
+
+
+def test_a_result_is_applied_once_and_only_for_the_current_job(exercise, caplog):
+    submission = make_submission(exercise, job_id="job1")
+    start(submission)
+
+    assert finish(submission, job_id="job0") is False  # an attempt given up on
+    assert finish(submission) is True
+    assert finish(submission) is False  # a duplicate: the row is done
+
+    graded = Submission.objects.get(pk=submission.pk)
+    assert (graded.state, graded.result, graded.score, graded.max_score) == ("done", PASSED, 3, 3)
     assert graded.grading_attempts == 1
     assert graded.finished_at >= graded.started_at
+    assert caplog.text.count(f"Submission {submission.pk}: result of job") == 3
+    assert caplog.text.count("ignored (not its current job, or done)") == 2
+    assert start(graded) is False  # a late "started" changes nothing either
+    assert Submission.objects.get(pk=submission.pk).state == "done"
 
 
-def test_grade_passes_the_stored_submission_to_the_grader(exercise, fake_grade):
-    calls = fake_grade()
-    submission = make_submission(exercise)
-    services.submission_grade(submission_id=submission.pk)
-    (call,) = calls
-    assert call["archive"] == ZIP
-    assert call["framework"] == "flask"
-    assert call["spec"] == exercise.spec()
-    assert call["queued_at"] == submission.queued_at
+def test_a_result_that_overtakes_its_start_still_counts_the_attempt(exercise):
+    submission = make_submission(exercise, job_id="job1")
+    assert finish(submission) is True
+    graded = Submission.objects.get(pk=submission.pk)
+    assert (graded.state, graded.grading_attempts, graded.grading_host) == ("done", 1, "grader-a")
 
 
-def test_grade_records_each_phase_on_the_row(exercise, fake_grade):
-    seen = []
-
-    def grade(*, on_phase, **kwargs):
-        seen.append(Submission.objects.values_list("state", "phase").get())
-        on_phase("testing")
-        seen.append(Submission.objects.values_list("state", "phase").get())
-        return PASSED
-
-    fake_grade(grade)
-    submission = make_submission(exercise)
-    services.submission_grade(submission_id=submission.pk)
-    assert seen == [("running", "booting"), ("running", "testing")]
-    assert Submission.objects.get().phase == ""
-
-
-def test_grade_puts_the_submission_back_when_docker_is_unreachable(exercise, fake_grade):
-    def grade(**kwargs):
-        raise EngineUnavailable("The Docker engine is not reachable.")
-
-    fake_grade(grade)
-    submission = make_submission(exercise)
-    with pytest.raises(EngineUnavailable):
-        services.submission_grade(submission_id=submission.pk)
+def test_a_job_lost_to_the_engine_is_retried_by_the_host_without_counting(exercise):
+    submission = make_submission(exercise, job_id="job1")
+    start(submission)
+    assert services.submission_grading_lost(
+        job_id="job1", submission_id=submission.pk, host="grader-a", reason="engine"
+    )
     submission.refresh_from_db()
-    assert submission.state == Submission.State.QUEUED
-    assert submission.grading_attempts == 0  # it never ran, so it does not count
+    assert (submission.state, submission.grading_attempts, submission.job_id) == (
+        "queued",
+        0,
+        "job1",
+    )
 
 
-def test_grade_gives_the_submission_back_when_the_grader_crashes(exercise, fake_grade):
-    def grade(**kwargs):
-        raise RuntimeError("a bug in the grader")
-
-    fake_grade(grade)
-    submission = make_submission(exercise)
-    with pytest.raises(RuntimeError):
-        services.submission_grade(submission_id=submission.pk)
-    submission.refresh_from_db()
-    assert (submission.state, submission.grading_attempts) == (Submission.State.QUEUED, 1)
-    assert submission.result is None
-
-
-def test_grade_discards_its_result_when_the_sweep_took_the_submission_back(
-    exercise, fake_grade, sent_gradings, no_orphan_sweep, sweep
+def test_a_job_lost_to_a_time_limit_is_sent_again_as_a_new_job(
+    exercise, sent_gradings, django_capture_on_commit_callbacks
 ):
-    def slow_grade(**kwargs):
-        # Meanwhile, a sweep decides this worker is dead and queues the submission again.
-        sweep(stuck_after=timedelta(0), abandoned_after=timedelta(0))
-        return PASSED
-
-    calls = fake_grade(slow_grade)
-    submission = make_submission(exercise)
-    assert services.submission_grade(submission_id=submission.pk) is None
+    submission = make_submission(exercise, job_id="job1")
+    start(submission)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.submission_grading_lost(
+            job_id="job1", submission_id=submission.pk, host="grader-a", reason="time limit"
+        )
     submission.refresh_from_db()
-    assert (submission.state, submission.result) == (Submission.State.QUEUED, None)
-    assert [args for args, _ in sent_gradings] == [(submission.pk,)]
-
-    fake_grade()  # the next worker grades it normally
-    graded = services.submission_grade(submission_id=submission.pk)
-    assert graded.state == Submission.State.DONE
-    assert graded.grading_attempts == 2
-    assert len(calls) == 2
+    assert (submission.state, submission.grading_attempts) == ("queued", 1)
+    assert submission.job_id not in ("", "job1")
+    assert [options["job"].job_id for _, options in sent_gradings] == [submission.job_id]
+    assert finish(submission, job_id="job1") is False  # the old job's result, if it came
 
 
-def test_grade_gives_up_a_submission_that_used_up_its_attempts(exercise, fake_grade):
-    calls = fake_grade()
-    submission = make_submission(exercise, grading_attempts=services.MAX_GRADING_ATTEMPTS)
-    assert services.submission_grade(submission_id=submission.pk) is None
+def test_a_start_after_the_last_attempt_gives_up(exercise):
+    submission = make_submission(
+        exercise, job_id="job1", grading_attempts=services.MAX_GRADING_ATTEMPTS
+    )
+    assert start(submission) is False
     submission.refresh_from_db()
-    assert calls == []
     assert submission.state == Submission.State.DONE
     assert submission.verdict == "error"
     assert "failed 3 times" in submission.result["message"]
     assert (submission.score, submission.max_score) == (0, 0)
 
 
-def test_grade_of_a_missing_submission_does_nothing(db, fake_grade):
-    calls = fake_grade()
-    assert services.submission_grade(submission_id=123456) is None
-    assert calls == []
-
-
-# submission_release / submission_regrade ------------------------------------------------
-
-
-def test_release_queues_a_running_submission_again(exercise):
-    running = make_submission(
-        exercise, state="running", started_at=timezone.now(), grading_attempts=1
+def test_reports_about_a_missing_submission_do_nothing(db):
+    assert (
+        services.submission_grading_started(
+            job_id="x", submission_id=123456, host="h", phase="booting"
+        )
+        is False
     )
-    done = make_submission(exercise, state="done", result=PASSED)
-    assert services.submission_release(submission_id=running.pk) is True
-    assert services.submission_release(submission_id=done.pk) is False
-    running.refresh_from_db()
-    done.refresh_from_db()
-    assert (running.state, running.grading_attempts) == ("queued", 1)
-    assert done.state == "done"
+    assert (
+        services.submission_grading_finished(
+            job_id="x", submission_id=123456, host="h", result=PASSED
+        )
+        is False
+    )
+
+
+def test_the_job_holds_the_tests_frameworks_limits_and_files(exercise):
+    submission = make_submission(exercise, job_id="job1")
+    job = services.submission_job(submission_id=submission.pk)
+    assert (job.job_id, job.submission, job.framework) == ("job1", submission.pk, "flask")
+    assert job.archive == ZIP
+    assert job.tests == exercise.spec().tests
+    assert job.frameworks == ("flask", "fastapi")
+    assert job.policy == exercise.spec().policy
+    assert job.queued_datetime() == submission.queued_at
+
+
+# submission_regrade -----------------------------------------------------------------------
 
 
 def test_regrade_clears_the_verdicts_and_enqueues_after_commit(
@@ -313,6 +304,7 @@ def test_regrade_clears_the_verdicts_and_enqueues_after_commit(
         None,
     )
     assert [args for args, _ in sent_gradings] == [(done.pk,)]
+    assert sent_gradings[0][1]["job"].job_id == done.job_id != ""
     other.refresh_from_db()
     assert other.state == "done"
 
@@ -320,14 +312,13 @@ def test_regrade_clears_the_verdicts_and_enqueues_after_commit(
 # submission_sweep -----------------------------------------------------------------------
 
 
-def test_sweep_enqueues_submissions_queued_for_too_long(
-    exercise, sent_gradings, no_orphan_sweep, sweep
-):
-    old = make_submission(exercise, queued_at=timezone.now() - timedelta(minutes=5))
+def test_sweep_enqueues_submissions_queued_for_too_long(exercise, sent_gradings, sweep):
+    old = make_submission(exercise, job_id="job1", queued_at=timezone.now() - timedelta(minutes=5))
     fresh = make_submission(exercise)
     report = sweep()
     assert report.requeued == [old.pk]
-    assert [args for args, _ in sent_gradings] == [(old.pk,)]
+    # The same job: a host that has it already (a long queue) skips the copy.
+    assert [(args, o["job"].job_id) for args, o in sent_gradings] == [((old.pk,), "job1")]
     old.refresh_from_db()
     assert old.queued_at > timezone.now() - timedelta(minutes=1)  # not sent again next sweep
     assert sweep().requeued == []
@@ -335,18 +326,23 @@ def test_sweep_enqueues_submissions_queued_for_too_long(
 
 
 def test_sweep_queues_again_a_submission_running_past_its_deadline(
-    exercise, sent_gradings, no_orphan_sweep, sweep
+    exercise, sent_gradings, sweep, live_hosts
 ):
+    live_hosts("grader-a")
     deadline = services.grading_deadline(exercise.spec().policy)
     abandoned = make_submission(
         exercise,
         state="running",
+        job_id="job1",
+        grading_host="grader-a",
         grading_attempts=1,
         started_at=timezone.now() - deadline - timedelta(seconds=1),
     )
     alive = make_submission(
         exercise,
         state="running",
+        job_id="job2",
+        grading_host="grader-a",
         grading_attempts=1,
         started_at=timezone.now() - deadline + timedelta(seconds=30),
     )
@@ -356,10 +352,49 @@ def test_sweep_queues_again_a_submission_running_past_its_deadline(
     abandoned.refresh_from_db()
     alive.refresh_from_db()
     assert (abandoned.state, abandoned.grading_attempts) == ("queued", 1)
+    assert abandoned.job_id not in ("", "job1")  # a late result of job1 will be ignored
+    assert sent_gradings[0][1]["job"].job_id == abandoned.job_id
     assert alive.state == "running"
 
 
-def test_sweep_gives_up_after_the_last_attempt(exercise, sent_gradings, no_orphan_sweep, sweep):
+def test_sweep_sends_elsewhere_the_jobs_of_a_host_that_stopped_answering(
+    exercise, sent_gradings, sweep, live_hosts
+):
+    live_hosts("grader-a")
+    lately = timezone.now() - services.HOST_LOST_AFTER - timedelta(seconds=1)
+    on_live = make_submission(
+        exercise, state="running", job_id="a", grading_host="grader-a", started_at=lately
+    )
+    on_dead = make_submission(
+        exercise, state="running", job_id="b", grading_host="grader-b", started_at=lately
+    )
+    just_started = make_submission(
+        exercise, state="running", job_id="c", grading_host="grader-b", started_at=timezone.now()
+    )
+    report = sweep()
+    assert (report.host_lost, report.reset) == ([on_dead.pk], [])
+    assert [args for args, _ in sent_gradings] == [(on_dead.pk,)]
+    states = dict(Submission.objects.values_list("pk", "state"))
+    assert states == {on_live.pk: "running", on_dead.pk: "queued", just_started.pk: "running"}
+    assert finish(on_dead, job_id="b", host="grader-b") is False  # it came back after all
+
+
+def test_sweep_presumes_no_host_dead_when_their_statuses_cannot_be_read(
+    exercise, sent_gradings, sweep, monkeypatch
+):
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    lately = timezone.now() - services.HOST_LOST_AFTER - timedelta(seconds=1)
+    running = make_submission(
+        exercise, state="running", job_id="a", grading_host="grader-a", started_at=lately
+    )
+    old = make_submission(exercise, queued_at=timezone.now() - timedelta(minutes=5))
+    report = sweep()
+    assert (report.host_lost, report.requeued) == ([], [old.pk])
+    running.refresh_from_db()
+    assert running.state == "running"
+
+
+def test_sweep_gives_up_after_the_last_attempt(exercise, sent_gradings, sweep):
     long_ago = timezone.now() - timedelta(hours=1)
     crashed_thrice = make_submission(
         exercise,
@@ -380,101 +415,6 @@ def test_sweep_gives_up_after_the_last_attempt(exercise, sent_gradings, no_orpha
         assert "Please submit again" in submission.result["message"]
 
 
-def test_sweep_removes_orphan_containers_older_than_any_grading(db, no_orphan_sweep, sweep):
-    report = sweep()
-    assert no_orphan_sweep == [services.ORPHAN_AGE]
-    assert report.orphans_removed == 0
-    longest = services.grading_deadline(
-        services.DEFAULT_POLICY.with_overrides({"wall_timeout": 300})
-    )
-    assert longest <= services.ORPHAN_AGE
-
-
-# Against the real Docker engine ----------------------------------------------------------
-
-
-@pytest.fixture
-def docker_unreachable(monkeypatch, tmp_path):
-    """Point the Docker client at a socket nobody listens on."""
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
-    engine.client.cache_clear()
-    yield
-    engine.client.cache_clear()
-
-
-@pytest.mark.sandbox
-def test_grade_stores_the_real_verdict_once(hello_exercise, learner, runner_image):
-    submission = Submission.objects.create(
-        learner=learner,
-        exercise=hello_exercise,
-        framework="flask",
-        archive=hello_archive("solution", "flask"),
-    )
-    graded = services.submission_grade(submission_id=submission.pk)
-    assert services.submission_grade(submission_id=submission.pk) is None
-    graded.refresh_from_db()
-    assert graded.verdict == "passed"
-    assert graded.score == graded.max_score > 0
-    assert graded.grading_attempts == 1
-
-
-@pytest.mark.sandbox
-def test_grade_puts_the_submission_back_when_the_real_engine_is_unreachable(
-    hello_exercise, learner, docker_unreachable
-):
-    submission = Submission.objects.create(
-        learner=learner,
-        exercise=hello_exercise,
-        framework="flask",
-        archive=hello_archive("solution", "flask"),
-    )
-    with pytest.raises(EngineUnavailable):
-        services.submission_grade(submission_id=submission.pk)
-    submission.refresh_from_db()
-    assert (submission.state, submission.grading_attempts) == ("queued", 0)
-
-
-@pytest.mark.sandbox
-def test_sweep_still_sweeps_rows_when_the_real_engine_is_unreachable(
-    exercise, sent_gradings, docker_unreachable, sweep
-):
-    old = make_submission(exercise, queued_at=timezone.now() - timedelta(minutes=5))
-    report = sweep()
-    assert report.requeued == [old.pk]
-    assert report.orphans_removed is None
-
-
-def start_idle_container(image: str, *, age: float) -> str:
-    """Start a sandbox-labelled container that claims to be `age` seconds old."""
-    run_id = uuid.uuid4().hex
-    container = engine.start_app_container(
-        image=image,
-        policy=DEFAULT_POLICY,
-        command=["sleep", "60"],
-        mounts=[],
-        labels={engine.RUN_LABEL: run_id, engine.CREATED_LABEL: f"{time.time() - age:.3f}"},
-        environment={},
-        name=f"webcourse-test-{run_id}",
-    )
-    return container.id
-
-
-@pytest.mark.sandbox
-def test_sweep_removes_orphan_containers_from_the_real_engine(db, sweep, runner_image):
-    orphan = start_idle_container(runner_image, age=3 * services.ORPHAN_AGE.total_seconds())
-    fresh = start_idle_container(runner_image, age=0)
-    try:
-        report = sweep()
-
-        assert report.orphans_removed >= 1  # ours, and any a crashed worker left before
-        ids = {c["Id"] for c in engine.sandbox_containers()}
-        assert orphan not in ids
-        assert fresh in ids
-    finally:
-        engine.remove(orphan)
-        engine.remove(fresh)
-
-
 # Storing the result --------------------------------------------------------------------------
 
 # What an app can put into its output, test messages and names: PostgreSQL's jsonb refuses
@@ -489,18 +429,16 @@ class TestStoringResults:
     def vendor(self, db, record_property):
         record_property("database_vendor", connection.vendor)
 
-    def test_a_result_with_nul_and_lone_surrogates_is_stored_cleaned(self, exercise, fake_grade):
-        fake_grade(
-            lambda **kwargs: make_result(
-                status="failed",
-                message=f"Your app said: {HOSTILE}",
-                tests=[TestOutcome(f"GET /{HOSTILE}", "failed", 0, 3, f"got {HOSTILE}")],
-                log=HOSTILE,
-            )
+    def test_a_result_with_nul_and_lone_surrogates_is_stored_cleaned(self, exercise):
+        result = make_result(
+            status="failed",
+            message=f"Your app said: {HOSTILE}",
+            tests=[TestOutcome(f"GET /{HOSTILE}", "failed", 0, 3, f"got {HOSTILE}")],
+            log=HOSTILE,
         )
-        submission = make_submission(exercise)
+        submission = make_submission(exercise, job_id="job1")
 
-        graded = services.submission_grade(submission_id=submission.pk)
+        finish(submission, result)
 
         graded = Submission.objects.get(pk=submission.pk)  # as the database gives it back
         assert (graded.state, graded.verdict, graded.max_score) == ("done", "failed", 3)
@@ -510,14 +448,11 @@ class TestStoringResults:
         assert graded.result["tests"][0]["name"] == f"GET /{shown}"
         assert graded.result["tests"][0]["message"] == f"got {shown}"
 
-    def test_a_result_the_database_refuses_becomes_an_error_verdict(
-        self, exercise, fake_grade, caplog
-    ):
+    def test_a_result_the_database_refuses_becomes_an_error_verdict(self, exercise, caplog):
         # Not made by make_result, so not cleaned: PostgreSQL refuses it, SQLite takes it.
-        fake_grade(lambda **kwargs: {**PASSED, "log": HOSTILE})
-        submission = make_submission(exercise)
+        submission = make_submission(exercise, job_id="job1")
 
-        services.submission_grade(submission_id=submission.pk)
+        finish(submission, {**PASSED, "log": HOSTILE})
 
         submission.refresh_from_db()
         assert submission.state == Submission.State.DONE
@@ -529,15 +464,13 @@ class TestStoringResults:
             assert submission.verdict == "passed"
             assert submission.result["log"] == HOSTILE
 
-    def test_a_result_that_is_not_json_becomes_an_error_verdict(self, exercise, fake_grade, caplog):
+    def test_a_result_that_is_not_json_becomes_an_error_verdict(self, exercise, caplog):
         timings = {"queued": "2025-03-01T10:00:00.000+00:00", "started": None}
-        fake_grade(lambda **kwargs: {**PASSED, "log": {"not", "json"}, "timings": timings})
-        submission = make_submission(exercise)
+        submission = make_submission(exercise, job_id="job1")
 
-        graded = services.submission_grade(submission_id=submission.pk)
+        assert finish(submission, {**PASSED, "log": {"not", "json"}, "timings": timings})
 
-        assert graded is not None
-        graded.refresh_from_db()
+        graded = Submission.objects.get(pk=submission.pk)
         assert (graded.state, graded.verdict, graded.score, graded.max_score) == (
             "done",
             "error",
@@ -550,10 +483,7 @@ class TestStoringResults:
         assert graded.finished_at is not None
         assert f"Submission {submission.pk}: the result could not be saved" in caplog.text
 
-    def test_a_database_error_on_storing_becomes_an_error_verdict(
-        self, exercise, fake_grade, monkeypatch
-    ):
-        fake_grade()
+    def test_a_database_error_on_storing_becomes_an_error_verdict(self, exercise, monkeypatch):
         real_update = QuerySet.update
 
         def update(queryset, **fields):
@@ -561,26 +491,21 @@ class TestStoringResults:
                 raise DataError("value too long for type character varying(10)")
             return real_update(queryset, **fields)
 
+        submission = make_submission(exercise, job_id="job1")
         monkeypatch.setattr(QuerySet, "update", update)
-        submission = make_submission(exercise)
 
-        graded = services.submission_grade(submission_id=submission.pk)
+        assert finish(submission)
 
-        assert graded is not None
+        graded = Submission.objects.get(pk=submission.pk)
         assert (graded.state, graded.verdict) == ("done", "error")
         # The failed statement spoiled nothing: the row can still be read and written.
         assert Submission.objects.filter(pk=submission.pk, state="done").update(phase="") == 1
 
     def test_a_result_for_a_reclaimed_row_is_still_discarded_when_it_cannot_be_stored(
-        self, exercise, fake_grade, sent_gradings, no_orphan_sweep, sweep
+        self, exercise
     ):
-        def slow_grade(**kwargs):
-            sweep(stuck_after=timedelta(0), abandoned_after=timedelta(0))
-            return {**PASSED, "log": {"not json"}}
-
-        fake_grade(slow_grade)
-        submission = make_submission(exercise)
-        assert services.submission_grade(submission_id=submission.pk) is None
+        submission = make_submission(exercise, job_id="job2")  # job1 was given up on
+        assert finish(submission, {**PASSED, "log": {"not json"}}, job_id="job1") is False
         submission.refresh_from_db()
         assert (submission.state, submission.result) == (Submission.State.QUEUED, None)
 

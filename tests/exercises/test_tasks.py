@@ -1,4 +1,4 @@
-"""The grading tasks, run by a real Celery worker on a private Redis, grading in Docker."""
+"""Grading through Celery: a real grading host and the site's worker on a private Redis."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from exercises import services
 from exercises.models import Submission
-from exercises.tasks import GradingRequest, grade_submission, sweep
+from exercises.tasks import grading_finished, grading_lost, grading_started, sweep
+from grading import hosts, worker
+from grading.jobs import GRADE_TASK, LOST_TASK
 from sandbox import runner
 from sandbox.policy import DEFAULT_POLICY
 from tests.celery_fixtures import (
@@ -24,7 +26,6 @@ from tests.celery_fixtures import (
     wait_for_rows,
     wait_until_graded,
 )
-from tests.factories import ExerciseFactory
 
 FRAMEWORKS = ("flask", "django", "fastapi")
 
@@ -69,31 +70,33 @@ def submit_all(learner, exercise, kind: str) -> list[Submission]:
 
 
 def test_grading_is_acknowledged_late_on_its_own_queue_within_time_limits():
-    assert grade_submission.acks_late is True
-    assert grade_submission.reject_on_worker_lost is True
-    assert grade_submission.Request is GradingRequest
-    assert celery_app.amqp.router.route({}, grade_submission.name)["queue"].name == "grading"
-    soft, hard = grade_submission.soft_time_limit, grade_submission.time_limit
+    grade = worker.grade
+    assert grade.name == GRADE_TASK
+    assert grade.acks_late is True
+    assert grade.reject_on_worker_lost is True
+    assert grade.Request is worker.GradingRequest
+    assert celery_app.amqp.router.route({}, GRADE_TASK)["queue"].name == "grading"
+    soft, hard = grade.soft_time_limit, grade.time_limit
     assert DEFAULT_POLICY.wall_timeout < soft < hard
-    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert worker.app.conf.worker_prefetch_multiplier == 1
+    for task in (grading_started, grading_finished, grading_lost):
+        assert celery_app.amqp.router.route({}, task.name)["queue"].name == "results"
+        assert worker.app.amqp.router.route({}, task.name)["queue"].name == "results"
 
 
-def test_the_sweep_runs_periodically():
+def test_the_sweep_runs_often_enough_to_notice_a_dead_host():
     schedules = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert schedules[sweep.name] <= services.STUCK_QUEUED_AFTER.total_seconds()
+    assert schedules[sweep.name] <= hosts.HEARTBEAT_SECONDS
+    assert schedules[sweep.name] + hosts.LOST_AFTER_SECONDS < 30
 
 
-def test_a_hard_time_limit_puts_the_submission_back_in_the_queue(db, learner):
-    submission = Submission.objects.create(
-        learner=learner, exercise=ExerciseFactory(), framework="flask", archive=b"PK"
-    )
-    Submission.objects.filter(pk=submission.pk).update(
-        state=Submission.State.RUNNING, started_at=timezone.now(), grading_attempts=1
-    )
-    # What the worker's main process calls after killing a pool process at the hard limit.
-    grade_submission.on_failure(TimeLimitExceeded(95), "task-id", (submission.pk,), {}, einfo=None)
-    submission.refresh_from_db()
-    assert (submission.state, submission.grading_attempts) == (Submission.State.QUEUED, 1)
+def test_a_hard_time_limit_reports_the_job_lost(monkeypatch):
+    sent = []
+    monkeypatch.setattr(worker, "send", lambda name, args: sent.append((name, args)))
+    job = {"job_id": "abc123", "submission": 7}
+    # What the host's main process calls after killing a pool process at the hard limit.
+    worker.grade.on_failure(TimeLimitExceeded(95), "task-id", (job,), {}, einfo=None)
+    assert sent == [(LOST_TASK, ("abc123", 7, worker.settings.host, "time limit"))]
 
 
 # Through a real worker --------------------------------------------------------------------
@@ -136,29 +139,30 @@ def test_the_worker_fails_the_hello_starters_like_the_command_line(
 
 @pytest.mark.celery
 @pytest.mark.sandbox
-def test_a_duplicated_message_grades_the_submission_once(
-    celery_worker_proc, hello_exercise, learner
-):
-    submission = services.submission_create(
+def test_a_duplicated_job_is_graded_once(celery_worker_proc, hello_exercise, learner):
+    submission = Submission.objects.create(
         learner=learner,
         exercise=hello_exercise,
         framework="flask",
         archive=hello_archive("solution", "flask"),
+        job_id="0123456789abcdef",
     )
-    # As if Redis redelivered the message twice (acks_late after a lost connection).
-    grade_submission.delay(submission.pk)
-    grade_submission.delay(submission.pk)
+    # As if the job were sent twice (the sweep, after a long wait in the queue).
+    services._send(submission.pk, submission.job_id)
+    services._send(submission.pk, submission.job_id)
 
     (graded,) = wait_until_graded([submission.pk], workers=[celery_worker_proc])
     wait_for_rows(
-        lambda: celery_worker_proc.log().count("exercises.tasks.grade_submission[") >= 6,
+        lambda: celery_worker_proc.log().count("grading.grade[") >= 4,
         timeout=60,
-        what="the worker to receive and finish all three messages",
+        what="the host to receive and finish both copies",
         workers=[celery_worker_proc],
     )
     graded.refresh_from_db()
     assert graded.verdict == "passed"
     assert graded.grading_attempts == 1
+    assert celery_worker_proc.log().count(f"Job {submission.job_id} (submission") == 1
+    assert f"Job {submission.job_id} is already taken" in celery_worker_proc.log()
 
 
 @pytest.mark.celery

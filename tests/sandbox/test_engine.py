@@ -10,6 +10,7 @@ import uuid
 import docker
 import pytest
 
+from sandbox import config as engine_config
 from sandbox import engine
 from sandbox.policy import DEFAULT_POLICY
 
@@ -95,6 +96,29 @@ def test_sandbox_containers_are_found_by_their_labels(runner_image):
         assert engine.sandbox_containers(**{engine.RUN_LABEL: "no-such-run"}) == []
     finally:
         engine.remove(container.id)
+
+
+def test_a_host_removes_only_its_own_stale_containers(runner_image):
+    long_ago = f"{time.time() - 3600:.3f}"
+    mine = start(runner_image, "sleep 60", labels={engine.CREATED_LABEL: long_ago})
+    theirs = start(
+        runner_image,
+        "sleep 60",
+        labels={engine.CREATED_LABEL: long_ago, engine.HOST_LABEL: "another-grading-host"},
+    )
+    try:
+        assert engine.container_attrs(mine.id)["Config"]["Labels"][engine.HOST_LABEL] == (
+            engine_config.current().host
+        )
+        engine.remove_stale_containers(older_than=600)
+        ids = {c["Id"] for c in engine.sandbox_containers()}
+        assert mine.id not in ids
+        assert theirs.id in ids
+        assert engine.remove_stale_containers(older_than=600, host="another-grading-host") == 1
+        assert theirs.id not in {c["Id"] for c in engine.sandbox_containers()}
+    finally:
+        engine.remove(mine.id)
+        engine.remove(theirs.id)
 
 
 def test_stale_containers_are_removed_and_fresh_ones_kept(runner_image):

@@ -293,7 +293,7 @@ def test_the_sweep_kills_what_is_left_in_an_orphaned_cgroup_and_removes_it(
     settings, monkeypatch, tmp_path
 ):
     settings.SANDBOX_RUN_DIR = tmp_path
-    monkeypatch.setattr(engine, "remove_stale_containers", lambda older_than: 0)
+    monkeypatch.setattr(engine, "remove_stale_containers", lambda **kwargs: 0)
     orphan = cgroups.HarnessCgroup.create(f"sweep-{uuid.uuid4().hex[:8]}")
     fresh = cgroups.HarnessCgroup.create(f"sweep-{uuid.uuid4().hex[:8]}")
     left = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
