@@ -18,6 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,24 +49,34 @@ RECOVERY_LIMIT = 30.0
 
 
 class SecondEngine:
-    """A second dockerd on this machine: its own data root, exec root, socket; no networking."""
+    """A second dockerd on this machine: its own data root, exec root, socket and bridge.
+
+    Its own bridge, not `--bridge none`: a dockerd started without a bridge deletes the
+    interface named docker0, the first engine's, and `docker build` there fails afterwards.
+    """
 
     def __init__(self) -> None:
         # Short: the socket path is limited to 107 bytes.
         self.dir = Path(tempfile.mkdtemp(prefix="wcd-", dir="/tmp"))
         self.url = f"unix://{self.dir}/docker.sock"
+        self.bridge = f"wcd{uuid.uuid4().hex[:8]}"  # interface names have at most 15 bytes
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         if shutil.which("dockerd") is None:
             pytest.fail("dockerd is not installed (scripts/test installs docker.io)")
+        for command in (
+            ["ip", "link", "add", self.bridge, "type", "bridge"],
+            ["ip", "link", "set", self.bridge, "up"],
+        ):
+            subprocess.run(command, check=True, capture_output=True)
         with (self.dir / "dockerd.log").open("wb") as log:
             self.process = subprocess.Popen(
                 [
                     "dockerd", "--data-root", str(self.dir / "data"),
                     "--exec-root", str(self.dir / "exec"), "-H", self.url,
                     "--pidfile", str(self.dir / "docker.pid"),
-                    "--bridge", "none", "--iptables=false", "--ip-masq=false",
+                    "--bridge", self.bridge, "--iptables=false", "--ip-masq=false",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -120,11 +131,14 @@ class SecondEngine:
                 self.process.kill()
                 self.process.wait()
         subprocess.run(["umount", "-R", str(self.dir / "exec")], capture_output=True)
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
 def second_engine(runner_image) -> SecondEngine:
+    first_bridge = Path("/sys/class/net/docker0")
+    had_bridge = first_bridge.exists()
     second = SecondEngine()
     try:
         second.start()
@@ -132,6 +146,8 @@ def second_engine(runner_image) -> SecondEngine:
         yield second
     finally:
         second.stop()
+    # The first engine keeps its bridge (docker build needs it).
+    assert first_bridge.exists() == had_bridge
 
 
 class Beat:
