@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,18 @@ def test_the_environment_gives_every_setting():
         "SANDBOX_RUN_DIR": "/srv/runs",
         "SANDBOX_BUILD_DIR": "/srv/build",
         "SANDBOX_IMAGE": "runner:mine",
+        "GRADING_HOST_ID": "grader-2",
     }
     assert from_environment(environ) == EngineSettings(
-        run_dir=Path("/srv/runs"), build_dir=Path("/srv/build"), image="runner:mine"
+        run_dir=Path("/srv/runs"),
+        build_dir=Path("/srv/build"),
+        image="runner:mine",
+        host="grader-2",
     )
+
+
+def test_a_host_without_an_id_goes_by_the_machines_name():
+    assert from_environment({"VAR_DIR": "/srv/var"}).host == socket.gethostname() != ""
 
 
 def test_the_defaults_live_under_var_dir():
