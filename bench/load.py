@@ -411,7 +411,7 @@ def report(args, results: dict, floor_at_rest: list[float]) -> int:
 
     print(
         f"\nRan {results['elapsed']:.0f} s on {os.cpu_count()} cores: gunicorn "
-        f"{args.web_workers}x{args.web_threads} threads, one grading worker, SQLite."
+        f"{args.web_workers}x{args.web_threads} threads, the site worker, one grading host, SQLite."
     )
     print(f"{'':14}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}")
     for name in (*PAGES, "mark read", "bare view", "API submit", "API status"):
