@@ -107,6 +107,7 @@ def test_a_one_file_exercise_gives_the_code_the_whole_width_and_the_tree_can_be_
     assert abs(sidebar.bounding_box()["width"] - (start + 32)) <= 2
     page.keyboard.press("Home")
     expect(handle).to_have_attribute("aria-valuenow", "160")
+    handle.hover()  # waits until the handle is stable and is what the pointer would hit
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
