@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.tokens import PREFIX_LENGTH, TOKEN_START, token_hash
@@ -160,3 +162,15 @@ class LessonProgressFactory(factory.django.DjangoModelFactory):
 
     learner = factory.SubFactory(UserFactory)
     lesson = factory.SubFactory(LessonFactory)
+
+
+def make_submission(learner, exercise, *, status="", score=None, state=None, minutes=0):
+    """Create a submission `minutes` from now (created and queued then), out of 3 points."""
+    submission = SubmissionFactory(
+        learner=learner, exercise=exercise, verdict=status, score=score, max_score=3
+    )
+    moment = timezone.now() + timedelta(minutes=minutes)
+    fields = {"created": moment, "queued_at": moment} | ({"state": state} if state else {})
+    Submission.objects.filter(pk=submission.pk).update(**fields)
+    submission.refresh_from_db()
+    return submission

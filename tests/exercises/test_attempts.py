@@ -1,38 +1,15 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from exercises.attempts import learner_attempts, queue_position
 from exercises.models import Submission
-from tests.factories import ExerciseFactory, SubmissionFactory, UserFactory
-
-FILES = {
-    "README.md": "# Hello",
-    "tests/test_hello.py": "def test_it(client): ...\n",
-    "starter/flask/app.py": "from flask import Flask\napp = Flask(__name__)\n",
-    "starter/flask/templates/index.html": "<h1>Hi</h1>\n",
-    "starter/fastapi/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
-    "solution/flask/app.py": "SOLVED = True\n",
-}
+from tests.factories import ExerciseFactory, UserFactory, make_submission
 
 
 @pytest.fixture
 def exercise(db):
-    return ExerciseFactory(slug="hello", frameworks=["flask", "fastapi"], files=FILES)
-
-
-def make_submission(learner, exercise, *, status="", score=None, state=None, minutes=0):
-    submission = SubmissionFactory(
-        learner=learner, exercise=exercise, verdict=status, score=score, max_score=3
-    )
-    moment = timezone.now() + timedelta(minutes=minutes)
-    fields = {"created": moment, "queued_at": moment} | ({"state": state} if state else {})
-    Submission.objects.filter(pk=submission.pk).update(**fields)
-    submission.refresh_from_db()
-    return submission
+    return ExerciseFactory(slug="hello", frameworks=["flask", "fastapi"])
 
 
 # Attempts

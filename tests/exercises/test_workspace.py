@@ -2,17 +2,15 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from exercises.models import Draft, Submission
+from exercises.models import Draft
 from exercises.uploads import pack_editor_files
 from exercises.workspace import draft_save, learner_workspace
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import DEFAULT_POLICY, MiB
-from tests.factories import ExerciseFactory, SubmissionFactory
+from tests.factories import ExerciseFactory, make_submission
 
 FILES = {
     "README.md": "# Hello",
@@ -27,17 +25,6 @@ FILES = {
 @pytest.fixture
 def exercise(db):
     return ExerciseFactory(slug="hello", frameworks=["flask", "fastapi"], files=FILES)
-
-
-def make_submission(learner, exercise, *, status="", score=None, state=None, minutes=0):
-    submission = SubmissionFactory(
-        learner=learner, exercise=exercise, verdict=status, score=score, max_score=3
-    )
-    moment = timezone.now() + timedelta(minutes=minutes)
-    fields = {"created": moment, "queued_at": moment} | ({"state": state} if state else {})
-    Submission.objects.filter(pk=submission.pk).update(**fields)
-    submission.refresh_from_db()
-    return submission
 
 
 # Starter files
