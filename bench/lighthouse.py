@@ -24,7 +24,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,13 @@ from typing import NamedTuple
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.pages import fetch, free_port, wait_until_up  # noqa: E402
+from bench.pages import (  # noqa: E402
+    fetch,
+    free_port,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_until_up,
+)
 
 LIGHTHOUSE_PACKAGE = "lighthouse@12"
 CHROME_FLAGS = (
@@ -204,20 +209,7 @@ def main() -> int:
         print("Building a temporary site...", flush=True)
         cookie = build_site()
         port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                f"--workers={args.workers}",
-                f"--bind=127.0.0.1:{port}",
-                "--log-level=warning",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            start_new_session=True,  # its own process group, stopped as one below
-        )
+        server = start_gunicorn(port, args.workers, env)
         wait_until_up(port, server)
         for target in TARGETS:
             status, _ = fetch(port, target.path, {"Cookie": cookie} if target.signed_in else {})
@@ -257,13 +249,7 @@ def main() -> int:
         print(f"{'Below' if below else 'Meets'} the goals ({goals}).")
         return 1 if below else 0
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+        stop_gunicorn(server)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -173,6 +173,35 @@ def build_site() -> Site:
     return Site(middle.get_absolute_url(), f"{settings.SESSION_COOKIE_NAME}={session}")
 
 
+def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    """Start gunicorn serving the site on 127.0.0.1:port, in its own process group."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            f"--workers={workers}",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        start_new_session=True,  # its own process group, stopped as one by stop_gunicorn
+    )
+
+
+def stop_gunicorn(server: subprocess.Popen | None) -> None:
+    """Stop a server started by start_gunicorn, and its workers, if it still runs."""
+    if server is not None and server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
 def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -304,20 +333,7 @@ def main() -> int:
         site = build_site()
         lesson_path = site.lesson_path
         port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                f"--workers={args.workers}",
-                f"--bind=127.0.0.1:{port}",
-                "--log-level=warning",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            start_new_session=True,  # its own process group, stopped as one below
-        )
+        server = start_gunicorn(port, args.workers, env)
         wait_until_up(port, server)
         learner = {"Cookie": site.learner_cookie}
         status, body = fetch(port, lesson_path)
@@ -373,13 +389,7 @@ def main() -> int:
         print(f"signed-in ratio (for information): {signed_in / bare:.2f}")
         return 0
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+        stop_gunicorn(server)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
