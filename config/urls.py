@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("lessons.markdownx_urls")),
     path("accounts/", include("accounts.urls")),
+    path("teach/", include("authoring.urls")),
     path("api/", include("exercises.api_urls")),
     path("", include("progress.urls")),
     path("", include("exercises.urls")),

@@ -11,7 +11,7 @@ from django.forms import Field as FormField
 from django.http import HttpRequest
 from markdownx.widgets import AdminMarkdownxWidget
 
-from .models import Chapter, Course
+from .models import Chapter, Course, CourseStaff
 
 # The Markdown editor's preview shows code highlighted as on the site.
 PREVIEW_STYLESHEETS = {"all": ["css/pygments.css"]}
@@ -38,13 +38,20 @@ class ChapterInline(admin.TabularInline):
     extra = 0
 
 
+class CourseStaffInline(admin.TabularInline):
+    model = CourseStaff
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+    extra = 0
+
+
 @admin.register(Course)
 class CourseAdmin(MarkdownTextMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "order", "chapter_count", "lesson_count", "updated"]
     list_editable = ["order"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [ChapterInline]
+    inlines = [CourseStaffInline, ChapterInline]
     markdown_fields = ("description",)
 
     class Media:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -14,7 +17,26 @@ class Status(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+class Enrolment(models.TextChoices):
+    """How learners join a course's roster."""
+
+    OPEN = "open", "Open: any signed-in learner may join"
+    INVITE = "invite", "By invitation: learners need the invitation link"
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
 class CourseQuerySet(models.QuerySet):
+    def taught_by(self, user) -> CourseQuerySet:
+        """Return the courses `user` is on the staff of (every course for a superuser)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(staff__user=user).distinct()
+
     def listed(self) -> CourseQuerySet:
         """Return the courses that have at least one published lesson, in catalog order."""
         return (
@@ -32,6 +54,12 @@ class Course(models.Model):
     # Rendered on save by the Markdown pipeline, a layer up (lessons/signals.py).
     description_html = models.TextField(blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
+    enrolment = models.CharField(max_length=10, choices=Enrolment.choices, default=Enrolment.OPEN)
+    invite_code = models.CharField(
+        max_length=32,
+        default=new_invite_code,
+        help_text="The secret in the course's invitation link; rotating it retires old links.",
+    )
     updated = models.DateTimeField(auto_now=True)
 
     objects = CourseQuerySet.as_manager()
@@ -44,6 +72,10 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"course": self.slug})
+
+    def rotate_invite_code(self) -> None:
+        self.invite_code = new_invite_code()
+        self.save(update_fields=["invite_code", "updated"])
 
     @classmethod
     def touch(cls, course_id: int) -> None:
@@ -78,3 +110,46 @@ class Chapter(models.Model):
 def _chapter_deleted(sender, instance: Chapter, **kwargs) -> None:
     # A receiver rather than delete(): the admin's bulk delete skips model methods.
     Course.touch(instance.course_id)
+
+
+class CourseStaff(models.Model):
+    """A member of a course's teaching staff."""
+
+    class Role(models.TextChoices):
+        INSTRUCTOR = "instructor", "Instructor"  # everything on the course
+        ASSISTANT = "assistant", "Assistant"  # reads the gradebook and submissions
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_roles"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.INSTRUCTOR)
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "course staff"
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="unique_course_staff"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.course.slug})"
+
+
+class Enrollment(models.Model):
+    """A learner on a course's roster: the gradebook has a row for each."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    joined = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "joined", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "learner"], name="unique_enrollment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.course.slug}"

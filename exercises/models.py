@@ -61,6 +61,14 @@ class ExerciseQuerySet(models.QuerySet):
         )
 
 
+class LatePolicy(models.TextChoices):
+    """What a submission after the deadline (and the learner's extension) counts for."""
+
+    COUNT = "count", "Count late submissions in full"
+    IGNORE = "ignore", "Do not count late submissions"
+    PENALTY = "penalty", "Count late submissions with a penalty"
+
+
 class Exercise(models.Model):
     """A graded exercise: instructions, starter and solution per framework, hidden tests.
 
@@ -90,6 +98,15 @@ class Exercise(models.Model):
         "(exercise.toml's `open`); unset, the first one with a TODO.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    deadline = models.DateTimeField(
+        null=True, blank=True, help_text="Submissions after it are marked late. Optional."
+    )
+    late_policy = models.CharField(
+        max_length=10, choices=LatePolicy.choices, default=LatePolicy.COUNT
+    )
+    late_penalty = models.PositiveSmallIntegerField(
+        default=0, help_text="Percent taken off a late submission's score (penalty policy)."
+    )
     updated = models.DateTimeField(auto_now=True)
 
     objects = ExerciseQuerySet.as_manager()
@@ -106,7 +123,32 @@ class Exercise(models.Model):
 
         self.instructions_html = render_markdown(self.instructions)
         super().save(*args, **kwargs)
+        self.record_version()
         Course.touch(self.course_id)
+
+    def record_version(self) -> ExerciseVersion:
+        """Return the version holding this exercise's files, making a new one if they changed.
+
+        Every save comes through here (the instructor area, the admin, a course import), so
+        each change of the tests, starter or solution files is a new numbered version.
+        """
+        latest = self.versions.order_by("-number").first()
+        if latest is not None and latest.files == self.files:
+            return latest
+        number = latest.number + 1 if latest is not None else 1
+        return ExerciseVersion.objects.create(exercise=self, number=number, files=self.files)
+
+    def current_version(self) -> ExerciseVersion | None:
+        return self.versions.order_by("-number").first()
+
+    def deadline_for(self, learner, extensions: dict | None = None):
+        """Return `learner`'s deadline here: theirs if extended, else the exercise's (or None)."""
+        if self.deadline is None:
+            return None
+        if extensions is not None:
+            return extensions.get(learner.pk, self.deadline)
+        extension = self.extensions.filter(learner=learner).values_list("until", flat=True)
+        return extension.first() or self.deadline
 
     @property
     def lesson_path(self) -> str:
@@ -143,6 +185,42 @@ class Exercise(models.Model):
         from sandbox.spec import ExerciseSpec
 
         return ExerciseSpec.from_exercise(self)
+
+
+class ExerciseVersion(models.Model):
+    """The files (tests, starters, solutions) of an exercise as they were at one point."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    files = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["exercise", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "number"], name="unique_exercise_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise.slug} v{self.number}"
+
+
+class DeadlineExtension(models.Model):
+    """A later deadline for one learner on one exercise."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="extensions")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deadline_extensions"
+    )
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "learner"], name="unique_extension"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.exercise.slug} until {self.until:%Y-%m-%d %H:%M}"
 
 
 # A receiver rather than a delete() override: the admin's bulk delete skips model methods.
@@ -295,6 +373,17 @@ class Submission(models.Model):
     score = models.IntegerField(null=True, blank=True)
     max_score = models.IntegerField(null=True, blank=True)
     attempt = models.PositiveIntegerField(default=1)
+    version = models.ForeignKey(
+        ExerciseVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submissions",
+        help_text="The exercise's files this submission was last graded against.",
+    )
+    late = models.BooleanField(
+        default=False, help_text="Made after the learner's deadline for the exercise."
+    )
     grading_attempts = models.PositiveIntegerField(
         default=0, help_text="How many times a grading host has started grading this submission."
     )

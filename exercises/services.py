@@ -145,12 +145,15 @@ def submission_create(
         previous = Submission.objects.filter(learner=learner, exercise=exercise).aggregate(
             last=Max("attempt")
         )["last"]
+        deadline = exercise.deadline_for(learner)
         submission = Submission.objects.create(
             learner=learner,
             exercise=exercise,
             framework=framework,
             archive=SubmissionArchive.objects.store(archive),
             attempt=(previous or 0) + 1,
+            version=exercise.current_version(),
+            late=deadline is not None and timezone.now() > deadline,
             job_id=new_job_id(),
         )
         if bucket is not None:

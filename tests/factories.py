@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.tokens import PREFIX_LENGTH, TOKEN_START, token_hash
-from courses.models import Chapter, Course, Status
+from courses.models import Chapter, Course, CourseStaff, Enrollment, Status
 from exercises.models import Draft, Exercise, Submission, SubmissionArchive, Verdict
 from lessons.models import Lesson
 from progress.models import LessonProgress
@@ -63,6 +63,25 @@ class CourseFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"course-{n}")
     title = factory.Sequence(lambda n: f"Course {n}")
     summary = "A course."
+
+
+class CourseStaffFactory(factory.django.DjangoModelFactory):
+    """An instructor (or, with role=CourseStaff.Role.ASSISTANT, an assistant) of a course."""
+
+    class Meta:
+        model = CourseStaff
+
+    course = factory.SubFactory(CourseFactory)
+    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"instructor{n}"))
+    role = CourseStaff.Role.INSTRUCTOR
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    course = factory.SubFactory(CourseFactory)
+    learner = factory.SubFactory(UserFactory)
 
 
 class ChapterFactory(factory.django.DjangoModelFactory):

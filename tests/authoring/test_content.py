@@ -45,10 +45,11 @@ def row_counts() -> tuple[int, int, int, int]:
 
 
 def plain(row: models.Model) -> dict:
-    """Return every field of a row but ids and timestamps; relations by slug."""
+    """Return every field of a row but ids, timestamps and secrets; relations by slug."""
     data = {}
     for model_field in row._meta.concrete_fields:
-        if model_field.name in ("id", "created", "updated"):
+        # A course's invitation code belongs to the site it runs on, not to its files.
+        if model_field.name in ("id", "created", "updated", "invite_code"):
             continue
         value = getattr(row, model_field.name)
         data[model_field.name] = value.slug if isinstance(value, models.Model) else value

@@ -1,0 +1,49 @@
+"""Who may do what on a course: the one place the instructor area's views ask.
+
+A course's staff (CourseStaff) are instructors, who may do everything on the course, and
+assistants, who read the gradebook and submissions but change nothing. Superusers act as
+instructors of every course. Everyone else is refused: the course's teaching pages answer
+404 to them, as if they did not exist, and an assistant asking to change something gets 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from courses.models import Course, CourseStaff
+
+INSTRUCTOR = CourseStaff.Role.INSTRUCTOR
+ASSISTANT = CourseStaff.Role.ASSISTANT
+
+
+def course_role(user, course: Course) -> str | None:
+    """Return `user`'s role on `course` (instructor or assistant), or None for non-staff."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return INSTRUCTOR
+    return (
+        CourseStaff.objects.filter(course=course, user=user).values_list("role", flat=True).first()
+    )
+
+
+def may_edit(user, course: Course) -> bool:
+    """Say whether `user` may change `course`: its content, exercises, grades and roster."""
+    return course_role(user, course) == INSTRUCTOR
+
+
+def staff_course(user, slug: str, *, edit: bool = False) -> tuple[Course, str]:
+    """Return the course with this slug and `user`'s role there, or refuse.
+
+    Raise Http404 when there is no such course or `user` is not on its staff, and
+    PermissionDenied when `edit` is asked of an assistant. Callers make sure the user is
+    signed in first (login_required), so anonymous visitors are sent to sign in.
+    """
+    course = Course.objects.filter(slug=slug).first()
+    role = course_role(user, course) if course is not None else None
+    if role is None:
+        raise Http404("No such course.")
+    if edit and role != INSTRUCTOR:
+        raise PermissionDenied("Only the course's instructors may change it.")
+    return course, role
