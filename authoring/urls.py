@@ -1,10 +1,11 @@
 from django.urls import path
 
-from authoring import views
+from authoring import images, views
 
 app_name = "teach"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("<slug:course>/", views.course, name="course"),
+    path("<slug:course>/images/", images.image_upload, name="image_upload"),
 ]

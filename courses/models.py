@@ -153,3 +153,34 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.course.slug}"
+
+
+class CourseImage(models.Model):
+    """An image shown in a course's texts, kept in the database with the course.
+
+    The bytes live in the row, so the site serves them itself (courses.images has the
+    rules an image must meet), backups and course exports carry them, and there is no
+    media folder to serve or lose.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="images")
+    name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "name"], name="unique_course_image_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug}/{self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "lessons:course_image", kwargs={"course": self.course.slug, "name": self.name}
+        )

@@ -410,6 +410,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "courses:catalog": Endpoint(),
     "courses:dashboard": Endpoint(),
     "courses:course": Endpoint(kwargs=lambda world: {"course": world.course}),
+    "lessons:course_image": Endpoint(
+        kwargs=lambda world: {"course": world.course, "name": "a.png"}
+    ),
+    "teach:image_upload": Endpoint(
+        kwargs=lambda world: {"course": world.course},
+        fields=("alt",),
+        files=("image",),
+        creates=("courses.courseimage",),
+    ),
     "courses:lesson_read": Endpoint(
         kwargs=lambda world: world.lesson, creates=("progress.lessonprogress",)
     ),
