@@ -39,6 +39,36 @@ Rules worth knowing:
   not deleted: they become drafts and the report lists them as unpublished.
   Chapters no longer in the files are kept as they are. ``prune=True`` deletes all
   three instead (with the learners' submissions to deleted exercises).
+- Nothing written in the browser is overwritten without being asked. Import and export
+  record, per course folder, a fingerprint of each course, chapter, lesson and
+  exercise as the folder and the database then agreed on (authoring.models.
+  SyncedContent). A row whose content no longer matches its fingerprint was *edited
+  in the browser* since (a row with none was made there). The rule is: import
+  overwrites, unpublishes or deletes only rows not edited in the browser, unless
+  ``force=True``. For a row edited in the browser:
+
+  - if its file is as it was at the last sync, the browser's edit is the newer one:
+    import keeps it and says so (export writes it to the files);
+  - if its file changed too (or is gone), the two conflict: import writes nothing at
+    all and names every conflict (file, what differs, when the row was edited), unless
+    ``skip_conflicts=True``, which imports everything else and lists what it skipped;
+  - if the file and the row now agree, there is nothing to lose: the row is in step
+    again.
+
+  ``force=True`` takes the files' version of everything. A dry run reports conflicts
+  exactly as an import would. scripts/up imports with ``skip_conflicts``.
+- Images live in ``images/`` at the top of the course folder, checked like uploads
+  (courses.images): PNG, JPEG, GIF or WebP by content, at most 2 MiB, names of
+  lowercase letters, digits, ``-`` and ``_`` with the extension of their format. Import
+  creates or replaces them (uploads never replace an image, so a difference is a change
+  in the files); it never deletes one, since a lesson may still show it. Markdown refers
+  to an image by its site URL, ``![alt](/courses/<course>/images/<name>)``, in the files
+  as in the database: one form works everywhere Markdown is rendered (the lesson page,
+  every editor preview, the admin) without knowing which course the text belongs to,
+  import and export copy texts unchanged so fingerprints compare what is stored, and
+  the course slug in it is the course's identity in the files anyway. (A path relative
+  to the file would not help viewers of the folder either: lessons sit one folder down,
+  exercise instructions two.)
 - Export writes the same layout (``NN-slug/`` folders and ``NN-slug.md`` files
   numbered by position, front matter keys in a fixed order, empty summaries left
   out, bodies as stored), so import -> export -> import is a fixed point. The one
@@ -50,6 +80,8 @@ Rules worth knowing:
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 import shutil
 from collections import Counter
@@ -63,13 +95,23 @@ from django.db import transaction
 from django.utils import timezone
 from frontmatter.default_handlers import YAMLHandler
 
-from courses.models import Chapter, Course, Status
+from authoring.models import SyncedContent
+from courses.images import (
+    EXTENSIONS,
+    IMAGE_NAME_RE,
+    MAX_IMAGE_BYTES,
+    ImageError,
+    course_image_put,
+    image_check,
+)
+from courses.models import Chapter, Course, CourseImage, Status
 from exercises.models import Exercise
 from lessons.models import Lesson
 from sandbox.spec import ExerciseSpec, ExerciseSpecError
 
 INDEX = "index.md"
 EXERCISES_FOLDER = "exercises"
+IMAGES_FOLDER = "images"
 # Just-the-Docs keys that mean something to a static docs site but not to this one.
 IGNORED_KEYS = frozenset(
     {"layout", "has_children", "has_toc", "nav_exclude", "search_exclude", "permalink"}
@@ -138,6 +180,7 @@ class CourseSource:
     description: str
     chapters: tuple[ChapterSource, ...]
     exercises: tuple[ExerciseSpec, ...]
+    images: tuple[tuple[str, bytes], ...] = ()  # (name, bytes) from images/
 
     def lessons(self) -> list[tuple[ChapterSource, LessonSource]]:
         """Return every (chapter, lesson) pair in reading order."""
@@ -367,9 +410,55 @@ def course_folder_read(*, path: Path) -> CourseSource:
     )
 
     exercises = _read_exercises(path / EXERCISES_FOLDER, chapters, problems)
+    images = _read_images(path / IMAGES_FOLDER, problems)
     if problems.messages or course is None:
         raise CourseContentError(path, problems.messages)
-    return CourseSource(path=path, chapters=tuple(chapters), exercises=tuple(exercises), **course)
+    return CourseSource(
+        path=path,
+        chapters=tuple(chapters),
+        exercises=tuple(exercises),
+        images=tuple(images),
+        **course,
+    )
+
+
+def _read_images(folder: Path, problems: _Problems) -> list[tuple[str, bytes]]:
+    """Read and check the course's images/ folder, as strictly as an upload."""
+    if not folder.is_dir():
+        return []
+    images = []
+    for file in sorted(folder.iterdir()):
+        if _hidden(file):
+            continue
+        if not file.is_file():
+            problems.add(file, "images/ holds image files only; move this folder out of it")
+            continue
+        if file.stat().st_size > MAX_IMAGE_BYTES:
+            problems.add(file, "the image is larger than 2 MiB; make it smaller")
+            continue
+        data = file.read_bytes()
+        try:
+            content_type = image_check(data)
+        except ImageError as error:
+            problems.add(file, str(error))
+            continue
+        extension = EXTENSIONS[content_type]
+        if not IMAGE_NAME_RE.match(file.name):
+            problems.add(
+                file,
+                "image names are lowercase letters, digits, '-' and '_', then .png, .jpg, "
+                f".gif or .webp; rename the file (this one is a {extension.upper()} image)",
+            )
+            continue
+        if file.suffix[1:] != extension:
+            problems.add(
+                file,
+                f"the file is a {extension.upper()} image, but named .{file.suffix[1:]}; "
+                f"rename it to {file.stem}.{extension}",
+            )
+            continue
+        images.append((file.name, data))
+    return images
 
 
 def _hidden(path: Path) -> bool:
@@ -533,21 +622,64 @@ UNCHANGED = "unchanged"
 UNPUBLISHED = "unpublished"
 DELETED = "deleted"
 KEPT = "kept"  # no longer in the files, left in the database as it was
-KINDS = ("course", "chapter", "lesson", "exercise")
+KEPT_EDIT = "kept-edit"  # changed in the browser since the last sync; the files were not
+SKIPPED = "skipped"  # changed in the browser and in the files: a conflict, left alone
+KINDS = ("course", "chapter", "lesson", "exercise", "image")
+NOT_IN_FILES = "not in the files"
 
 
 @dataclass(frozen=True)
 class Change:
     kind: str  # course, chapter, lesson or exercise
-    action: str  # created, updated, unchanged, unpublished, deleted or kept
+    action: str  # created, updated, unchanged, unpublished, deleted, kept, kept-edit or skipped
     slug: str
-    fields: tuple[str, ...] = ()  # the fields that changed, for updates
+    fields: tuple[str, ...] = ()  # the fields that changed (or would change), for updates
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A row changed in the browser whose file changed too since the last sync."""
+
+    kind: str
+    slug: str
+    path: str  # the file, relative to the course folder
+    fields: tuple[str, ...]  # what differs between the files and the database; () if gone
+    edited: str  # when the row was last edited, in words
+
+    def describe(self) -> str:
+        if self.fields:
+            what = f"{', '.join(self.fields)} differ{'s' if len(self.fields) == 1 else ''}"
+            files = f"its file changed too ({what})"
+        else:
+            files = "its file is gone from the folder"
+        return (
+            f"{self.path}: {self.kind} {self.slug} was edited in the browser {self.edited}; {files}"
+        )
+
+
+class CourseConflictError(ValueError):
+    """An import would overwrite edits made in the browser; nothing was imported."""
+
+    def __init__(self, path: Path, conflicts: list[Conflict]) -> None:
+        self.path = path
+        self.conflicts = conflicts
+        count = _count(len(conflicts), "row")
+        super().__init__(
+            f"{path}: {count} changed both in the browser and in the files since the last "
+            "import or export; nothing was imported.\n"
+            + "\n".join(f"- {c.describe()}" for c in conflicts)
+            + "\nRun import_course --force to take the files' versions, or export_course "
+            "--force to write the browser's versions to the files (replacing their changes). "
+            "import_course --skip-conflicts imports everything else."
+        )
 
 
 @dataclass
 class ImportReport:
     course: Course
     changes: list[Change] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)  # skipped with --skip-conflicts
+    kept_edits: list[Conflict] = field(default_factory=list)  # browser edits, files unchanged
     dry_run: bool = False
 
     def add(
@@ -561,7 +693,7 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
-        return any(c.action not in (UNCHANGED, KEPT) for c in self.changes)
+        return any(c.action in (CREATED, UPDATED, UNPUBLISHED, DELETED) for c in self.changes)
 
     def summary(self) -> str:
         """Return one line, e.g. 'Course "X": 3 lessons updated (a, b, c), 12 unchanged'."""
@@ -585,6 +717,10 @@ class ImportReport:
                 parts.append(f"{unchanged} unchanged")
         else:
             parts.append(f"nothing changed ({unchanged} unchanged)")
+        for action, label in ((KEPT_EDIT, "browser edits kept"), (SKIPPED, "conflicts skipped")):
+            rows = [f"{c.kind} {c.slug}" for c in self.changes if c.action == action]
+            if rows:
+                parts.append(f"{len(rows)} {label} ({_names(rows)})")
         kept = [c for c in self.changes if c.action == KEPT]
         if kept:
             names = ", ".join(f"{c.kind} {c.slug}" for c in kept[:MAX_NAMES_SHOWN])
@@ -592,6 +728,22 @@ class ImportReport:
             parts.append(f"not in the files but kept: {names}{more} (--prune deletes them)")
         dry = " (dry run, nothing saved)" if self.dry_run else ""
         return f'Course "{self.course.title}"{dry}: ' + ", ".join(parts)
+
+    def notes(self) -> list[str]:
+        """Return one line per row the import left alone, saying why and what to do."""
+        lines = [
+            f"Kept your browser edit of {c.kind} {c.slug} ({c.path}, edited {c.edited}); "
+            "run export_course to write it to the files, or import_course --force to take "
+            "the files."
+            for c in self.kept_edits
+        ]
+        lines += [
+            f"Skipped a conflict: {c.describe()}. Kept the browser's version; run "
+            "export_course --force to write it to the files (replacing their change), or "
+            "import_course --force to take the files."
+            for c in self.conflicts
+        ]
+        return lines
 
 
 def _count(n: int, noun: str) -> str:
@@ -604,49 +756,251 @@ def _names(slugs: list[str]) -> str:
     return f"{shown} and {extra} more" if extra > 0 else shown
 
 
+# Fingerprints: what the files carry of each row, hashed.
+
+
+def fingerprint(content: dict[str, Any]) -> str:
+    """Return a stable hash of a row's file-borne content."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _course_content(course: Course) -> dict[str, Any]:
+    return {
+        "title": course.title,
+        "summary": course.summary,
+        "description": course.description,
+        "order": course.order,
+    }
+
+
+def _chapter_content(chapter: Chapter) -> dict[str, Any]:
+    return {
+        "title": chapter.title,
+        "summary": chapter.summary,
+        "intro": chapter.intro,
+        "order": chapter.order,
+    }
+
+
+def _lesson_content(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "chapter": lesson.chapter.slug,
+        "title": lesson.title,
+        "summary": lesson.summary,
+        "order": lesson.order,
+        "body": lesson.body,
+        "status": str(lesson.status),
+    }
+
+
+def _exercise_content(exercise: Exercise) -> dict[str, Any]:
+    lesson = exercise.lesson
+    return {
+        "lesson": f"{lesson.chapter.slug}/{lesson.slug}" if lesson else "",
+        "title": exercise.title,
+        "summary": exercise.summary,
+        "order": exercise.order,
+        "frameworks": list(exercise.frameworks),
+        "points": exercise.points,
+        "limits": dict(exercise.limits),
+        "instructions": exercise.instructions,
+        "files": dict(exercise.files),
+        "open_first": dict(exercise.open_first),
+        "status": str(exercise.status),
+    }
+
+
+CONTENT = {
+    "course": _course_content,
+    "chapter": _chapter_content,
+    "lesson": _lesson_content,
+    "exercise": _exercise_content,
+}
+
+
+def _folder_key(path: Path) -> str:
+    return str(Path(path).resolve())
+
+
+class _Sync:
+    """The fingerprints of one course folder, and the rule that uses them.
+
+    A row is "edited in the browser" when its content no longer matches its fingerprint
+    (or it has none: it was never imported from or exported to this folder). Import
+    writes to a row only if it was not edited in the browser, or with `force`.
+    """
+
+    def __init__(self, report: ImportReport, folder: Path, *, force: bool) -> None:
+        self.report = report
+        self.folder = folder
+        self.key = _folder_key(folder)
+        self.force = force
+        self.records = {
+            (r.kind, r.object_id): r.fingerprint
+            for r in SyncedContent.objects.filter(folder=self.key)
+        }
+        self.conflicts: list[Conflict] = []
+        self.synced: dict[tuple[str, int], str] = {}
+
+    def edited(self, kind: str, row: Any) -> bool:
+        recorded = self.records.get((kind, row.pk))
+        return recorded != fingerprint(CONTENT[kind](row))
+
+    def may_write(
+        self, kind: str, row: Any, path: Path, fields: list[str], content: dict[str, Any] | None
+    ) -> bool:
+        """Say whether import may overwrite this row; record why not if it may not.
+
+        `content` is what the files hold for the row, or None when no file holds it.
+        """
+        if self.force or not self.edited(kind, row):
+            return True
+        recorded = self.records.get((kind, row.pk))
+        if path.is_relative_to(self.folder):
+            path = path.relative_to(self.folder)
+        item = Conflict(
+            kind=kind,
+            slug=row.slug,
+            path=str(path) if content is not None else NOT_IN_FILES,
+            fields=tuple(fields),
+            edited=_edited(row),
+        )
+        if content is None and recorded is None:
+            # Made in the browser and never written to this folder: nothing to conflict with.
+            self.report.kept_edits.append(item)
+            self.report.add(kind, KEPT_EDIT, row.slug)
+        elif content is not None and recorded == fingerprint(content):
+            # The files are as they were at the last sync: the browser's edit is newer.
+            self.report.kept_edits.append(item)
+            self.report.add(kind, KEPT_EDIT, row.slug, fields)
+        else:
+            self.conflicts.append(item)
+            self.report.add(kind, SKIPPED, row.slug, fields)
+        return False
+
+    def mark(self, kind: str, row: Any) -> None:
+        """Record a row as in step with the folder."""
+        self.synced[(kind, row.pk)] = fingerprint(CONTENT[kind](row))
+
+    def save(self) -> None:
+        now = timezone.now()
+        for (kind, object_id), value in self.synced.items():
+            if self.records.get((kind, object_id)) == value:
+                continue
+            SyncedContent.objects.update_or_create(
+                folder=self.key,
+                kind=kind,
+                object_id=object_id,
+                defaults={"fingerprint": value, "synced": now},
+            )
+
+    def forget(self, kind: str, row: Any) -> None:
+        SyncedContent.objects.filter(folder=self.key, kind=kind, object_id=row.pk).delete()
+
+
+def _edited(row: Any) -> str:
+    updated = getattr(row, "updated", None)
+    if updated is None:  # chapters keep no timestamp
+        return "since the last import or export"
+    return "on " + timezone.localtime(updated).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def _sync(row: Any, values: dict[str, Any]) -> list[str]:
     """Set the values that differ on a row and return their names."""
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    changed = _differences(row, values)
     for name in changed:
         setattr(row, name, values[name])
     return changed
 
 
-def _retire(report: ImportReport, kind: str, rows: Iterable[Any], *, prune: bool) -> None:
-    """Delete (with --prune) or unpublish rows that no file claims any more, and report it."""
+def _differences(row: Any, values: dict[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if getattr(row, name) != value]
+
+
+def _retire(
+    report: ImportReport, sync: _Sync, kind: str, rows: Iterable[Any], *, prune: bool
+) -> None:
+    """Delete (with --prune) or unpublish rows that no file claims any more, and report it.
+
+    A row edited in the browser (or made there, never in the files) is left alone: it may
+    be work that was never exported.
+    """
     for row in rows:
+        if not prune and row.status != Status.PUBLISHED:
+            report.add(kind, KEPT, row.slug)
+            continue
+        if not sync.may_write(kind, row, sync.folder, [], None):
+            continue
         if prune:
+            sync.forget(kind, row)
             row.delete()
             report.add(kind, DELETED, row.slug)
-        elif row.status == Status.PUBLISHED:
+        else:
             row.status = Status.DRAFT
             row.save()
             report.add(kind, UNPUBLISHED, row.slug)
-        else:
-            report.add(kind, KEPT, row.slug)
+            sync.mark(kind, row)
 
 
-def _save(report: ImportReport, kind: str, row: Any, values: dict[str, Any]) -> None:
-    """Create the row or save only what changed, and record the outcome."""
+def _save(
+    report: ImportReport,
+    sync: _Sync,
+    kind: str,
+    row: Any,
+    values: dict[str, Any],
+    content: dict[str, Any],
+    path: Path,
+) -> None:
+    """Create the row or save only what changed, unless that would lose a browser edit."""
     if row.pk is None:
         _sync(row, values)
         row.save()
         report.add(kind, CREATED, row.slug)
+        sync.mark(kind, row)
         return
-    changed = _sync(row, values)
-    if changed:
-        row.save()
-        report.add(kind, UPDATED, row.slug, [name.removesuffix("_id") for name in changed])
-    else:
+    changed = _differences(row, values)
+    fields = [name.removesuffix("_id") for name in changed]
+    if not changed:
         report.add(kind, UNCHANGED, row.slug)
+        sync.mark(kind, row)  # the files and the row agree, whoever changed them
+        return
+    if not sync.may_write(kind, row, path, fields, content):
+        return
+    _sync(row, values)
+    row.save()
+    report.add(kind, UPDATED, row.slug, fields)
+    sync.mark(kind, row)
 
 
-def course_import(*, path: Path, prune: bool = False, dry_run: bool = False) -> ImportReport:
-    """Validate a course folder, then create or update the course from it in one transaction."""
+def course_import(
+    *,
+    path: Path,
+    prune: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    skip_conflicts: bool = False,
+) -> ImportReport:
+    """Validate a course folder, then create or update the course from it in one transaction.
+
+    Raise CourseConflictError, writing nothing, if a row edited in the browser would be
+    overwritten by a changed file; `skip_conflicts` leaves such rows alone and imports the
+    rest, `force` takes the files' version of every row.
+    """
+    if force and skip_conflicts:
+        raise ValueError("force and skip_conflicts cannot be used together")
     source = course_folder_read(path=Path(path))
     _check_exercise_slugs_free(source)
     with transaction.atomic():
-        report = _apply(source, prune=prune)
+        report, conflicts = _apply(source, prune=prune, force=force)
+        if conflicts and not skip_conflicts:
+            transaction.set_rollback(True)
+            raise CourseConflictError(source.path, conflicts)
+        report.conflicts = conflicts
+        for name, data in source.images:
+            # Uploads never replace an image, so an image that differs changed in the files.
+            _, action = course_image_put(course=report.course, name=name, data=data)
+            report.add("image", action, name)
         report.dry_run = dry_run
         if dry_run:
             transaction.set_rollback(True)
@@ -667,20 +1021,19 @@ def _check_exercise_slugs_free(source: CourseSource) -> None:
         raise CourseContentError(source.path, problems)
 
 
-def _apply(source: CourseSource, *, prune: bool) -> ImportReport:
+def _apply(
+    source: CourseSource, *, prune: bool, force: bool
+) -> tuple[ImportReport, list[Conflict]]:
     course = Course.objects.filter(slug=source.slug).first() or Course(slug=source.slug)
     report = ImportReport(course=course)
-    _save(
-        report,
-        "course",
-        course,
-        {
-            "title": source.title,
-            "summary": source.summary,
-            "description": source.description,
-            "order": source.order,
-        },
-    )
+    sync = _Sync(report, source.path, force=force)
+    course_values = {
+        "title": source.title,
+        "summary": source.summary,
+        "description": source.description,
+        "order": source.order,
+    }
+    _save(report, sync, "course", course, course_values, course_values, source.path / INDEX)
 
     chapters = {c.slug: c for c in course.chapters.all()}
     lessons = list(Lesson.objects.filter(chapter__course=course).select_related("chapter"))
@@ -689,74 +1042,89 @@ def _apply(source: CourseSource, *, prune: bool) -> ImportReport:
         chapter = chapters.pop(chapter_source.slug, None) or Chapter(
             course=course, slug=chapter_source.slug
         )
+        chapter_values = {
+            "title": chapter_source.title,
+            "summary": chapter_source.summary,
+            "intro": chapter_source.intro,
+            "order": chapter_source.order,
+        }
         _save(
             report,
+            sync,
             "chapter",
             chapter,
-            {
-                "title": chapter_source.title,
-                "summary": chapter_source.summary,
-                "intro": chapter_source.intro,
-                "order": chapter_source.order,
-            },
+            chapter_values,
+            chapter_values,
+            chapter_source.path / INDEX,
         )
         for lesson_source in chapter_source.lessons:
             lesson = _claim_lesson(lessons, chapter, lesson_source.slug) or Lesson(
                 slug=lesson_source.slug
             )
+            values = {
+                "title": lesson_source.title,
+                "summary": lesson_source.summary,
+                "order": lesson_source.order,
+                "body": lesson_source.body,
+                "status": lesson_source.status,
+            }
             _save(
                 report,
+                sync,
                 "lesson",
                 lesson,
-                {
-                    "chapter_id": chapter.pk,
-                    "title": lesson_source.title,
-                    "summary": lesson_source.summary,
-                    "order": lesson_source.order,
-                    "body": lesson_source.body,
-                    "status": lesson_source.status,
-                },
+                {"chapter_id": chapter.pk, **values},
+                {"chapter": chapter.slug, **values},
+                lesson_source.path,
             )
-            kept_lessons[f"{chapter.slug}/{lesson.slug}"] = lesson
+            kept_lessons[f"{chapter_source.slug}/{lesson.slug}"] = lesson
 
-    _retire(report, "lesson", lessons, prune=prune)  # the ones no file claimed
+    # Read before lessons are retired: a pruned lesson would change the exercises that
+    # point at it, which is not an edit made in the browser.
+    exercises = {e.slug: e for e in course.exercises.select_related("lesson__chapter")}
+    _retire(report, sync, "lesson", lessons, prune=prune)  # the ones no file claimed
 
-    exercises = {e.slug: e for e in course.exercises.all()}
     for spec in source.exercises:
         exercise = exercises.pop(spec.slug, None) or Exercise(course=course, slug=spec.slug)
         lesson = kept_lessons.get(spec.lesson)
+        values = {
+            "title": spec.title,
+            "summary": spec.summary,
+            "order": spec.order,
+            "frameworks": list(spec.frameworks),
+            "points": spec.points or 0,
+            "limits": dict(spec.limits),
+            "instructions": spec.instructions,
+            "files": dict(spec.files),
+            "open_first": dict(spec.open_first),
+            "status": str(Status.PUBLISHED),
+        }
         _save(
             report,
+            sync,
             "exercise",
             exercise,
-            {
-                "lesson_id": lesson.pk if lesson else None,
-                "title": spec.title,
-                "summary": spec.summary,
-                "order": spec.order,
-                "frameworks": list(spec.frameworks),
-                "points": spec.points or 0,
-                "limits": dict(spec.limits),
-                "instructions": spec.instructions,
-                "files": dict(spec.files),
-                "open_first": dict(spec.open_first),
-                "status": Status.PUBLISHED,
-            },
+            {"lesson_id": lesson.pk if lesson else None, **values},
+            {"lesson": spec.lesson if lesson else "", **values},
+            source.path / EXERCISES_FOLDER / spec.slug / "exercise.toml",
         )
-    _retire(report, "exercise", exercises.values(), prune=prune)
+    _retire(report, sync, "exercise", exercises.values(), prune=prune)
 
     for chapter in chapters.values():
-        if prune:
+        if not prune or chapter.lessons.exists():
+            # Deleting a chapter deletes its lessons; any still in it were kept on purpose.
+            report.add("chapter", KEPT, chapter.slug)
+        elif sync.may_write("chapter", chapter, source.path, [], None):
+            sync.forget("chapter", chapter)
             chapter.delete()
             report.add("chapter", DELETED, chapter.slug)
-        else:
-            report.add("chapter", KEPT, chapter.slug)
 
     if report.changed:
         # The cached course outline is keyed by Course.updated; chapter edits and
         # deletions do not bump it on their own.
         Course.objects.filter(pk=course.pk).update(updated=timezone.now())
-    return report
+    sync.save()
+    return report, sync.conflicts
 
 
 def _claim_lesson(lessons: list[Lesson], chapter: Chapter, slug: str) -> Lesson | None:
@@ -777,8 +1145,10 @@ def course_export(*, course: Course, path: Path, force: bool = False) -> list[Pa
     """Write a course as a course folder and return the files written.
 
     The folder must be empty or missing. With `force`, it may be an existing course
-    folder: its index.md, chapter Markdown files and exercises/ are replaced, and
-    anything else in it (images, .git, notes) is left alone.
+    folder: its index.md, chapter Markdown files and exercises/ are replaced, the
+    course's images are written into images/ (over files of the same name), and
+    anything else in it (.git, notes, other images) is left alone. The fingerprints of
+    what was written are recorded, so importing the folder next changes nothing.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -817,6 +1187,7 @@ def course_export(*, course: Course, path: Path, force: bool = False) -> list[Pa
         ),
     )
     chapters = list(course.chapters.order_by("order", "id"))
+    lessons_written: list[Lesson] = []
     for number, chapter in enumerate(chapters, start=1):
         folder = path / _numbered(number, len(chapters), chapter.slug)
         write(
@@ -834,6 +1205,7 @@ def course_export(*, course: Course, path: Path, force: bool = False) -> list[Pa
             ),
         )
         lessons = list(chapter.lessons.order_by("order", "id"))
+        lessons_written += lessons
         for lesson_number, lesson in enumerate(lessons, start=1):
             meta = {
                 "title": lesson.title,
@@ -848,13 +1220,41 @@ def course_export(*, course: Course, path: Path, force: bool = False) -> list[Pa
             name = _numbered(lesson_number, len(lessons), lesson.slug) + ".md"
             write(folder / name, _markdown(meta, lesson.body))
 
-    exercises = course.exercises.published().select_related("lesson__chapter").order_by("slug")
+    exercises = list(
+        course.exercises.published().select_related("lesson__chapter").order_by("slug")
+    )
     for exercise in exercises:
         spec = ExerciseSpec.from_exercise(exercise)
         folder = path / EXERCISES_FOLDER / spec.slug
         spec.write(folder)
         written.extend(folder / name for name in ("exercise.toml", "README.md", *spec.files))
+
+    for image in CourseImage.objects.filter(course=course):
+        file = path / IMAGES_FOLDER / image.name
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(bytes(image.data))
+        written.append(file)
+
+    # The folder now holds what the database holds: record it, so the next import from
+    # this folder knows nothing was edited since.
+    rows = [("course", course)]
+    rows += [("chapter", chapter) for chapter in chapters]
+    rows += [("lesson", lesson) for lesson in lessons_written]
+    rows += [("exercise", exercise) for exercise in exercises]
+    _record_synced(path, rows)
     return written
+
+
+def _record_synced(path: Path, rows: list[tuple[str, Any]]) -> None:
+    key, now = _folder_key(path), timezone.now()
+    with transaction.atomic():
+        for kind, row in rows:
+            SyncedContent.objects.update_or_create(
+                folder=key,
+                kind=kind,
+                object_id=row.pk,
+                defaults={"fingerprint": fingerprint(CONTENT[kind](row)), "synced": now},
+            )
 
 
 def _numbered(number: int, total: int, slug: str) -> str:

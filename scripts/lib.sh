@@ -159,7 +159,8 @@ prepare_site() {
     local py="$VENV/bin/python"
     "$py" "$ROOT/manage.py" migrate --noinput -v0
     "$py" "$ROOT/manage.py" collectstatic --noinput -v0  # served by WhiteNoise when DEBUG is off
-    "$py" "$ROOT/manage.py" import_course "$ROOT/content/python-web"
+    # Never overwrites what an instructor edited in the browser: it says what it kept.
+    "$py" "$ROOT/manage.py" import_course --skip-conflicts "$ROOT/content/python-web"
     "$py" "$ROOT/manage.py" rebuild_search_index
 }
 

@@ -284,8 +284,8 @@ def test_a_lesson_outside_a_chapter_folder_is_reported(course_dir):
 
 
 def test_folders_without_markdown_are_ignored(course_dir):
-    (course_dir / "images").mkdir()
-    (course_dir / "images" / "diagram.svg").write_text("<svg/>")
+    (course_dir / "figures").mkdir()
+    (course_dir / "figures" / "diagram.svg").write_text("<svg/>")
 
     source = course_folder_read(path=course_dir)
 
