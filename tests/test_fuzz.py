@@ -413,6 +413,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "lessons:course_image": Endpoint(
         kwargs=lambda world: {"course": world.course, "name": "a.png"}
     ),
+    "teach:home": Endpoint(),
+    "teach:course": Endpoint(kwargs=lambda world: {"course": world.course}),
     "teach:image_upload": Endpoint(
         kwargs=lambda world: {"course": world.course},
         fields=("alt",),
