@@ -31,6 +31,12 @@ class Lesson(models.Model):
     body_html = models.TextField(blank=True, editable=False)
     toc_html = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Unpublished changes to a published lesson, kept apart so learners go on reading the
+    # live text until they are published. Null, not "", when there is no draft: an empty
+    # body is a draft too (an author may clear the text to start again).
+    draft_title = models.CharField(max_length=200, null=True, blank=True, editable=False)  # noqa: DJ001
+    draft_summary = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
+    draft_body = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -65,6 +71,23 @@ class Lesson(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    @property
+    def has_draft(self) -> bool:
+        return self.draft_body is not None
+
+    def with_text(self, *, title: str, summary: str, body: str) -> Lesson:
+        """Return an unsaved copy showing this text, rendered as saving it would render it."""
+        from lessons.markdown import render_lesson
+
+        copy = Lesson(
+            **{field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
+        )
+        # The chapter (and its course) as already fetched, so the copy costs no query.
+        copy.chapter = self.chapter
+        copy.title, copy.summary, copy.body = title, summary, body
+        copy.body_html, copy.toc_html = render_lesson(body)
+        return copy
 
 
 # A receiver rather than a delete() override: the admin's bulk delete skips model methods.

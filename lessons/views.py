@@ -19,9 +19,10 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 
+from courses.access import may_edit
 from courses.models import Course
 from lessons.models import Lesson
 from lessons.navigation import (
@@ -73,9 +74,13 @@ def _get_lesson(course: CourseVersion, chapter: str, lesson: str) -> Lesson:
 
 
 def _render_lesson_page(
-    lesson: Lesson, outline: CourseOutline, *, staff_view: bool, preview: bool = False
+    lesson: Lesson, outline: CourseOutline, *, staff_view: bool, preview: bool | str = False
 ) -> LessonPage:
-    """Render the lesson's part of the page for staff, for learners, or as a preview."""
+    """Render the lesson's part of the page for staff, for learners, or as a preview.
+
+    `preview` is True for a saved lesson shown as learners see it, "unsaved" for an editor's
+    text that is not saved.
+    """
     previous, following = outline.neighbours(lesson.id)
     # The outline lists the exercises this reader may see (drafts only in the staff outline).
     found = outline.lesson(lesson.id)
@@ -177,6 +182,10 @@ def _personal_lesson_response(
         if outline.exercises and progress.exercise_marks is not None:
             marks = progress.exercise_marks(learner=request.user, course_id=course.id)
     context["menu"] = outline.menu_for(page.lesson_id, read=read, exercise_marks=marks)
+    # The course's instructors get a link to the lesson editor. Asked of staff accounts only
+    # (one small query; none for superusers), so a learner's page costs no query more.
+    if is_staff and may_edit(request.user, Course(id=course.id)):
+        context["edit_course"] = course.slug
     return render(request, "lessons/lesson.html", context)
 
 
@@ -190,3 +199,32 @@ def lesson_preview(request: HttpRequest, course: str, chapter: str, lesson: str)
     page = _render_lesson_page(lesson_obj, outline, staff_view=False, preview=True)
     context = {"page": page, "menu": outline.menu_for(page.lesson_id), "preview": True}
     return render(request, "lessons/lesson.html", context)
+
+
+def render_lesson_article(lesson: Lesson) -> str:
+    """Return a lesson's article (title, summary, contents, body) in the lesson page's markup."""
+    return render_to_string(
+        "lessons/_lesson_article.html",
+        {"lesson": lesson, "has_toc": "<li" in lesson.toc_html, "staff_view": False},
+    )
+
+
+def unsaved_lesson_response(request: HttpRequest, lesson: Lesson) -> HttpResponse:
+    """Show an editor's unsaved text in the learner's page, menu and all, marked as a preview.
+
+    `lesson` is an unsaved copy (Lesson.with_text). The page is made for one author and one
+    moment: never cached, never indexed.
+    """
+    version = _get_course_version(lesson.chapter.course.slug)
+    outline = course_outline(version, include_drafts=True).published(keep=lesson.id)
+    page = _render_lesson_page(lesson, outline, staff_view=False, preview="unsaved")
+    context = {
+        "page": page,
+        "menu": outline.menu_for(page.lesson_id),
+        "preview": True,
+        "noindex": True,
+    }
+    response = render(request, "lessons/lesson.html", context)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

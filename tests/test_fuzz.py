@@ -40,6 +40,7 @@ from accounts.tokens import token_create
 from exercises import api as sandbox_api
 from exercises.models import Draft, Submission
 from exercises.uploads import check_editor_files
+from lessons.models import Lesson
 from sandbox.archive import pack_files, unpack_submission
 from sandbox.policy import DEFAULT_POLICY, MiB
 from tests.factories import (
@@ -389,6 +390,11 @@ def submission_kwargs(world: World) -> dict[str, Any]:
     return {"pk": world.submission}
 
 
+def teach_lesson_kwargs(world: World) -> dict[str, Any]:
+    lesson = Lesson.objects.get(chapter__course__slug=world.course, slug=world.lesson["lesson"])
+    return {"course": world.course, "lesson": lesson.id}
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "signup": Endpoint(
         fields=("username", "email", "password1", "password2", "next"), examples=INPUT_EXAMPLES
@@ -452,6 +458,17 @@ ENDPOINTS: dict[str, Endpoint] = {
     "search:search": Endpoint(query=("q",)),
     "lessons:lesson": Endpoint(kwargs=lambda world: world.lesson),
     "lessons:lesson_preview": Endpoint(kwargs=lambda world: world.lesson),
+    "teach:lesson_edit": Endpoint(
+        kwargs=teach_lesson_kwargs,
+        fields=("title", "summary", "body", "loaded", "action"),
+        examples=INPUT_EXAMPLES,
+    ),
+    "teach:lesson_preview": Endpoint(
+        kwargs=teach_lesson_kwargs, fields=("title", "summary", "body")
+    ),
+    "teach:lesson_learner_preview": Endpoint(
+        kwargs=teach_lesson_kwargs, fields=("title", "summary", "body")
+    ),
 }
 
 ADMIN_FIELDS = (

@@ -1,7 +1,9 @@
 /* Behaviour for the course pages: theme toggle, course menu on small screens,
    copy buttons on code, framework tabs that follow the reader's choice,
    scrollable tables and the "on this page" highlight.
-   Every page works without this file; it only adds comfort. */
+   Every page works without this file; it only adds comfort.
+   Rendered Markdown that arrives after the page loaded (the lesson editor's live preview)
+   gets the same treatment from window.courseSite.initContent(element). */
 (function () {
   "use strict";
 
@@ -130,10 +132,11 @@
     });
   }
 
-  function setupCopyButtons() {
+  function setupCopyButtons(scope) {
     var blocks = [];
-    document.querySelectorAll(".prose div.highlight, .prose pre").forEach(function (el) {
+    scope.querySelectorAll(".prose div.highlight, .prose pre").forEach(function (el) {
       if (el.tagName === "PRE" && el.closest("div.highlight")) return;
+      if (el.closest(".has-copy")) return; // set up already
       if (el.tagName === "PRE") {
         var wrapper = document.createElement("div");
         wrapper.className = "code-block";
@@ -180,23 +183,37 @@
     return element.scrollWidth > element.clientWidth + 1;
   }
 
-  // Run `check` now and again shortly after each resize of the window.
-  function onLayout(check) {
-    check();
-    var pending = null;
-    window.addEventListener("resize", function () {
-      window.clearTimeout(pending);
-      pending = window.setTimeout(check, 150);
-    });
+  // Run `check(elements)` now and again shortly after each resize of the window, for as long
+  // as any of the elements is still in the page (a preview replaces its content often).
+  var layoutChecks = [];
+  var layoutPending = null;
+
+  function onLayout(elements, check) {
+    check(elements);
+    layoutChecks.push({ elements: elements, check: check });
   }
+
+  window.addEventListener("resize", function () {
+    window.clearTimeout(layoutPending);
+    layoutPending = window.setTimeout(function () {
+      layoutChecks = layoutChecks.filter(function (entry) {
+        return entry.elements.some(function (el) {
+          return el.isConnected;
+        });
+      });
+      layoutChecks.forEach(function (entry) {
+        entry.check(entry.elements);
+      });
+    }, 150);
+  });
 
   // The Markdown pipeline makes every code block focusable (role and name included), so
   // that a block wider than the screen scrolls by keyboard even without this file. Blocks
   // that fit need no Tab stop of their own: they lose it until a resize makes them scroll.
-  function setupCodeScrolling() {
-    var blocks = document.querySelectorAll('.prose pre[role="group"]');
+  function setupCodeScrolling(scope) {
+    var blocks = Array.prototype.slice.call(scope.querySelectorAll('.prose pre[role="group"]'));
     if (!blocks.length) return;
-    onLayout(function () {
+    onLayout(blocks, function (blocks) {
       blocks.forEach(function (block) {
         if (overflowsSideways(block)) {
           block.setAttribute("tabindex", "0");
@@ -253,18 +270,17 @@
     return found;
   }
 
-  function setupTabs() {
-    var sets = document.querySelectorAll(".tabbed-set");
-    if (!sets.length) return;
-
-    // Preselect the reader's most recent choice that each set offers.
+  // Preselect the reader's most recent choice that each set offers.
+  function preselectTabs(scope) {
     var choices = tabChoices();
-    sets.forEach(function (set) {
+    scope.querySelectorAll(".tabbed-set").forEach(function (set) {
       choices.some(function (name) {
         return selectInSet(set, name);
       });
     });
+  }
 
+  function setupTabs() {
     document.addEventListener("change", function (event) {
       var input = event.target;
       if (!input.matches || !input.matches('.tabbed-set > input[type="radio"]')) return;
@@ -276,7 +292,7 @@
       var name = labelName(label);
       // Sets above this one may change height; keep the clicked tab where the reader sees it.
       var before = label.getBoundingClientRect().top;
-      sets.forEach(function (other) {
+      document.querySelectorAll(".tabbed-set").forEach(function (other) {
         if (other !== set) selectInSet(other, name);
       });
       var shift = label.getBoundingClientRect().top - before;
@@ -287,10 +303,11 @@
 
   /* Tables ----------------------------------------------------------------- */
 
-  function setupTables() {
+  function setupTables(scope) {
     var wrappers = [];
-    document.querySelectorAll(".prose table").forEach(function (table) {
+    scope.querySelectorAll(".prose table").forEach(function (table) {
       if (table.closest(".highlight")) return; // line-number tables of code blocks
+      if (table.parentNode.classList.contains("table-scroll")) return; // set up already
       var wrapper = document.createElement("div");
       wrapper.className = "table-scroll";
       table.parentNode.insertBefore(wrapper, table);
@@ -310,7 +327,7 @@
       return "Table " + (index + 1) + (headings.length ? " (" + headings.join(", ") + ")" : "");
     }
 
-    onLayout(function () {
+    onLayout(wrappers, function (wrappers) {
       wrappers.forEach(function (wrapper, index) {
         if (overflowsSideways(wrapper)) {
           wrapper.setAttribute("tabindex", "0");
@@ -388,14 +405,22 @@
     });
   }
 
+  // What rendered Markdown needs, for the page or for content put in later; safe to repeat.
+  function initContent(scope) {
+    setupCopyButtons(scope);
+    setupCodeScrolling(scope);
+    preselectTabs(scope);
+    setupTables(scope);
+  }
+
+  window.courseSite = { initContent: initContent };
+
   function init() {
     setupSearchShortcut();
     setupThemeToggle();
     setupCourseNav();
-    setupCopyButtons();
-    setupCodeScrolling();
     setupTabs();
-    setupTables();
+    initContent(document);
     setupTocHighlight();
   }
 

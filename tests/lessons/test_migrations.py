@@ -1,0 +1,62 @@
+"""The lessons app's migrations keep every row they touch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE_DRAFTS = ("lessons", "0004_rerender_code_blocks")
+DRAFTS = ("lessons", "0005_lesson_drafts")
+
+
+def every_app_at_latest_but(target: tuple[str, str]) -> list[tuple[str, str]]:
+    """Return migration targets: `target` for its app, the latest migration for the others."""
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    return [target, *(leaf for leaf in leaves if leaf[0] != target[0])]
+
+
+def migrate(targets: list[tuple[str, str]]):
+    """Migrate the test database to `targets`; return the apps as they are there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def back_to_latest(transactional_db) -> Iterator[None]:
+    yield
+    executor = MigrationExecutor(connection)
+    migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_adding_drafts_keeps_lessons_and_starts_without_drafts(back_to_latest):
+    old = migrate(every_app_at_latest_but(BEFORE_DRAFTS))
+    course = old.get_model("courses", "Course").objects.create(slug="web", title="Web")
+    chapter = old.get_model("courses", "Chapter").objects.create(
+        course=course, slug="basics", title="Basics"
+    )
+    old.get_model("lessons", "Lesson").objects.create(
+        chapter=chapter,
+        slug="routes",
+        title="Routes",
+        summary="Paths.",
+        body="## Routes\n",
+        body_html="<h2>Routes</h2>",
+        status="published",
+    )
+
+    new = migrate(every_app_at_latest_but(DRAFTS))
+
+    lesson = new.get_model("lessons", "Lesson").objects.get(slug="routes")
+    assert (lesson.title, lesson.summary, lesson.body, lesson.body_html, lesson.status) == (
+        "Routes",
+        "Paths.",
+        "## Routes\n",
+        "<h2>Routes</h2>",
+        "published",
+    )
+    assert (lesson.draft_title, lesson.draft_summary, lesson.draft_body) == (None, None, None)
