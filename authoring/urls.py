@@ -1,10 +1,37 @@
 from django.urls import path
 
-from authoring import views
+from authoring import exercise_views, views
 
 app_name = "teach"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("<slug:course>/", views.course, name="course"),
+    path("<slug:course>/exercises/", exercise_views.exercise_list, name="exercise_list"),
+    path("<slug:course>/exercises/new/", exercise_views.exercise_new, name="exercise_new"),
+    path(
+        "<slug:course>/exercises/preview/",
+        exercise_views.instructions_preview,
+        name="exercise_preview",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/edit/",
+        exercise_views.exercise_edit,
+        name="exercise_edit",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/validate/",
+        exercise_views.exercise_validate_view,
+        name="exercise_validate",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/validation/",
+        exercise_views.exercise_validation,
+        name="exercise_validation",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/publish/",
+        exercise_views.exercise_publish_view,
+        name="exercise_publish",
+    ),
 ]

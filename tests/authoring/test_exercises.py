@@ -27,7 +27,10 @@ from tests.sandbox.conftest import HELLO_DIR
 pytestmark = pytest.mark.django_db
 
 FILES = {
-    "tests/test_app.py": "def test_index(client):\n    assert client.get('/').status_code == 200\n",
+    "tests/test_app.py": (
+        "from grader import expect\n\n\n"
+        "def test_index(client):\n    expect(client.get('/'), status=200)\n"
+    ),
     "starter/flask/app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
     "solution/flask/app.py": (
         "from flask import Flask\n\napp = Flask(__name__)\n\n\n"
