@@ -1,6 +1,6 @@
 from django.urls import path
 
-from authoring import images, lesson_views, views
+from authoring import exercise_views, images, lesson_views, views
 
 app_name = "teach"
 
@@ -18,5 +18,32 @@ urlpatterns = [
         "<slug:course>/lessons/<int:lesson>/learner-preview/",
         lesson_views.lesson_learner_preview,
         name="lesson_learner_preview",
+    ),
+    path("<slug:course>/exercises/", exercise_views.exercise_list, name="exercise_list"),
+    path("<slug:course>/exercises/new/", exercise_views.exercise_new, name="exercise_new"),
+    path(
+        "<slug:course>/exercises/preview/",
+        exercise_views.instructions_preview,
+        name="exercise_preview",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/edit/",
+        exercise_views.exercise_edit,
+        name="exercise_edit",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/validate/",
+        exercise_views.exercise_validate_view,
+        name="exercise_validate",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/validation/",
+        exercise_views.exercise_validation,
+        name="exercise_validation",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/publish/",
+        exercise_views.exercise_publish_view,
+        name="exercise_publish",
     ),
 ]

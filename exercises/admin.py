@@ -4,6 +4,7 @@ import io
 import json
 import zipfile
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,8 +12,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 from markdownx.admin import MarkdownxModelAdmin
 
+from courses.models import Status
 from exercises.models import Exercise, Submission
 from exercises.services import submission_regrade
+from exercises.validations import publish_refusal
 from lessons.admin import PREVIEW_STYLESHEETS
 from sandbox.textsafety import visible_controls
 
@@ -178,6 +181,18 @@ class SubmissionAdmin(admin.ModelAdmin):
         )
 
 
+class ExerciseAdminForm(forms.ModelForm):
+    """Publishing here is refused, as in the instructor area, until a version is validated."""
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if status == Status.PUBLISHED and self.instance.pk and self.initial.get("status") != status:
+            refusal = publish_refusal(self.instance)
+            if refusal is not None:
+                raise forms.ValidationError(f"Not published: {refusal}")
+        return status
+
+
 @admin.register(Exercise)
 class ExerciseAdmin(MarkdownxModelAdmin):
     """Exercises come from the course's content files; only their texts are edited here."""
@@ -198,8 +213,13 @@ class ExerciseAdmin(MarkdownxModelAdmin):
         ),
     ]
 
+    form = ExerciseAdminForm
+
     class Media:
         css = PREVIEW_STYLESHEETS
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs):
+        return super().get_changelist_form(request, form=ExerciseAdminForm, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Without its tests and starter files an exercise cannot be graded;

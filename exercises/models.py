@@ -438,3 +438,65 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise.slug} ({self.framework}) draft by {self.learner}"
+
+
+class ExerciseValidation(models.Model):
+    """The grading of an exercise version's reference solution or starter for one framework.
+
+    An instructor checks a version this way before publishing it: the solution must score
+    full marks and the starter must not. It is graded on the grading queue like a learner's
+    submission (exercises.validations), but it is no submission: it never counts in progress,
+    attempts, rate limits or gradebooks.
+    """
+
+    class Kind(models.TextChoices):
+        SOLUTION = "solution", "Solution"
+        STARTER = "starter", "Starter"
+
+    version = models.ForeignKey(
+        ExerciseVersion, on_delete=models.CASCADE, related_name="validations"
+    )
+    framework = models.CharField(max_length=10, choices=Framework.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(
+        max_length=10, choices=Submission.State.choices, default=Submission.State.QUEUED
+    )
+    phase = models.CharField(max_length=20, blank=True, help_text="booting, testing… while running")
+    result = models.JSONField(null=True, blank=True)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    score = models.IntegerField(null=True, blank=True)
+    max_score = models.IntegerField(null=True, blank=True)
+    job_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The grading job now sent; reports about any other job are ignored.",
+    )
+    grading_host = models.CharField(max_length=200, blank=True)
+    grading_attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version", "framework", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "framework", "kind"], name="unique_exercise_validation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.framework} {self.kind}"
+
+    @property
+    def done(self) -> bool:
+        return self.state == Submission.State.DONE
+
+    @property
+    def full_marks(self) -> bool:
+        """Say whether this grading passed with every point."""
+        return (
+            self.verdict == Verdict.PASSED
+            and self.max_score is not None
+            and self.score == self.max_score
+        )

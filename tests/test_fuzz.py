@@ -390,6 +390,25 @@ def submission_kwargs(world: World) -> dict[str, Any]:
     return {"pk": world.submission}
 
 
+def teach_exercise_kwargs(world: World) -> dict[str, Any]:
+    return {"course": world.course, "exercise": world.slug}
+
+
+EXERCISE_FORM_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "lesson",
+    "instructions",
+    "frameworks",
+    "points",
+    "status",
+    "files",
+    "limit_timeout",
+    "limit_memory_mb",
+)
+
+
 def teach_lesson_kwargs(world: World) -> dict[str, Any]:
     lesson = Lesson.objects.get(chapter__course__slug=world.course, slug=world.lesson["lesson"])
     return {"course": world.course, "lesson": lesson.id}
@@ -469,6 +488,29 @@ ENDPOINTS: dict[str, Endpoint] = {
     "teach:lesson_learner_preview": Endpoint(
         kwargs=teach_lesson_kwargs, fields=("title", "summary", "body")
     ),
+    "teach:exercise_list": Endpoint(kwargs=lambda world: {"course": world.course}),
+    "teach:exercise_new": Endpoint(
+        kwargs=lambda world: {"course": world.course},
+        fields=EXERCISE_FORM_FIELDS,
+        files=("folder_zip",),
+        creates=("exercises.exercise", "exercises.exerciseversion"),
+        examples=INPUT_EXAMPLES,
+    ),
+    "teach:exercise_preview": Endpoint(
+        kwargs=lambda world: {"course": world.course}, fields=("instructions",)
+    ),
+    "teach:exercise_edit": Endpoint(
+        kwargs=teach_exercise_kwargs,
+        fields=EXERCISE_FORM_FIELDS,
+        files=("folder_zip",),
+        creates=("exercises.exerciseversion",),
+        examples=INPUT_EXAMPLES,
+    ),
+    "teach:exercise_validate": Endpoint(
+        kwargs=teach_exercise_kwargs, creates=("exercises.exercisevalidation",)
+    ),
+    "teach:exercise_validation": Endpoint(kwargs=teach_exercise_kwargs),
+    "teach:exercise_publish": Endpoint(kwargs=teach_exercise_kwargs),
 }
 
 ADMIN_FIELDS = (

@@ -34,6 +34,7 @@ BORN_LATER = {
     "courses_enrollment": 0,
     "exercises_deadlineextension": 0,
     "exercises_exerciseversion": 1,
+    "exercises_exercisevalidation": 0,
 }
 # Who may do what in the admin, as the dump's Instructors group had it, by model and not by
 # app (the models' apps are what changed).

@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from exercises.models import Submission
+from courses.models import Status
+from exercises.models import Exercise, Submission
+from exercises.validations import validation_record
 from sandbox.archive import pack_files
 from tests.factories import ExerciseFactory, SubmissionFactory
 
@@ -106,3 +108,32 @@ def test_exercises_cannot_be_added_in_the_admin(staff_client, db):
     ExerciseFactory()
     page = staff_client.get(reverse("admin:exercises_exercise_changelist")).content.decode()
     assert reverse("admin:exercises_exercise_add") not in page
+
+
+def test_the_admin_publishes_an_exercise_only_once_its_version_passed_validation(staff_client, db):
+    exercise = ExerciseFactory(frameworks=["flask"], status=Status.DRAFT, title="Home")
+    url = reverse("admin:exercises_exercise_change", args=[exercise.pk])
+    form = {
+        "course": exercise.course_id,
+        "lesson": "",
+        "title": "Home",
+        "summary": "",
+        "order": 0,
+        "status": "published",
+        "instructions": "",
+        "points": 0,
+    }
+    refused = staff_client.post(url, form)
+    assert refused.status_code == 200
+    assert "Not published: Validate this version first: version 1 has not been validated." in (
+        refused.content.decode()
+    )
+    assert Exercise.objects.get(pk=exercise.pk).status == Status.DRAFT
+
+    version = exercise.current_version()
+    passed = {"status": "passed", "score": 1, "max_score": 1, "tests": []}
+    failed = {"status": "failed", "score": 0, "max_score": 1, "tests": []}
+    validation_record(version=version, framework="flask", kind="solution", result=passed)
+    validation_record(version=version, framework="flask", kind="starter", result=failed)
+    assert staff_client.post(url, form).status_code == 302
+    assert Exercise.objects.get(pk=exercise.pk).status == Status.PUBLISHED
