@@ -1,6 +1,6 @@
 from django.urls import path
 
-from authoring import exercise_views, images, lesson_views, views
+from authoring import deadline_views, exercise_views, images, lesson_views, regrade_views, views
 
 app_name = "teach"
 
@@ -45,5 +45,31 @@ urlpatterns = [
         "<slug:course>/exercises/<slug:exercise>/publish/",
         exercise_views.exercise_publish_view,
         name="exercise_publish",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/regrade/",
+        regrade_views.regrade_new,
+        name="regrade_new",
+    ),
+    path("<slug:course>/regrades/<int:pk>/", regrade_views.regrade_detail, name="regrade"),
+    path(
+        "<slug:course>/regrades/<int:pk>/progress/",
+        regrade_views.regrade_progress,
+        name="regrade_progress",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/deadline/",
+        deadline_views.deadline_edit,
+        name="deadline",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/deadline/extensions/",
+        deadline_views.extension_save,
+        name="extension_save",
+    ),
+    path(
+        "<slug:course>/exercises/<slug:exercise>/deadline/extensions/<int:pk>/remove/",
+        deadline_views.extension_remove,
+        name="extension_remove",
     ),
 ]

@@ -14,7 +14,7 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from courses.models import Status
 from exercises.models import Exercise, Submission
-from exercises.services import submission_regrade
+from exercises.regrades import regrade_start
 from exercises.validations import publish_refusal
 from lessons.admin import PREVIEW_STYLESHEETS
 from sandbox.textsafety import visible_controls
@@ -37,7 +37,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     search_fields = ("learner__username", "learner__email", "exercise__slug", "exercise__title")
     list_select_related = ("learner", "exercise")
     date_hierarchy = "created"
-    actions = ("regrade",)
+    actions = ("regrade", "regrade_allowing_lower")
     readonly_fields = (
         "learner",
         "exercise",
@@ -168,17 +168,41 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Regrade selected submissions", permissions=["regrade"])
     def regrade(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
-        count = submission_regrade(submissions=queryset.select_related(None).only("pk"))
-        self.message_user(
-            request,
-            ngettext(
-                "%d submission queued for grading again.",
-                "%d submissions queued for grading again.",
-                count,
+        self._regrade(request, queryset, lower_best=False)
+
+    @admin.action(
+        description="Regrade selected submissions, allowing lower scores", permissions=["regrade"]
+    )
+    def regrade_allowing_lower(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        self._regrade(request, queryset, lower_best=True)
+
+    def _regrade(
+        self, request: HttpRequest, queryset: QuerySet[Submission], *, lower_best: bool
+    ) -> None:
+        """Start one regrade per exercise of the selection (exercises.regrades)."""
+        selected = queryset.select_related(None).only("pk", "exercise")
+        sent = skipped = 0
+        for exercise in Exercise.objects.filter(pk__in=selected.values("exercise")):
+            regrade = regrade_start(
+                exercise=exercise,
+                requested_by=request.user,
+                submissions=selected.filter(exercise=exercise),
+                lower_best=lower_best,
             )
-            % count,
-            messages.SUCCESS,
-        )
+            sent += regrade.items.count()
+            skipped += regrade.skipped
+        message = ngettext(
+            "%d submission queued for grading again.",
+            "%d submissions queued for grading again.",
+            sent,
+        ) % (sent,)
+        if skipped:
+            message += " " + ngettext(
+                "%d was left out: its files are no longer kept.",
+                "%d were left out: their files are no longer kept.",
+                skipped,
+            ) % (skipped,)
+        self.message_user(request, message, messages.SUCCESS)
 
 
 class ExerciseAdminForm(forms.ModelForm):

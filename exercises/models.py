@@ -384,6 +384,14 @@ class Submission(models.Model):
     late = models.BooleanField(
         default=False, help_text="Made after the learner's deadline for the exercise."
     )
+    regrade = models.ForeignKey(
+        "Regrade",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The regrade the current job belongs to; empty for a first grading.",
+    )
     grading_attempts = models.PositiveIntegerField(
         default=0, help_text="How many times a grading host has started grading this submission."
     )
@@ -415,6 +423,126 @@ class Submission(models.Model):
     def files_kept(self) -> bool:
         """Say whether the submitted zip is still stored (a regrade or download needs it)."""
         return self.archive_id is not None
+
+
+class Regrade(models.Model):
+    """Submissions of one exercise sent to be graded again, as one batch with one report.
+
+    Without `lower_best`, no submission's counted score goes down: a regrade giving less
+    keeps the previous result on the submission (the history holds both), so no learner's
+    best can drop. With it, every new result replaces the old one.
+    """
+
+    class Scope(models.TextChoices):
+        SUBMISSION = "submission", "One submission"
+        LEARNER = "learner", "One learner's submissions"
+        EXERCISE = "exercise", "Each learner's latest and best submission"
+        ALL = "all", "Every submission"
+        SELECTION = "selection", "Submissions chosen in the admin"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="regrades")
+    version = models.ForeignKey(
+        ExerciseVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The exercise's files when the regrade started.",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    lower_best = models.BooleanField(
+        default=False, help_text="Allow lower scores: a lower new result replaces the old one."
+    )
+    old_bests = models.JSONField(
+        default=dict,
+        help_text="Each learner's best when the regrade started: "
+        'learner id → {"submission", "score", "max_score"} or null.',
+    )
+    skipped = models.PositiveIntegerField(
+        default=0, help_text="Submissions left out: their files are no longer kept."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Regrade #{self.pk} of {self.exercise.slug}"
+
+
+class RegradeItem(models.Model):
+    """One submission of a regrade, with what it had before the regrade."""
+
+    regrade = models.ForeignKey(Regrade, on_delete=models.CASCADE, related_name="items")
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="regrade_items"
+    )
+    old_verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    old_score = models.IntegerField(null=True, blank=True)
+    old_max_score = models.IntegerField(null=True, blank=True)
+    old_version = models.ForeignKey(
+        ExerciseVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    new_result = models.ForeignKey(
+        "GradingResult",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The grading this regrade gave; empty until it is done.",
+    )
+
+    class Meta:
+        ordering = ["regrade", "submission__learner_id", "submission__created"]
+        constraints = [
+            models.UniqueConstraint(fields=["regrade", "submission"], name="unique_regrade_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regrade}: submission #{self.submission_id}"
+
+
+class GradingResult(models.Model):
+    """One grading of a submission, first or regrade: the submission's result history.
+
+    The submission row holds the result that counts; each grading appends one of these.
+    `counted` is False for a regrade's result that was lower and not allowed to replace
+    the previous one (see Regrade).
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="results")
+    version = models.ForeignKey(
+        ExerciseVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The exercise's files it was graded against (unknown for old gradings).",
+    )
+    regrade = models.ForeignKey(
+        Regrade, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    score = models.IntegerField(null=True, blank=True)
+    max_score = models.IntegerField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    counted = models.BooleanField(
+        default=True, help_text="Whether this is the result the submission shows and counts."
+    )
+    graded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submission", "graded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Submission #{self.submission_id} graded {self.graded_at:%Y-%m-%d %H:%M}"
 
 
 class Draft(models.Model):

@@ -169,6 +169,7 @@ def _allowance(learner, state: dict[str, Any], bucket: TokenBucket) -> Allowance
     active = (
         Submission.objects.filter(learner=learner)
         .active()
+        .filter(regrade__isnull=True)  # an instructor's regrade does not hold the learner up
         .select_related("exercise")
         .defer("result")
         .order_by("created")

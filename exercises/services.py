@@ -31,7 +31,14 @@ from django.db.models import F, Max
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from exercises.models import Framework, Submission, SubmissionArchive, Verdict
+from exercises.history import grading_apply
+from exercises.models import (
+    ExerciseVersion,
+    Framework,
+    Submission,
+    SubmissionArchive,
+    Verdict,
+)
 from exercises.ratelimit import (
     SUBMIT_BUCKET,
     SubmissionLimited,
@@ -321,11 +328,14 @@ def submission_grading_lost(*, job_id: str, submission_id: int, host: str, reaso
     return bool(changed)
 
 
-def submission_regrade(*, submissions: Iterable[Submission]) -> int:
-    """Reset submissions to queued (clearing their verdicts) and send them; return how many.
+def submission_regrade(*, submissions: Iterable[Submission], regrade=None) -> int:
+    """Send submissions to be graded again, each as a new job; return how many were sent.
 
-    Submissions whose files are no longer kept cannot be graded again: they are left as they
-    are, verdict included (`Submission.objects.without_files()` names them).
+    Each is graded against its exercise's current version (recorded on the row), as part of
+    `regrade` when given (exercises.regrades starts regrades). Its previous result stays on
+    the row until the new one is applied (exercises.history), so no learner's best drops
+    while it waits. Submissions whose files are no longer kept cannot be graded again: they
+    are left as they are (`Submission.objects.without_files()` names them).
     """
     ids = [s.pk for s in submissions]
     with transaction.atomic():
@@ -336,22 +346,20 @@ def submission_regrade(*, submissions: Iterable[Submission]) -> int:
             logger.warning(
                 "Submissions %s not regraded: their files are no longer kept", without_files
             )
-        ids = [pk for pk in ids if pk not in set(without_files)]
-        count = Submission.objects.filter(pk__in=ids, archive__isnull=False).update(
+        kept = Submission.objects.filter(pk__in=ids, archive__isnull=False)
+        count = kept.update(
             state=Submission.State.QUEUED,
             phase="",
-            result=None,
-            verdict="",
-            score=None,
-            max_score=None,
             grading_attempts=0,
             queued_at=timezone.now(),
             started_at=None,
             finished_at=None,
+            regrade=regrade,
         )
-        for pk in Submission.objects.filter(pk__in=ids, archive__isnull=False).values_list(
-            "pk", flat=True
-        ):
+        for exercise_id in set(kept.values_list("exercise_id", flat=True)):
+            version = ExerciseVersion.objects.filter(exercise_id=exercise_id).first()
+            kept.filter(exercise_id=exercise_id).update(version=version)
+        for pk in kept.values_list("pk", flat=True):
             job = new_job_id()
             Submission.objects.filter(pk=pk).update(job_id=job, grading_host="")
             _send_on_commit(pk, job)
@@ -556,7 +564,8 @@ def _give_up(rows, submission: Submission) -> bool:
             "finished": timestamp(),
         },
     )
-    stored = rows.update(**_verdict_fields(result))
+    with transaction.atomic():
+        stored = grading_apply(rows=rows, fields=_verdict_fields(result))
     if stored:
         logger.error(
             "Submission %s: gave up after %s grading attempts; regrade it from the admin",
@@ -575,7 +584,7 @@ def _store_result(rows, submission_id: int, result: dict[str, Any]) -> bool:
     """
     try:
         with transaction.atomic():
-            return bool(rows.update(**_verdict_fields(result)))
+            return grading_apply(rows=rows, fields=_verdict_fields(result))
     except (DatabaseError, TypeError, ValueError):
         logger.exception("Submission %s: the result could not be saved", submission_id)
     timings = result.get("timings") if isinstance(result, dict) else None
@@ -588,7 +597,7 @@ def _store_result(rows, submission_id: int, result: dict[str, Any]) -> bool:
         status=Verdict.ERROR, message=UNSAVED_MESSAGE, timings={**kept, "finished": timestamp()}
     )
     with transaction.atomic():
-        return bool(rows.update(**_verdict_fields(fallback)))
+        return grading_apply(rows=rows, fields=_verdict_fields(fallback))
 
 
 def _verdict_fields(result: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -23,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
+from courses.access import may_edit
 from exercises.attempts import learner_attempts, queue_position
 from exercises.forms import DraftForm, SubmissionForm, request_too_big
 from exercises.models import Exercise, Framework, Submission, Verdict
@@ -69,7 +71,10 @@ def _get_submission(request: HttpRequest, pk: int, *, archive: bool = False) -> 
     if archive:
         submissions = submissions.select_related("archive")
     if not request.user.is_staff:
-        submissions = submissions.filter(learner=request.user)
+        # The course's own staff see its learners' submissions (courses.access).
+        submissions = submissions.filter(
+            Q(learner=request.user) | Q(exercise__course__staff__user=request.user)
+        ).distinct()
     return get_object_or_404(submissions, pk=pk)
 
 
@@ -93,7 +98,11 @@ def exercise(request: HttpRequest, exercise: str) -> HttpResponse:
             exercise=exercise_obj,
             framework=request.GET.get("framework"),
         )
-    return render(request, "exercises/exercise.html", _page_context(exercise_obj, workspace))
+    context = _page_context(exercise_obj, workspace)
+    if request.user.is_authenticated and exercise_obj.deadline is not None:
+        context["deadline"] = exercise_obj.deadline_for(request.user)
+        context["extended"] = context["deadline"] != exercise_obj.deadline
+    return render(request, "exercises/exercise.html", context)
 
 
 def _page_context(exercise: Exercise, workspace, **extra) -> dict:
@@ -112,6 +121,7 @@ def _page_context(exercise: Exercise, workspace, **extra) -> dict:
         "limits": policy.describe(),
         "workspace": workspace,
         "tokens_url": _tokens_url(),
+        "deadline": exercise.deadline,
         "form_errors": {},
     }
     if workspace is not None:
@@ -333,6 +343,7 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
         "status": _status_context(submission_obj, where="page"),
         "is_own": submission_obj.learner_id == request.user.pk,
         "retention_days": settings.ARCHIVE_RETENTION_DAYS,
+        "may_regrade": may_edit(request.user, submission_obj.exercise.course),
     }
     return render(request, "exercises/submission.html", context)
 

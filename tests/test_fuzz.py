@@ -511,6 +511,27 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "teach:exercise_validation": Endpoint(kwargs=teach_exercise_kwargs),
     "teach:exercise_publish": Endpoint(kwargs=teach_exercise_kwargs),
+    "teach:regrade_new": Endpoint(
+        kwargs=teach_exercise_kwargs,
+        fields=("submission", "learner", "every", "lower_best"),
+        query=("submission", "learner"),
+        creates=("exercises.regrade", "exercises.regradeitem"),
+    ),
+    "teach:regrade": Endpoint(kwargs=lambda world: {"course": world.course, "pk": 1}),
+    "teach:regrade_progress": Endpoint(kwargs=lambda world: {"course": world.course, "pk": 1}),
+    "teach:deadline": Endpoint(
+        kwargs=teach_exercise_kwargs,
+        fields=("deadline", "late_policy", "late_penalty"),
+        examples=INPUT_EXAMPLES,
+    ),
+    "teach:extension_save": Endpoint(
+        kwargs=teach_exercise_kwargs,
+        fields=("prefix", "username", "until"),
+        creates=("exercises.deadlineextension",),
+    ),
+    "teach:extension_remove": Endpoint(
+        kwargs=lambda world: {"course": world.course, "exercise": world.slug, "pk": 1}
+    ),
 }
 
 ADMIN_FIELDS = (

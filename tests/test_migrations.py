@@ -35,6 +35,9 @@ BORN_LATER = {
     "exercises_deadlineextension": 0,
     "exercises_exerciseversion": 1,
     "exercises_exercisevalidation": 0,
+    "exercises_regrade": 0,
+    "exercises_regradeitem": 0,
+    "exercises_gradingresult": 2,  # one per graded submission: their history starts with it
 }
 # Who may do what in the admin, as the dump's Instructors group had it, by model and not by
 # app (the models' apps are what changed).

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Status
-from exercises.models import Exercise, Submission
+from exercises.models import Exercise, Regrade, Submission
 from exercises.validations import validation_record
 from sandbox.archive import pack_files
 from tests.factories import ExerciseFactory, SubmissionFactory
@@ -76,8 +76,27 @@ def test_the_regrade_action_queues_the_submissions_again(
         )
     assert b"1 submission queued for grading again." in response.content
     graded.refresh_from_db()
-    assert (graded.state, graded.result) == (Submission.State.QUEUED, None)
+    assert graded.state == Submission.State.QUEUED
     assert [args for args, _ in sent_gradings] == [(graded.pk,)]
+    # The same regrade as the instructor area starts: a batch, never lowering a score.
+    regrade = Regrade.objects.get()
+    assert (graded.regrade, regrade.lower_best, regrade.scope) == (regrade, False, "selection")
+
+
+def test_the_admin_can_regrade_allowing_lower_scores_and_is_told_what_was_skipped(
+    staff_client, graded, sent_gradings, django_capture_on_commit_callbacks
+):
+    gone = SubmissionFactory(exercise=graded.exercise, verdict="passed")
+    Submission.objects.filter(pk=gone.pk).update(archive=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:exercises_submission_changelist"),
+            {"action": "regrade_allowing_lower", "_selected_action": [graded.pk, gone.pk]},
+            follow=True,
+        )
+    assert b"1 was left out: its files are no longer kept." in response.content
+    regrade = Regrade.objects.get()
+    assert (regrade.lower_best, regrade.skipped, regrade.items.count()) == (True, 1, 1)
 
 
 def test_submissions_cannot_be_added_or_edited_by_hand(staff_client, graded):

@@ -279,7 +279,7 @@ def test_the_job_holds_the_tests_frameworks_limits_and_files(exercise):
 # submission_regrade -----------------------------------------------------------------------
 
 
-def test_regrade_clears_the_verdicts_and_enqueues_after_commit(
+def test_regrade_queues_again_keeping_the_verdict_until_the_new_one(
     exercise, sent_gradings, django_capture_on_commit_callbacks
 ):
     done = make_submission(
@@ -296,10 +296,11 @@ def test_regrade_clears_the_verdicts_and_enqueues_after_commit(
         count = services.submission_regrade(submissions=Submission.objects.filter(pk=done.pk))
     assert count == 1
     done.refresh_from_db()
+    # The previous result counts until the new one is applied (exercises.history).
     assert (done.state, done.result, done.score, done.grading_attempts, done.finished_at) == (
         "queued",
-        None,
-        None,
+        PASSED,
+        3,
         0,
         None,
     )
