@@ -8,10 +8,11 @@ instructors of every course. Everyone else is refused: the course's teaching pag
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from courses.models import Course, CourseStaff
+from courses.models import Course, CourseStaff, teaching_cache_key
 
 INSTRUCTOR = CourseStaff.Role.INSTRUCTOR
 ASSISTANT = CourseStaff.Role.ASSISTANT
@@ -47,3 +48,22 @@ def staff_course(user, slug: str, *, edit: bool = False) -> tuple[Course, str]:
     if edit and role != INSTRUCTOR:
         raise PermissionDenied("Only the course's instructors may change it.")
     return course, role
+
+
+# Whether a user teaches is asked on every page (the header's Teach link); staff changes
+# delete the cached answer (courses.models), so the hour only bounds stale entries.
+TEACHING_CACHE_SECONDS = 3600
+
+
+def teaches_a_course(user) -> bool:
+    """Say whether `user` is on the staff of any course (superusers teach every course)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    key = teaching_cache_key(user.pk)
+    teaches = cache.get(key)
+    if teaches is None:
+        teaches = CourseStaff.objects.filter(user=user).exists()
+        cache.set(key, teaches, TEACHING_CACHE_SECONDS)
+    return teaches

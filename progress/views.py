@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, Q
@@ -14,7 +15,9 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods
 
-from courses.models import Course
+from courses.access import course_role
+from courses.models import Course, Enrolment
+from courses.services import RosterError, enrollment_join, invitation_valid, is_enrolled
 from exercises.models import Submission
 from lessons.models import Lesson, Status
 from lessons.navigation import course_outline
@@ -58,16 +61,62 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     if not outline and not is_staff:
         raise Http404("No such course.")
     progress = None
+    enrolled = teaching = False
     if request.user.is_authenticated:
         progress = course_progress(learner=request.user, course=course_obj)
+        enrolled = is_enrolled(course=course_obj, learner=request.user)
+        teaching = course_role(request.user, course_obj) is not None
     context = {
         "course": course_obj,
         "outline": outline,
         "staff_view": is_staff,
         "progress": progress,
         "read_ids": progress.read_ids if progress else frozenset(),
+        "enrolled": enrolled,
+        "teaching": teaching,
+        "is_open": course_obj.enrolment == Enrolment.OPEN,
     }
     return render(request, "progress/course.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def course_join(request: HttpRequest, course: str) -> HttpResponse:
+    """Put the learner on an open course's roster (the course page's Join button)."""
+    course_obj = get_object_or_404(Course, slug=course)
+    if not request.user.is_authenticated:
+        return redirect_to_login(course_obj.get_absolute_url())
+    if request.method != "POST":
+        return redirect(course_obj)
+    try:
+        enrollment_join(course=course_obj, learner=request.user)
+    except RosterError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"You have joined {course_obj.title}.")
+    return redirect(course_obj)
+
+
+@require_http_methods(["GET", "POST"])
+def course_join_invite(request: HttpRequest, course: str, code: str) -> HttpResponse:
+    """Ask to confirm joining with an invitation link (GET), then join (POST)."""
+    course_obj = get_object_or_404(Course, slug=course)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    context = {
+        "course": course_obj,
+        "valid": invitation_valid(course=course_obj, code=code),
+        "enrolled": is_enrolled(course=course_obj, learner=request.user),
+    }
+    if request.method == "POST" and context["valid"] and not context["enrolled"]:
+        try:
+            enrollment_join(course=course_obj, learner=request.user, code=code)
+        except RosterError:  # rotated since the page was shown
+            context["valid"] = False
+        else:
+            messages.success(request, f"You have joined {course_obj.title}.")
+            return redirect(course_obj)
+    status = 200 if context["valid"] else 404
+    return render(request, "progress/join.html", context, status=status)
 
 
 @login_required
