@@ -38,6 +38,11 @@ NOT_OF_A_COURSE = {"home"}
 ASSISTANT_MAY_POST: set[str] = set()
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class World:
     """A course with one of everything, its staff and a learner on its roster; another course."""
