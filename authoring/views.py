@@ -298,10 +298,11 @@ def _outline_changed(
 
 
 def _chapters(course: Course) -> list[Chapter]:
-    """Return the course's chapters in order, each with `lesson_list` in order: two queries."""
+    """Return the course's chapters in order, each with its `lesson_list` in order."""
     chapters = list(course.chapters.order_by("order", "id"))
     lessons: dict[int, list[Lesson]] = {chapter.pk: [] for chapter in chapters}
-    for lesson in Lesson.objects.filter(chapter__course=course).order_by("order", "id"):
+    rows = Lesson.objects.filter(chapter__course=course).select_related("chapter__course")
+    for lesson in rows.order_by("order", "id"):
         lessons[lesson.chapter_id].append(lesson)
     for chapter in chapters:
         chapter.lesson_list = lessons[chapter.pk]

@@ -8,11 +8,14 @@ instructors of every course. Everyone else is refused: the course's teaching pag
 
 from __future__ import annotations
 
+import time
+
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from courses.models import Course, CourseStaff, teaching_cache_key
+from courses.models import Course, CourseStaff
 
 INSTRUCTOR = CourseStaff.Role.INSTRUCTOR
 ASSISTANT = CourseStaff.Role.ASSISTANT
@@ -50,20 +53,31 @@ def staff_course(user, slug: str, *, edit: bool = False) -> tuple[Course, str]:
     return course, role
 
 
-# Whether a user teaches is asked on every page (the header's Teach link); staff changes
-# delete the cached answer (courses.models), so the hour only bounds stale entries.
-TEACHING_CACHE_SECONDS = 3600
+# Whether a user teaches is asked on every page (the header's Teach link), so the answer is
+# kept in their session: asked when they log in, and again only after their staff roles
+# changed (courses/signals.py leaves a mark in the cache, newer than the session's answer).
+# If the mark is lost, the link may be stale until they log in again: the teaching pages
+# check access themselves.
+TEACHING_SESSION_KEY = "teaches_a_course"
 
 
-def teaches_a_course(user) -> bool:
-    """Say whether `user` is on the staff of any course (superusers teach every course)."""
+def teaching_changed_key(user_id: int) -> str:
+    return f"teaching-changed:{user_id}"
+
+
+def teaches_a_course(user, session: SessionBase) -> bool:
+    """Say whether `user` is on the staff of any course (superusers teach every course).
+
+    `session` is the user's, where the answer is kept.
+    """
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    key = teaching_cache_key(user.pk)
-    teaches = cache.get(key)
-    if teaches is None:
+    known = session.get(TEACHING_SESSION_KEY)
+    changed = cache.get(teaching_changed_key(user.pk), 0.0)
+    if known is None or known[1] < changed:
         teaches = CourseStaff.objects.filter(user=user).exists()
-        cache.set(key, teaches, TEACHING_CACHE_SECONDS)
-    return teaches
+        session[TEACHING_SESSION_KEY] = [teaches, time.time()]
+        return teaches
+    return bool(known[0])

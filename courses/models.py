@@ -3,9 +3,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -154,14 +153,3 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.course.slug}"
-
-
-def teaching_cache_key(user_id: int) -> str:
-    """Return the cache key of whether a user teaches a course (the site header's Teach link)."""
-    return f"teaches-a-course:{user_id}"
-
-
-@receiver(post_save, sender=CourseStaff)
-@receiver(post_delete, sender=CourseStaff)
-def _staff_changed(sender, instance: CourseStaff, **kwargs) -> None:
-    cache.delete(teaching_cache_key(instance.user_id))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from authoring import services as outline
@@ -374,3 +376,13 @@ def test_removing_the_last_instructor_from_the_overview_is_refused(
         response.content.decode()
     )
     assert CourseStaff.objects.filter(pk=member.pk).exists()
+
+
+def test_pages_after_logging_in_ask_no_query_for_the_teach_link(client, course, instructor):
+    client.force_login(instructor)  # logging in asks once, and caches the answer
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("courses:catalog")).content.decode()
+
+    assert 'href="/teach/">Teach</a>' in html
+    assert not [q["sql"] for q in queries if "courses_coursestaff" in q["sql"]]
