@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods
 
-from courses.access import course_role
 from courses.models import Course, Enrolment
 from courses.services import RosterError, enrollment_join, invitation_valid, is_enrolled
 from exercises.models import Submission
@@ -55,25 +54,24 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     """Show a course's description and its chapters with their lessons."""
-    course_obj = get_object_or_404(Course.objects.defer("description"), slug=course)
+    course_obj = get_object_or_404(
+        Course.objects.defer("description").with_membership(request.user), slug=course
+    )
     is_staff = request.user.is_staff
     outline = course_outline(course_obj, include_drafts=is_staff)
     if not outline and not is_staff:
         raise Http404("No such course.")
     progress = None
-    enrolled = teaching = False
     if request.user.is_authenticated:
         progress = course_progress(learner=request.user, course=course_obj)
-        enrolled = is_enrolled(course=course_obj, learner=request.user)
-        teaching = course_role(request.user, course_obj) is not None
     context = {
         "course": course_obj,
         "outline": outline,
         "staff_view": is_staff,
         "progress": progress,
         "read_ids": progress.read_ids if progress else frozenset(),
-        "enrolled": enrolled,
-        "teaching": teaching,
+        "enrolled": course_obj.user_enrolled,
+        "teaching": course_obj.user_teaches,
         "is_open": course_obj.enrolment == Enrolment.OPEN,
     }
     return render(request, "progress/course.html", context)
