@@ -8,6 +8,10 @@ instructors of every course. Everyone else is refused: the course's teaching pag
 
 from __future__ import annotations
 
+import time
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -47,3 +51,33 @@ def staff_course(user, slug: str, *, edit: bool = False) -> tuple[Course, str]:
     if edit and role != INSTRUCTOR:
         raise PermissionDenied("Only the course's instructors may change it.")
     return course, role
+
+
+# Whether a user teaches is asked on every page (the header's Teach link), so the answer is
+# kept in their session: asked when they log in, and again only after their staff roles
+# changed (courses/signals.py leaves a mark in the cache, newer than the session's answer).
+# If the mark is lost, the link may be stale until they log in again: the teaching pages
+# check access themselves.
+TEACHING_SESSION_KEY = "teaches_a_course"
+
+
+def teaching_changed_key(user_id: int) -> str:
+    return f"teaching-changed:{user_id}"
+
+
+def teaches_a_course(user, session: SessionBase) -> bool:
+    """Say whether `user` is on the staff of any course (superusers teach every course).
+
+    `session` is the user's, where the answer is kept.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    known = session.get(TEACHING_SESSION_KEY)
+    changed = cache.get(teaching_changed_key(user.pk), 0.0)
+    if known is None or known[1] < changed:
+        teaches = CourseStaff.objects.filter(user=user).exists()
+        session[TEACHING_SESSION_KEY] = [teaches, time.time()]
+        return teaches
+    return bool(known[0])

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -36,6 +37,17 @@ class CourseQuerySet(models.QuerySet):
         if user.is_superuser:
             return self.all()
         return self.filter(staff__user=user).distinct()
+
+    def with_membership(self, user) -> CourseQuerySet:
+        """Annotate `user_enrolled` (on the roster) and `user_teaches` (on the staff)."""
+        if not user.is_authenticated:
+            return self.annotate(user_enrolled=Value(False), user_teaches=Value(False))
+        return self.annotate(
+            user_enrolled=Exists(Enrollment.objects.filter(course=OuterRef("pk"), learner=user)),
+            user_teaches=Value(True)
+            if user.is_superuser
+            else Exists(CourseStaff.objects.filter(course=OuterRef("pk"), user=user)),
+        )
 
     def listed(self) -> CourseQuerySet:
         """Return the courses that have at least one published lesson, in catalog order."""

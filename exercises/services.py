@@ -31,6 +31,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from courses.services import NotOnRoster, enrollment_for_submission
 from exercises.history import grading_apply
 from exercises.models import (
     ExerciseVersion,
@@ -131,9 +132,11 @@ def submission_create(
     Every way of submitting (the editor, an upload, the API) comes through here. Raise
     SubmissionLimited when the rate limits (exercises.ratelimit, with `bucket`) refuse it,
     or SubmissionRejected (a ValueError) with a message for the learner when the framework
-    is not offered or the upload is not a zip within the size limit; neither charges a
-    token. `bucket=None` skips the rate limits, for callers that make many submissions at
-    once on purpose (benchmarks, tests).
+    is not offered, the upload is not a zip within the size limit, or the course is by
+    invitation and they are not on its roster; neither charges a token. A first
+    submission to an open course puts the learner on its roster. `bucket=None` skips the
+    rate limits, for callers that make many submissions at once on purpose (benchmarks,
+    tests).
     """
     policy = policy_for(exercise.limits)
     with transaction.atomic():
@@ -149,6 +152,10 @@ def submission_create(
             if not allowance.allowed:
                 raise SubmissionLimited(allowance)
         _check_submission(exercise, framework, archive, policy)
+        try:  # joins an open course; refuses outsiders of an invitation-only one
+            enrollment_for_submission(course=exercise.course, learner=learner)
+        except NotOnRoster as exc:
+            raise SubmissionRejected(str(exc)) from None
         previous = Submission.objects.filter(learner=learner, exercise=exercise).aggregate(
             last=Max("attempt")
         )["last"]

@@ -16,6 +16,10 @@ urlpatterns = [
     path("", views.catalog, name="catalog"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("courses/<slug:course>/", views.course_detail, name="course"),
+    path("courses/<slug:course>/join/", views.course_join, name="join"),
+    # The invitation link. A chapter cannot be named "join" (authoring.services), or its
+    # lessons' addresses would land here.
+    path("courses/<slug:course>/join/<str:code>/", views.course_join_invite, name="join_invite"),
     path(
         "courses/<slug:course>/<slug:chapter>/<slug:lesson>/read/",
         views.lesson_read,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, Q
@@ -14,7 +15,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods
 
-from courses.models import Course
+from courses.models import Course, Enrolment
+from courses.services import RosterError, enrollment_join, invitation_valid, is_enrolled
 from exercises.models import Submission
 from lessons.models import Lesson, Status
 from lessons.navigation import course_outline
@@ -52,7 +54,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     """Show a course's description and its chapters with their lessons."""
-    course_obj = get_object_or_404(Course.objects.defer("description"), slug=course)
+    course_obj = get_object_or_404(
+        Course.objects.defer("description").with_membership(request.user), slug=course
+    )
     is_staff = request.user.is_staff
     outline = course_outline(course_obj, include_drafts=is_staff)
     if not outline and not is_staff:
@@ -66,8 +70,51 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
         "staff_view": is_staff,
         "progress": progress,
         "read_ids": progress.read_ids if progress else frozenset(),
+        "enrolled": course_obj.user_enrolled,
+        "teaching": course_obj.user_teaches,
+        "is_open": course_obj.enrolment == Enrolment.OPEN,
     }
     return render(request, "progress/course.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def course_join(request: HttpRequest, course: str) -> HttpResponse:
+    """Put the learner on an open course's roster (the course page's Join button)."""
+    course_obj = get_object_or_404(Course, slug=course)
+    if not request.user.is_authenticated:
+        return redirect_to_login(course_obj.get_absolute_url())
+    if request.method != "POST":
+        return redirect(course_obj)
+    try:
+        enrollment_join(course=course_obj, learner=request.user)
+    except RosterError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"You have joined {course_obj.title}.")
+    return redirect(course_obj)
+
+
+@require_http_methods(["GET", "POST"])
+def course_join_invite(request: HttpRequest, course: str, code: str) -> HttpResponse:
+    """Ask to confirm joining with an invitation link (GET), then join (POST)."""
+    course_obj = get_object_or_404(Course, slug=course)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    context = {
+        "course": course_obj,
+        "valid": invitation_valid(course=course_obj, code=code),
+        "enrolled": is_enrolled(course=course_obj, learner=request.user),
+    }
+    if request.method == "POST" and context["valid"] and not context["enrolled"]:
+        try:
+            enrollment_join(course=course_obj, learner=request.user, code=code)
+        except RosterError:  # rotated since the page was shown
+            context["valid"] = False
+        else:
+            messages.success(request, f"You have joined {course_obj.title}.")
+            return redirect(course_obj)
+    status = 200 if context["valid"] else 404
+    return render(request, "progress/join.html", context, status=status)
 
 
 @login_required
