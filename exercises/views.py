@@ -1,9 +1,9 @@
 """Exercise pages: instructions, the editor and its drafts, submitting, live status, results.
 
 Access: exercises are public once published (staff also see drafts). A submission, its
-status and its files are visible to the learner who made it and to staff; anyone else gets
-a 404, as if it did not exist. Drafts are only ever read and written for the signed-in
-learner.
+status and its files are visible to the learner who made it, to site staff and to the staff
+of its course; anyone else gets a 404, as if it did not exist. Drafts are only ever read and
+written for the signed-in learner.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
+from courses.access import course_role
 from exercises.attempts import learner_attempts, queue_position
 from exercises.forms import DraftForm, SubmissionForm, request_too_big
 from exercises.models import Exercise, Framework, Submission, Verdict
@@ -64,13 +65,21 @@ def _get_exercise(request: HttpRequest, slug: str) -> Exercise:
 
 
 def _get_submission(request: HttpRequest, pk: int, *, archive: bool = False) -> Submission:
-    """Return a submission of the signed-in learner (any submission for staff), else 404."""
+    """Return a submission the user may see, else 404.
+
+    Learners see their own; site staff see any; a course's staff (courses.access) see those
+    made to their course's exercises.
+    """
     submissions = Submission.objects.select_related("exercise__course", "learner")
     if archive:
         submissions = submissions.select_related("archive")
-    if not request.user.is_staff:
-        submissions = submissions.filter(learner=request.user)
-    return get_object_or_404(submissions, pk=pk)
+    submission = get_object_or_404(submissions, pk=pk)
+    user = request.user
+    if user.is_staff or submission.learner_id == user.pk:
+        return submission
+    if course_role(user, submission.exercise.course) is None:
+        raise Http404("No such submission.")
+    return submission
 
 
 def _framework(exercise: Exercise, framework: str) -> str:
