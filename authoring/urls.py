@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from authoring import views
 
@@ -6,5 +6,6 @@ app_name = "teach"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("progress.teach_urls")),
     path("<slug:course>/", views.course, name="course"),
 ]
