@@ -5,7 +5,7 @@ them all and checks that anonymous visitors, learners, staff of other courses an
 changes) assistants are refused.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from authoring import deadline_views, exercise_views, images, lesson_views, regrade_views, views
 
@@ -13,6 +13,7 @@ app_name = "teach"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("progress.teach_urls")),
     path("<slug:course>/", views.course, name="course"),
     path("<slug:course>/images/", images.image_upload, name="image_upload"),
     path("<slug:course>/lessons/<int:lesson>/edit/", lesson_views.lesson_edit, name="lesson_edit"),

@@ -32,10 +32,9 @@ from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from config.health import broker_client
-from exercises import services
+from exercises.faults import ENGINE_FAULTS
 from exercises.models import Submission
 from grading import hosts
-from sandbox import runner
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +51,6 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 # The classic text format, which every Prometheus version reads (our names need no escaping).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-# Error verdicts that are the grading server's fault, by the message the learner was shown.
-ENGINE_FAULTS: dict[str, Callable[[str], bool]] = {
-    "sandbox_start": lambda message: message == runner.SANDBOX_START_FAILED,
-    "grader_failed": lambda message: message == runner.GRADER_FAILED,
-    "not_saved": lambda message: message == services.UNSAVED_MESSAGE,
-    "gave_up": lambda message: message.startswith(services.GAVE_UP_MESSAGE.split("{")[0]),
-}
 
 REQUESTS = CollectorRegistry(auto_describe=True)
 REQUEST_LATENCY = Histogram(

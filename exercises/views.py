@@ -1,9 +1,9 @@
 """Exercise pages: instructions, the editor and its drafts, submitting, live status, results.
 
 Access: exercises are public once published (staff also see drafts). A submission, its
-status and its files are visible to the learner who made it and to staff; anyone else gets
-a 404, as if it did not exist. Drafts are only ever read and written for the signed-in
-learner.
+status and its files are visible to the learner who made it, to site staff and to the staff
+of its course; anyone else gets a 404, as if it did not exist. Drafts are only ever read and
+written for the signed-in learner.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ def _get_exercise(request: HttpRequest, slug: str) -> Exercise:
 
 
 def _get_submission(request: HttpRequest, pk: int, *, archive: bool = False) -> Submission:
-    """Return a submission of the signed-in learner (any submission for staff), else 404."""
+    """Return a submission the user may see, else 404.
+
+    Learners see their own; site staff see any; a course's staff (courses.access) see those
+    made to their course's exercises.
+    """
     submissions = Submission.objects.select_related("exercise__course", "learner")
     if archive:
         submissions = submissions.select_related("archive")
