@@ -8,12 +8,13 @@ changes) assistants are refused.
 from django.urls import include, path
 
 from authoring import deadline_views, exercise_views, images, lesson_views, regrade_views, views
+from progress import teach_views
 
 app_name = "teach"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("", include("progress.teach_urls")),
+    path("ops/", teach_views.ops, name="ops"),
     path("<slug:course>/", views.course, name="course"),
     path("<slug:course>/images/", images.image_upload, name="image_upload"),
     path("<slug:course>/lessons/<int:lesson>/edit/", lesson_views.lesson_edit, name="lesson_edit"),
@@ -90,4 +91,5 @@ urlpatterns = [
     path("<slug:course>/roster/<int:learner>/remove/", views.roster_remove, name="roster_remove"),
     path("<slug:course>/staff/", views.staff_add, name="staff_add"),
     path("<slug:course>/staff/<int:member>/remove/", views.staff_remove, name="staff_remove"),
+    path("", include("progress.teach_urls")),
 ]

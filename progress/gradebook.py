@@ -24,23 +24,11 @@ from django.db.models import Count, Max, Q
 from django.http import Http404
 
 from courses.models import Course, CourseStaff, Enrollment, Status
+from exercises.grades import counted_score
 from exercises.models import GRADABLE, Exercise, LatePolicy, Submission, Verdict
 from lessons.navigation import build_outline
 
 User = get_user_model()
-
-
-def counted_score(score: float, *, late: bool, policy: str, penalty: int) -> float | None:
-    """Return what a submission's score counts for under a late policy; None if nothing.
-
-    COUNT: the score; IGNORE: nothing for a late submission; PENALTY: a late submission's
-    score less `penalty` percent (0 to 100).
-    """
-    if not late or policy == LatePolicy.COUNT:
-        return score
-    if policy == LatePolicy.IGNORE:
-        return None
-    return score * (1 - min(max(penalty, 0), 100) / 100)
 
 
 @dataclass(frozen=True)
@@ -221,7 +209,7 @@ def _count(cell: Cell, column: Column, group: dict) -> None:
     if group["best"] is None:
         return
     score = counted_score(
-        group["best"], late=late, policy=column.late_policy, penalty=column.late_penalty
+        group["best"], group["max_score"], late, column.late_policy, column.late_penalty
     )
     candidate = Cell(score=score, max_score=group["max_score"])
     better = cell.score is None or candidate.fraction > cell.fraction

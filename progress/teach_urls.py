@@ -1,7 +1,8 @@
 """The gradebook, exercise analytics and operations pages of the instructor area (/teach/).
 
-Included by authoring/urls.py, under its "teach" namespace, ahead of its course pages:
-"ops" is not a course.
+Included by authoring/urls.py, under its "teach" namespace, after its own pages (so
+/teach/<course>/exercises/new/ is the new-exercise form, not an exercise's analytics). The
+operations page is routed there too, ahead of the course pages: "ops" is not a course.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from django.urls import path
 from progress import teach_views
 
 urlpatterns = [
-    path("ops/", teach_views.ops, name="ops"),
     path("<slug:course>/gradebook/", teach_views.gradebook, name="gradebook"),
     path("<slug:course>/gradebook.csv", teach_views.gradebook_csv, name="gradebook_csv"),
     path(

@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tokens import token_create
+from courses.models import Chapter
 from exercises import api as sandbox_api
 from exercises.models import Draft, Submission
 from exercises.uploads import check_editor_files
@@ -409,6 +410,11 @@ EXERCISE_FORM_FIELDS = (
 )
 
 
+def teach_chapter_kwargs(world: World) -> dict[str, Any]:
+    chapter = Chapter.objects.filter(course__slug=world.course).first()
+    return {"course": world.course, "chapter": chapter.id}
+
+
 def teach_lesson_kwargs(world: World) -> dict[str, Any]:
     lesson = Lesson.objects.get(chapter__course__slug=world.course, slug=world.lesson["lesson"])
     return {"course": world.course, "lesson": lesson.id}
@@ -511,6 +517,53 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "teach:exercise_validation": Endpoint(kwargs=teach_exercise_kwargs),
     "teach:exercise_publish": Endpoint(kwargs=teach_exercise_kwargs),
+    "teach:ops": Endpoint(),
+    "teach:gradebook": Endpoint(
+        kwargs=lambda world: {"course": world.course},
+        query=("exercise", "not_passed", "drafts"),
+    ),
+    "teach:gradebook_csv": Endpoint(
+        kwargs=lambda world: {"course": world.course}, query=("drafts",)
+    ),
+    "teach:learner": Endpoint(
+        kwargs=lambda world: {"course": world.course, "username": world.learner.username}
+    ),
+    "teach:exercise_analytics": Endpoint(kwargs=teach_exercise_kwargs),
+    "teach:chapter_create": Endpoint(
+        kwargs=lambda world: {"course": world.course},
+        fields=("title",),
+        creates=("courses.chapter",),
+    ),
+    "teach:chapter_move": Endpoint(
+        kwargs=teach_chapter_kwargs, fields=("direction",), creates=("courses.chapter",)
+    ),
+    "teach:lesson_create": Endpoint(
+        kwargs=lambda world: {"course": world.course},
+        fields=("chapter", "title"),
+        creates=("lessons.lesson",),
+    ),
+    "teach:lesson_move": Endpoint(kwargs=teach_lesson_kwargs, fields=("direction",)),
+    "teach:lesson_status": Endpoint(kwargs=teach_lesson_kwargs, fields=("status",)),
+    "teach:enrolment": Endpoint(
+        kwargs=lambda world: {"course": world.course}, fields=("enrolment",)
+    ),
+    "teach:invitation_rotate": Endpoint(kwargs=lambda world: {"course": world.course}),
+    "teach:roster_remove": Endpoint(
+        kwargs=lambda world: {"course": world.course, "learner": world.learner.pk}
+    ),
+    "teach:staff_add": Endpoint(
+        kwargs=lambda world: {"course": world.course},
+        fields=("username", "role"),
+        creates=("courses.coursestaff",),
+    ),
+    "teach:staff_remove": Endpoint(kwargs=lambda world: {"course": world.course, "member": 1}),
+    "courses:join": Endpoint(
+        kwargs=lambda world: {"course": world.course}, creates=("courses.enrollment",)
+    ),
+    "courses:join_invite": Endpoint(
+        kwargs=lambda world: {"course": world.course, "code": "not-the-code"},
+        creates=("courses.enrollment",),
+    ),
     "teach:regrade_new": Endpoint(
         kwargs=teach_exercise_kwargs,
         fields=("submission", "learner", "every", "lower_best"),

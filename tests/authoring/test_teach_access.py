@@ -33,8 +33,8 @@ from tests.factories import (
 )
 
 NAMESPACE = teach_urls.app_name
-# Addresses that belong to no course: they list the user's own courses.
-NOT_OF_A_COURSE = {"home"}
+# Addresses that belong to no course: the user's own courses, and the operations page.
+NOT_OF_A_COURSE = {"home", "ops"}
 # POSTs an assistant may make: they change nothing (a Markdown preview).
 ASSISTANT_MAY_POST: set[str] = {"exercise_preview"}
 
@@ -76,6 +76,7 @@ PARAMETERS: dict[str, Callable[[World, object], object]] = {
         w.learner.pk if isinstance(conv, IntConverter) else w.learner.username
     ),
     "member": lambda w, _: w.assistant_member.pk,
+    "username": lambda w, _: w.learner.username,
 }
 
 

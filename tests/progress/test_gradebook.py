@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from courses.models import Enrollment, Status
 from exercises.models import LatePolicy, Submission, Verdict
-from progress.gradebook import counted_score, course_gradebook, spreadsheet_safe
+from progress.gradebook import course_gradebook, spreadsheet_safe
 from tests.factories import (
     ChapterFactory,
     CourseStaffFactory,
@@ -30,22 +30,6 @@ pytestmark = pytest.mark.django_db
 def late(submission: Submission) -> Submission:
     Submission.objects.filter(pk=submission.pk).update(late=True)
     return submission
-
-
-@pytest.mark.parametrize(
-    ("is_late", "policy", "penalty", "expected"),
-    [
-        (False, LatePolicy.IGNORE, 0, 8),
-        (False, LatePolicy.PENALTY, 50, 8),
-        (True, LatePolicy.COUNT, 0, 8),
-        (True, LatePolicy.IGNORE, 0, None),
-        (True, LatePolicy.PENALTY, 25, 6),
-        (True, LatePolicy.PENALTY, 100, 0),
-        (True, LatePolicy.PENALTY, 150, 0),  # never below nothing
-    ],
-)
-def test_counted_score_applies_the_late_policy(is_late, policy, penalty, expected):
-    assert counted_score(8, late=is_late, policy=policy, penalty=penalty) == expected
 
 
 def test_columns_follow_course_order_and_drafts_only_when_asked(teach):
