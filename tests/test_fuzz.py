@@ -549,14 +549,18 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "teach:invitation_rotate": Endpoint(kwargs=lambda world: {"course": world.course}),
     "teach:roster_remove": Endpoint(
-        kwargs=lambda world: {"course": world.course, "learner": world.learner.pk}
+        kwargs=lambda world: {"course": world.course, "learner": world.learner.pk},
+        creates=("courses.enrollment",),  # removes the learner from the roster
     ),
     "teach:staff_add": Endpoint(
         kwargs=lambda world: {"course": world.course},
         fields=("username", "role"),
         creates=("courses.coursestaff",),
     ),
-    "teach:staff_remove": Endpoint(kwargs=lambda world: {"course": world.course, "member": 1}),
+    "teach:staff_remove": Endpoint(
+        kwargs=lambda world: {"course": world.course, "member": 1},
+        creates=("courses.coursestaff",),
+    ),
     "courses:join": Endpoint(
         kwargs=lambda world: {"course": world.course}, creates=("courses.enrollment",)
     ),
@@ -583,7 +587,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         creates=("exercises.deadlineextension",),
     ),
     "teach:extension_remove": Endpoint(
-        kwargs=lambda world: {"course": world.course, "exercise": world.slug, "pk": 1}
+        kwargs=lambda world: {"course": world.course, "exercise": world.slug, "pk": 1},
+        creates=("exercises.deadlineextension",),
     ),
 }
 
