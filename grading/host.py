@@ -37,6 +37,11 @@ CLAIM_PREFIX = "webcourse:grading-job:"
 # ask for are orphans (a host's own; containers also end themselves at their deadline).
 ORPHAN_AGE = DEFAULT_POLICY.OVERRIDABLE["wall_timeout"][3] + HARD_LIMIT_MARGIN + 30.0
 ORPHAN_SWEEP_SECONDS = 60.0
+# A host skips its check that the Docker engine answers before a job when the engine answered
+# this process that recently (the previous job's last call): in a queue of jobs the check
+# would only repeat what that call said. An engine lost since is found by the grading itself,
+# whose EngineUnavailable puts the job back without counting the attempt.
+ENGINE_CHECK_SKIP_SECONDS = 2.0
 
 Send = Callable[[str, tuple], None]
 
@@ -99,7 +104,7 @@ def _grade_job(job: GradingJob, *, host: str, redis, send: Send) -> dict[str, An
         return None
     ids = (job.job_id, job.submission, host)
     try:
-        engine.ping()
+        engine.ping(unless_answered_within=ENGINE_CHECK_SKIP_SECONDS)
     except EngineUnavailable:
         release(redis, job.job_id)
         raise
