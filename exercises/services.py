@@ -269,16 +269,21 @@ def submission_grading_finished(*, job_id: str, submission_id: int, host: str, r
     was regraded) or the row is done already: results are applied once.
     """
     rows = Submission.objects.filter(pk=submission_id, job_id=job_id)
-    # A result may overtake its "started" report (two site workers): count the attempt here.
-    rows.filter(state=Submission.State.QUEUED).update(
-        state=Submission.State.RUNNING,
-        started_at=timezone.now(),
-        grading_host=host[:200],
-        grading_attempts=F("grading_attempts") + 1,
-    )
     if not isinstance(result, dict):
         result = {"status": Verdict.ERROR, "message": "The grading host sent no result."}
-    stored = _store_result(rows.filter(state=Submission.State.RUNNING), submission_id, result)
+    running = rows.filter(state=Submission.State.RUNNING)
+    stored = _store_result(running, submission_id, result)
+    if not stored:
+        # A result may overtake its "started" report (two site workers): count the attempt
+        # here, then store it. Tried second, so that a result in order costs one write; a
+        # start that lands in between counts the attempt itself.
+        rows.filter(state=Submission.State.QUEUED).update(
+            state=Submission.State.RUNNING,
+            started_at=timezone.now(),
+            grading_host=host[:200],
+            grading_attempts=F("grading_attempts") + 1,
+        )
+        stored = _store_result(running, submission_id, result)
     if stored:
         logger.info(
             "Submission %s: result of job %s from %s applied (%s)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import re
 import socket
 import subprocess
@@ -64,13 +65,28 @@ def client() -> docker.DockerClient:
     return c
 
 
-def ping() -> None:
-    """Raise EngineUnavailable unless the engine answers now."""
+def ping(*, unless_answered_within: float = 0.0) -> None:
+    """Raise EngineUnavailable unless the engine answers now.
+
+    With `unless_answered_within`, return at once if a call from this process got an answer
+    that many seconds ago or less.
+    """
+    if unless_answered_within > 0 and time.monotonic() - _answered_at < unless_answered_within:
+        return
     try:
         client().ping()
     except (DockerException, OSError) as exc:
         client.cache_clear()
         raise EngineUnavailable(f"The Docker engine stopped answering: {exc}") from exc
+    _answered()
+
+
+_answered_at = -math.inf  # time.monotonic() of the last call the engine answered
+
+
+def _answered() -> None:
+    global _answered_at
+    _answered_at = time.monotonic()
 
 
 # Images -------------------------------------------------------------------------------
@@ -188,10 +204,12 @@ def _engine_calls(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
         except (requests.exceptions.ConnectionError, ConnectionError) as exc:
             client.cache_clear()
             raise EngineUnavailable(f"The Docker engine stopped answering: {exc}") from exc
+        _answered()
+        return result
 
     return wrapper
 

@@ -7,6 +7,7 @@ import pytest
 import redis as redis_lib
 from django.db import DataError, connection
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -206,6 +207,18 @@ def test_a_result_that_overtakes_its_start_still_counts_the_attempt(exercise):
     assert finish(submission) is True
     graded = Submission.objects.get(pk=submission.pk)
     assert (graded.state, graded.grading_attempts, graded.grading_host) == ("done", 1, "grader-a")
+
+
+def test_a_result_after_its_start_is_stored_in_one_write(exercise):
+    submission = make_submission(exercise, job_id="job1")
+    start(submission)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert finish(submission) is True
+
+    assert [
+        q["sql"].split()[0] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ] == ["UPDATE"]
 
 
 def test_a_job_lost_to_the_engine_is_retried_by_the_host_without_counting(exercise):

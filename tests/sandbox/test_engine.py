@@ -153,6 +153,23 @@ def test_an_unreachable_engine_raises_engine_unavailable(monkeypatch, tmp_path):
     assert engine.client().ping()
 
 
+def test_a_ping_is_skipped_only_right_after_the_engine_answered(monkeypatch, tmp_path):
+    engine.sandbox_containers()  # answered just now
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    engine.client.cache_clear()
+    try:
+        engine.ping(unless_answered_within=60)  # not asked
+        with pytest.raises(engine.EngineUnavailable):
+            engine.ping()
+        monkeypatch.setattr(engine, "_answered_at", time.monotonic() - 61)
+        with pytest.raises(engine.EngineUnavailable):
+            engine.ping(unless_answered_within=60)
+    finally:
+        monkeypatch.undo()
+        engine.client.cache_clear()
+    engine.ping()
+
+
 # Kernel-level confinement ---------------------------------------------------------------------
 
 
