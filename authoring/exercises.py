@@ -18,7 +18,7 @@ from django.db.models import Max
 
 from courses.models import Course, Status
 from exercises.models import Exercise, ExerciseVersion
-from exercises.validations import publish_refusal, validation_start
+from exercises.validations import publish_refusal, validation_start, version_validations
 from lessons.models import Lesson
 from sandbox.archive import SubmissionRejected, unpack_submission
 from sandbox.policy import DEFAULT_POLICY, MiB
@@ -260,8 +260,24 @@ def exercise_publish(*, exercise: Exercise) -> Exercise:
             raise PublishRefused(refusal)
         if exercise.status != Status.PUBLISHED:
             exercise.status = Status.PUBLISHED
-            exercise.save(update_fields=["status", "updated"])
+            fields = ["status", "updated"]
+            if not exercise.points:
+                # "Empty: the points of the tests" (the form): known now, from the
+                # validation. Left at 0, the exercise would count for nothing in the gradebook.
+                exercise.points = _tests_points(exercise.current_version())
+                fields.append("points")
+            exercise.save(update_fields=fields)
     return exercise
+
+
+def _tests_points(version: ExerciseVersion) -> int:
+    """Return the points of a validated version's tests: what its solutions scored out of."""
+    scored = [
+        pair.solution.max_score
+        for pair in version_validations(version)
+        if pair.solution is not None and pair.solution.max_score
+    ]
+    return max(scored, default=0)
 
 
 def exercise_validate(*, exercise: Exercise):

@@ -52,7 +52,9 @@ class ExerciseForm(forms.Form):
         help_text="Each needs its starter/<framework>/ and solution/<framework>/ files.",
     )
     points = forms.IntegerField(
-        required=False, min_value=0, help_text="Empty: the points of the tests."
+        required=False,
+        min_value=0,
+        help_text="Empty: the points of the tests, set when the exercise is published.",
     )
     status = forms.ChoiceField(
         choices=Status.choices,

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 
-from courses.access import may_edit
+from courses.access import may_edit, teaches_a_course
 from courses.models import Course
 from lessons.models import Lesson
 from lessons.navigation import (
@@ -182,9 +182,12 @@ def _personal_lesson_response(
         if outline.exercises and progress.exercise_marks is not None:
             marks = progress.exercise_marks(learner=request.user, course_id=course.id)
     context["menu"] = outline.menu_for(page.lesson_id, read=read, exercise_marks=marks)
-    # The course's instructors get a link to the lesson editor. Asked of staff accounts only
-    # (one small query; none for superusers), so a learner's page costs no query more.
-    if is_staff and may_edit(request.user, Course(id=course.id)):
+    # The course's instructors get a link to the lesson editor. Asked only of staff accounts
+    # and of those who teach a course (known from their session): one small query for them
+    # (none for superusers), none more for a learner's page. Course instructors need not
+    # have a staff account: the instructor area asks for their role on the course only.
+    teaches = is_staff or teaches_a_course(request.user, request.session)
+    if teaches and may_edit(request.user, Course(id=course.id)):
         context["edit_course"] = course.slug
     return render(request, "lessons/lesson.html", context)
 

@@ -34,8 +34,10 @@ export function writeLayout(storage, key, change) {
   }
 }
 
-/** Say whether the tree starts shown: the learner's choice, else only for several files. */
+/** Say whether the tree starts shown: the learner's choice, else only for several files.
+ *  With no file at all it is shown whatever was chosen: its "New file" is the way to start. */
 export function treeStartsOpen(layout, fileCount) {
+  if (fileCount === 0) return true;
   if (layout.tree) return layout.tree === "open";
   return fileCount > 1;
 }

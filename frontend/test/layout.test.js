@@ -28,9 +28,10 @@ function memoryStorage({ blocked = false } = {}) {
   };
 }
 
-test("the tree starts collapsed for one file and shown for several, unless the learner chose", () => {
+test("the tree starts collapsed for one file and shown for several or none, unless chosen", () => {
   assert.equal(treeStartsOpen({}, 1), false);
-  assert.equal(treeStartsOpen({}, 0), false);
+  assert.equal(treeStartsOpen({}, 0), true);
+  assert.equal(treeStartsOpen({ tree: "collapsed" }, 0), true);
   assert.equal(treeStartsOpen({}, 2), true);
   assert.equal(treeStartsOpen({ tree: "open" }, 1), true);
   assert.equal(treeStartsOpen({ tree: "collapsed" }, 14), false);

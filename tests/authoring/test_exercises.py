@@ -152,6 +152,7 @@ def test_publishing_needs_a_passing_validation_of_the_current_version():
     exercise_publish(exercise=exercise)
     exercise.refresh_from_db()
     assert exercise.status == Status.PUBLISHED
+    assert exercise.points == 6  # none were given: the points of the tests
 
     # A new version is not validated: a draft of it cannot be published again.
     files = {**FILES, "tests/test_more.py": "def test_b(client):\n    pass\n"}
@@ -161,6 +162,17 @@ def test_publishing_needs_a_passing_validation_of_the_current_version():
     assert outcome.exercise.status == Status.DRAFT
     with pytest.raises(PublishRefused, match="version 2 has not been validated"):
         exercise_publish(exercise=outcome.exercise)
+
+
+def test_points_given_are_kept_when_publishing():
+    course = CourseFactory()
+    exercise = exercise_save(
+        course=course, exercise=None, fields=fields(points=10), publish=False
+    ).exercise
+    validate(exercise, solution=result(6, 6), starter=result(2, 6))
+    exercise_publish(exercise=exercise)
+    exercise.refresh_from_db()
+    assert (exercise.status, exercise.points) == (Status.PUBLISHED, 10)
 
 
 def test_validating_sends_grading_jobs_for_each_solution_and_starter_and_no_submission(

@@ -376,6 +376,15 @@ def test_the_lesson_page_links_its_instructors_to_the_editor(instructor_client, 
     assert f'href="{edit_url(lesson)}">Edit this lesson</a>' in page
 
 
+def test_an_instructor_without_a_staff_account_gets_the_link_too(client, lesson):
+    # As someone added on the course overview's staff form is.
+    instructor = CourseStaffFactory(course=lesson.chapter.course).user
+    assert not instructor.is_staff
+    client.force_login(instructor)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert f'href="{edit_url(lesson)}">Edit this lesson</a>' in page
+
+
 @pytest.mark.parametrize("role", ["learner", "assistant", "other instructor"])
 def test_the_lesson_page_has_no_edit_link_for_others(client, lesson, role):
     user = {

@@ -222,6 +222,27 @@ def test_the_overview_shows_outline_exercises_roster_and_staff(instructor_client
     assert f"http://testserver/courses/web/join/{course.invite_code}/" in html
 
 
+def test_the_overview_links_to_every_page_an_instructor_needs(instructor_client, course):
+    intro = Lesson.objects.get(slug="intro")
+
+    html = instructor_client.get(teach_url()).content.decode()
+
+    assert f'href="{teach_url("lesson_edit", lesson=intro.pk)}">Edit' in html
+    assert f'href="{teach_url("exercise_new")}">New exercise</a>' in html
+    assert f'href="{teach_url("exercise_list")}">All exercises</a>' in html
+    assert f'href="{teach_url("gradebook")}">Gradebook</a>' in html
+
+
+def test_assistants_are_not_offered_the_editors(client, course):
+    assistant = CourseStaffFactory(course=course, role=CourseStaff.Role.ASSISTANT).user
+    client.force_login(assistant)
+
+    html = client.get(teach_url()).content.decode()
+
+    assert "/edit/" not in html and "New exercise" not in html
+    assert f'href="{teach_url("gradebook")}">Gradebook</a>' in html
+
+
 def test_the_site_header_links_to_teach_only_for_staff(client, course, instructor):
     learner = UserFactory()
     client.force_login(learner)

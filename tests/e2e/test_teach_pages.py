@@ -119,7 +119,11 @@ def _check_and_save(page, base: str, path: str, name: str, folder: Path) -> None
         v for v in page.evaluate(RUN_AXE, {"exclude": []}) if v["impact"] in ("serious", "critical")
     ]
     assert not violations, "\n".join(report(name, violations))
-    shot = folder / f"{name}.png"
+    save_screenshot(page, folder / f"{name}.png")
+
+
+def save_screenshot(page, shot: Path) -> None:
+    """Photograph the whole page, in at most 256 colours (a small PNG for the docs)."""
     page.screenshot(path=shot, full_page=True, animations="disabled", caret="hide")
     with Image.open(shot) as image:
         small = image.quantize(
