@@ -29,6 +29,8 @@ FOLDER_ZIP_POLICY = dataclasses.replace(
     DEFAULT_POLICY, max_files=2000, max_archive_bytes=8 * MiB, max_submission_bytes=16 * MiB
 )
 MAX_SLUG = Exercise._meta.get_field("slug").max_length
+# Addresses of the instructor area next to the exercises' own (/teach/<course>/exercises/new/).
+RESERVED_SLUGS = frozenset({"new", "preview"})
 MAX_TITLE = Exercise._meta.get_field("title").max_length
 
 
@@ -219,6 +221,13 @@ def exercise_save(
         taken = taken.exclude(pk=exercise.pk)
     if taken.exists():
         raise ExerciseInvalid([f'The slug "{spec.slug}" is taken by another exercise.'])
+    if spec.slug in RESERVED_SLUGS:
+        raise ExerciseInvalid(
+            [
+                f'The slug "{spec.slug}" is the name of a page of the instructor area: '
+                "choose another."
+            ]
+        )
 
     with transaction.atomic():
         row = exercise or Exercise(course=course, status=Status.DRAFT)

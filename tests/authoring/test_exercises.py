@@ -125,6 +125,8 @@ def test_limits_are_checked_like_exercise_toml_and_slugs_must_be_free():
     exercise_save(course=CourseFactory(), exercise=None, fields=fields(), publish=False)
     with pytest.raises(ExerciseInvalid, match='The slug "greet" is taken by another exercise'):
         exercise_save(course=course, exercise=None, fields=fields(), publish=False)
+    with pytest.raises(ExerciseInvalid, match='The slug "new" is the name of a page'):
+        exercise_save(course=course, exercise=None, fields=fields(slug="new"), publish=False)
 
 
 def test_publishing_needs_a_passing_validation_of_the_current_version():
