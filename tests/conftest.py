@@ -28,7 +28,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES.intersection(
             getattr(item, "fixturenames", ())
         )
-        (keep if uses_database else drop).append(item)
+        checks_content = item.get_closest_marker("course_content")
+        (keep if uses_database and not checks_content else drop).append(item)
     items[:] = keep
     config.hook.pytest_deselected(items=drop)
 

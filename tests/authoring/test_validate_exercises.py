@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.django_db, pytest.mark.usefixture
 COURSE = Path(settings.COURSE_CONTENT_DIR) / "python-web"
 
 
+@pytest.mark.course_content
 def test_every_exercise_of_the_course_is_valid():
     course_import(path=COURSE)
     exercises = list(Exercise.objects.order_by("slug"))
