@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 QUIZ_FENCE = "quiz"
@@ -237,8 +238,9 @@ def _options(value: Any, fail: Any) -> tuple[Option, ...]:
 
 def derived_id(prompt: str) -> str:
     """Return the id of a question without an explicit one: its first words as a slug."""
-    slug = slugify(prompt)[:MAX_DERIVED_ID]
-    if len(slugify(prompt)) > MAX_DERIVED_ID and "-" in slug:
+    full = slugify(strip_tags(prompt))
+    slug = full[:MAX_DERIVED_ID]
+    if len(full) > MAX_DERIVED_ID and "-" in slug:
         slug = slug.rsplit("-", 1)[0]
     return slug.strip("-") or "question"
 
