@@ -128,6 +128,8 @@ def parse_question(source: str, *, line: int = 1) -> Question:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or "it cannot be read"
+        if reason.startswith("mapping values are not allowed"):
+            reason += "; put a value that holds a colon in quotes"
         at = line + mark.line if mark is not None else line
         raise QuizError(f"the quiz is not valid YAML: {reason}", at) from None
     if not isinstance(data, dict):
