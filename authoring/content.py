@@ -107,6 +107,7 @@ from courses.images import (
 from courses.models import Chapter, Course, CourseImage, Status
 from exercises.models import Exercise
 from lessons.models import Lesson
+from lessons.quizzes import quiz_problems
 from sandbox.spec import ExerciseSpec, ExerciseSpecError
 
 INDEX = "index.md"
@@ -214,6 +215,7 @@ class _Page:
         self.body = body
         self.lines = lines
         self.problems = problems
+        self.body_line = 1
 
     def fail(self, key: str | None, message: str) -> None:
         self.problems.add(self.path, message, self.lines.get(key) if key else None)
@@ -356,7 +358,12 @@ def _read_page(path: Path, problems: _Problems) -> _Page | None:
                 path, f"{key} appears twice in the front matter", _line(key_node.start_mark, offset)
             )
         lines[key] = _line(key_node.start_mark, offset)
-    return _Page(path, meta, body.strip(), lines, problems)
+    page = _Page(path, meta, body.strip(), lines, problems)
+    if page.body:
+        # The line of the file the body starts on, for problems found inside it.
+        start_index = stripped.index(page.body, start.end() + len(fm))
+        page.body_line = leading_lines + stripped[:start_index].count("\n") + 1
+    return page
 
 
 def _line(mark: Any, offset: int) -> int | None:
@@ -533,6 +540,8 @@ def _read_lesson(
     status = page.meta.get("status", str(Status.PUBLISHED))
     if status not in Status.values:
         page.fail("status", f"status must be draft or published, not {_show(status)}")
+    for problem in quiz_problems(page.body):
+        problems.add(file, f"quiz: {problem.message}", page.body_line + problem.line - 1)
     return LessonSource(
         path=file,
         slug=page.slug(file.stem),

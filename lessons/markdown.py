@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import threading
 import xml.etree.ElementTree as etree
 
 import markdown
 import nh3
+from django.template.loader import render_to_string
+from django.utils.html import escape
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 from pymdownx.keymap_db import keymap
+
+from lessons.quizzes import QUIZ_FENCE, Question, QuizError, parse_question
 
 # Left out on purpose: `extra` and `fenced_code` (they clash with superfences),
 # `md_in_html` and `attr_list` (they let authors put arbitrary attributes on
@@ -52,6 +57,11 @@ EXTENSION_CONFIGS = {
         "guess_lang": False,
     },
     "pymdownx.tabbed": {"alternate_style": True},
+    "pymdownx.superfences": {
+        "custom_fences": [
+            {"name": QUIZ_FENCE, "class": "quiz", "format": lambda *a, **kw: _quiz_fence(*a, **kw)}
+        ]
+    },
     # The align attribute instead of inline styles, which the sanitizer drops.
     "tables": {"use_align_attribute": True},
     "toc": {
@@ -320,19 +330,101 @@ def _markdown() -> markdown.Markdown:
     return md.reset()
 
 
+# Quizzes -------------------------------------------------------------------------------------
+#
+# A quiz is a form, which the sanitizer rightly removes from anything an author writes. So the
+# quiz fence leaves a placeholder whose id carries a random key made for this one conversion
+# (no text can guess it), and once the body is sanitized each placeholder is replaced by the
+# form our own template renders, in which the author's words are rendered and sanitized alone.
+
+_QUIZ_SLOT = re.compile(r'<div id="quizslot-(?P<key>[0-9a-f]{16})-(?P<n>\d+)"></div>')
+
+
+def _quiz_fence(source: str, language: str, css_class: str, options, md, **kwargs) -> str:
+    """Render a quiz fence: a placeholder for the form, or a note saying what is wrong."""
+    state = getattr(md, "quiz_state", None)
+    if state is None:
+        # Texts other than lessons (exercise instructions, course descriptions) have no
+        # address that checks answers: there the question shows as the YAML it is.
+        return f'<pre class="highlight"><code>{escape(source)}</code></pre>'
+    try:
+        question = parse_question(source)
+    except QuizError as exc:
+        return _quiz_problem(exc.message)
+    if any(question.id == q.id for q in state["questions"]):
+        return _quiz_problem(f'two questions have the id "{question.id}"')
+    state["questions"].append(question)
+    return f'<div id="quizslot-{state["key"]}-{len(state["questions"]) - 1}"></div>'
+
+
+def _quiz_problem(message: str) -> str:
+    # Shown only while an author previews a broken quiz: the import refuses one.
+    return (
+        '<div class="admonition danger"><p class="admonition-title">This quiz question cannot '
+        f"be shown</p><p>{escape(message)}</p></div>"
+    )
+
+
+_inline_local = threading.local()
+
+
+def render_fragment(text: str) -> str:
+    """Return sanitized HTML for a question, option or explanation; one paragraph unwrapped."""
+    md = getattr(_inline_local, "md", None)
+    if md is None:
+        md = _inline_local.md = markdown.Markdown(extensions=["pymdownx.mark", "sane_lists"])
+    html = sanitize(md.reset().convert(text))
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def render_question(question: Question) -> str:
+    """Return a quiz question's form: its text and inputs, and nothing of its answers."""
+    return render_to_string(
+        "lessons/_quiz.html",
+        {
+            "question": question,
+            "prompt_html": render_fragment(question.prompt),
+            "options_html": [render_fragment(option.text) for option in question.options],
+        },
+    )
+
+
+def _fill_quiz_slots(html: str, key: str, questions: list[Question]) -> str:
+    def replace(match: re.Match) -> str:
+        if match["key"] != key or int(match["n"]) >= len(questions):
+            return ""
+        return render_question(questions[int(match["n"])])
+
+    return _QUIZ_SLOT.sub(replace, html)
+
+
 def render_lesson(text: str | None) -> tuple[str, str]:
     """Return sanitized (body HTML, table-of-contents HTML) for a lesson's Markdown."""
+    return _render(text, quizzes=True)
+
+
+def _render(text: str | None, *, quizzes: bool) -> tuple[str, str]:
     text = text or ""
     md = _markdown()
     md.treeprocessors["tab_namespace"].key = hashlib.blake2b(
         text.encode(), digest_size=4
     ).hexdigest()
-    body = md.convert(text)
+    state = {"key": secrets.token_hex(8), "questions": []} if quizzes else None
+    md.quiz_state = state
+    try:
+        body = md.convert(text)
+    finally:
+        md.quiz_state = None
     # A lesson without sections gets no table of contents rather than an empty box.
     toc = sanitize(md.toc) if md.toc_tokens else ""
-    return sanitize(body), toc
+    body = sanitize(body)
+    if state and state["questions"]:
+        body = _fill_quiz_slots(body, state["key"], state["questions"])
+    return body, toc
 
 
 def render_markdown(text: str | None) -> str:
-    """Return sanitized HTML for Markdown text."""
-    return render_lesson(text)[0]
+    """Return sanitized HTML for Markdown text (quizzes show as their source)."""
+    return _render(text, quizzes=False)[0]

@@ -30,6 +30,9 @@ class Lesson(models.Model):
     body = MarkdownxField(blank=True)
     body_html = models.TextField(blank=True, editable=False)
     toc_html = models.TextField(blank=True, editable=False)
+    # The ids of the body's quiz questions, in order, so the course menu and progress can
+    # count them without parsing every lesson's Markdown.
+    quiz_ids = models.JSONField(default=list, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     # Unpublished changes to a published lesson, kept apart so learners go on reading the
     # live text until they are published. Null, not "", when there is no draft: an empty
@@ -53,8 +56,13 @@ class Lesson(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         from lessons.markdown import render_lesson
+        from lessons.quizzes import lesson_questions
 
         self.body_html, self.toc_html = render_lesson(self.body)
+        self.quiz_ids = [question.id for question in lesson_questions(self.body)]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body_html" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "quiz_ids"}
         super().save(*args, **kwargs)
         Course.objects.filter(chapters=self.chapter_id).update(updated=self.updated)
 
@@ -79,6 +87,7 @@ class Lesson(models.Model):
     def with_text(self, *, title: str, summary: str, body: str) -> Lesson:
         """Return an unsaved copy showing this text, rendered as saving it would render it."""
         from lessons.markdown import render_lesson
+        from lessons.quizzes import lesson_questions
 
         copy = Lesson(
             **{field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
@@ -87,6 +96,7 @@ class Lesson(models.Model):
         copy.chapter = self.chapter
         copy.title, copy.summary, copy.body = title, summary, body
         copy.body_html, copy.toc_html = render_lesson(body)
+        copy.quiz_ids = [question.id for question in lesson_questions(body)]
         return copy
 
 

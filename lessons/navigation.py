@@ -106,6 +106,8 @@ class OutlineLesson(NamedTuple):
     is_draft: bool
     # Those of the outline that practise this lesson, in course order.
     exercises: tuple[OutlineExercise, ...] = ()
+    # The ids of the lesson's quiz questions.
+    quiz_ids: tuple[str, ...] = ()
 
     kind = "lesson"
 
@@ -218,6 +220,12 @@ class CourseOutline:
         return self.lessons[0] if self.lessons else None
 
     @property
+    def quiz_ids(self) -> dict[int, tuple[str, ...]]:
+        """Return the quiz question ids of each lesson that has any, by lesson id."""
+        # Computed, not stored: outlines cached before quizzes existed unpickle without it.
+        return {lesson.id: lesson.quiz_ids for lesson in self.lessons if lesson.quiz_ids}
+
+    @property
     def menu_html(self) -> SafeString:
         """Return the course menu with nothing marked."""
         return mark_safe("".join(self._menu_parts))  # noqa: S308 (our own template's output)
@@ -254,20 +262,25 @@ class CourseOutline:
         *,
         read: Iterable[int] = (),
         exercise_marks: Mapping[int, str] | None = None,
+        lesson_marks: Mapping[int, str] | None = None,
     ) -> SafeString:
         """Return the course menu with one lesson current, its chapter open, read lessons ✓.
 
         `exercise_marks` maps an exercise's id to HTML (a reader's status there) written
-        at the end of its entry.
+        at the end of its entry; `lesson_marks` does the same for lessons (their quiz score).
         """
         read = set(read)
         marks = exercise_marks or {}
-        if read or marks:
+        lesson_marks = lesson_marks or {}
+        if read or marks or lesson_marks:
             pieces = []
             for step, part in zip(self.path, self._menu_parts, strict=False):
                 pieces.append(part)
-                if step.kind == "lesson" and step.id in read:
-                    pieces.append(READ_MARK)
+                if step.kind == "lesson":
+                    if step.id in read:
+                        pieces.append(READ_MARK)
+                    if step.id in lesson_marks:
+                        pieces.append(lesson_marks[step.id])
                 elif step.kind == "exercise" and step.id in marks:
                     pieces.append(marks[step.id])
             pieces.append(self._menu_parts[-1])
@@ -322,11 +335,14 @@ def build_outlines(
         "chapter__slug",
         "chapter__title",
         "chapter__summary",
+        "quiz_ids",
     )
     chapters: dict[int, list[OutlineChapter]] = {course_id: [] for course_id in by_id}
     lessons_of: dict[int, list[OutlineLesson]] = {}
     for row in rows:
-        id_, slug, title, summary, status, chapter_id, course_id, ch_slug, ch_title, ch_sum = row
+        (id_, slug, title, summary, status, chapter_id, course_id, ch_slug, ch_title, ch_sum) = row[
+            :10
+        ]
         if chapter_id not in lessons_of:
             lessons_of[chapter_id] = []
             chapters[course_id].append(OutlineChapter(chapter_id, ch_slug, ch_title, ch_sum, ()))
@@ -342,6 +358,7 @@ def build_outlines(
                 ),
                 chapter_id=chapter_id,
                 is_draft=status != Status.PUBLISHED,
+                quiz_ids=tuple(row[10] or ()),
             )
         )
     exercises: dict[int, list[OutlineExercise]] = {course_id: [] for course_id in by_id}

@@ -35,6 +35,10 @@ class ReadingProgress:
     # exercise_marks(learner=, course_id=): exercise id -> HTML of the reader's status there,
     # written at the end of the exercise's entry in the course menu; in one query.
     exercise_marks: Callable[..., Mapping[int, str]] | None = None
+    # quiz_marks(learner=, quiz_ids=): lesson id -> HTML of the reader's quiz score there,
+    # written after the lesson's entry in the course menu; `quiz_ids` maps each lesson with
+    # questions to their ids. One query.
+    quiz_marks: Callable[..., Mapping[int, str]] | None = None
 
 
 _registered: list[ReadingProgress] = []

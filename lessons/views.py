@@ -49,6 +49,8 @@ class LessonPage(NamedTuple):
     toc_html: SafeString
     # Last, with a default: pages cached before it existed still unpickle.
     description: str = ""
+    # The page needs the quiz script and styles.
+    has_quiz: bool = False
 
 
 def _get_course_version(slug: str) -> CourseVersion:
@@ -111,6 +113,7 @@ def _render_lesson_page(
         after_html=mark_safe(after_html),  # noqa: S308
         toc_html=mark_safe(lesson.toc_html if has_toc else ""),  # noqa: S308
         description=lesson.summary,
+        has_quiz=bool(lesson.quiz_ids),
     )
 
 
@@ -174,6 +177,7 @@ def _personal_lesson_response(
     context = {"page": page}
     read = frozenset()
     marks = {}
+    quiz_marks = {}
     progress = reading_progress()
     if request.user.is_authenticated and progress is not None:
         read = progress.read_lesson_ids(learner=request.user, course_id=course.id)
@@ -181,7 +185,11 @@ def _personal_lesson_response(
         context["reading_template"] = progress.control_template
         if outline.exercises and progress.exercise_marks is not None:
             marks = progress.exercise_marks(learner=request.user, course_id=course.id)
-    context["menu"] = outline.menu_for(page.lesson_id, read=read, exercise_marks=marks)
+        if outline.quiz_ids and progress.quiz_marks is not None:
+            quiz_marks = progress.quiz_marks(learner=request.user, quiz_ids=outline.quiz_ids)
+    context["menu"] = outline.menu_for(
+        page.lesson_id, read=read, exercise_marks=marks, lesson_marks=quiz_marks
+    )
     # The course's instructors get a link to the lesson editor. Asked only of staff accounts
     # and of those who teach a course (known from their session): one small query for them
     # (none for superusers), none more for a learner's page. Course instructors need not

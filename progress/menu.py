@@ -1,4 +1,4 @@
-"""A learner's status on each exercise, as marks in the course menu of lesson pages."""
+"""A learner's status on each exercise and quiz, as marks in the course menu of lesson pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from exercises.models import Submission
-from progress.services import ExerciseStatus, exercise_statuses
+from progress.services import ExerciseStatus, QuizScore, exercise_statuses, quiz_scores
 
 PASSED_MARK = mark_safe(
     ' · <span class="exercise-mark exercise-mark--passed">'
@@ -40,4 +40,30 @@ def exercise_marks(*, learner: AbstractBaseUser, course_id: int) -> dict[int, Sa
         exercise_id: exercise_mark(status)
         for exercise_id, status in statuses.items()
         if status.attempted
+    }
+
+
+def quiz_mark(score: QuizScore) -> SafeString:
+    """Return the menu's mark of a lesson's quiz: "Quiz 2/3", or nothing before any answer."""
+    if not score.answered:
+        return SafeString("")
+    state = "done" if score.right == score.total else "started"
+    return format_html(
+        ' · <span class="quiz-mark quiz-mark--{}"><span aria-hidden="true">Quiz {}</span>'
+        '<span class="visually-hidden">quiz: {} of {} right</span></span>',
+        state,
+        score,
+        score.right,
+        score.total,
+    )
+
+
+def quiz_marks(
+    *, learner: AbstractBaseUser, quiz_ids: dict[int, tuple[str, ...]]
+) -> dict[int, SafeString]:
+    """Return the quiz marks of the lessons whose questions a learner has answered (one query)."""
+    return {
+        lesson_id: quiz_mark(score)
+        for lesson_id, score in quiz_scores(learner=learner, quiz_ids=quiz_ids).items()
+        if score.answered
     }

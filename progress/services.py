@@ -1,6 +1,7 @@
-"""A learner's progress: lessons read, exercises passed, and where to continue.
+"""A learner's progress: lessons read, quiz questions answered, exercises passed, and where next.
 
-Reading is recorded in `LessonProgress`; an exercise is done when the learner has
+Reading is recorded in `LessonProgress`, quiz answers in `QuizAnswer` (a question counts once
+answered right, and only while the lesson still asks it); an exercise is done when the learner has
 a submission whose result passed (the best attempt counts, so a later failure does
 not undo it), which is read from the submissions themselves. Every function here
 costs a fixed number of queries, however many lessons or courses it covers.
@@ -13,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F
+from django.utils import timezone
 
 from courses.models import Course
 from exercises.models import Exercise
 from lessons.models import Lesson
 from lessons.navigation import CourseOutline, OutlineLesson, course_outlines
-from progress.models import LessonProgress
+from progress.models import LessonProgress, QuizAnswer
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,19 @@ NOT_STARTED = ExerciseStatus()
 
 
 @dataclass(frozen=True)
+class QuizScore:
+    """A learner's score on one lesson's quiz questions."""
+
+    right: int
+    total: int
+    # Whether the learner has answered any of them, right or wrong.
+    answered: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.right}/{self.total}"
+
+
+@dataclass(frozen=True)
 class CourseProgress:
     """How far one learner has got through one course."""
 
@@ -67,6 +83,10 @@ class CourseProgress:
     read_ids: frozenset[int] = field(default_factory=frozenset)
     # By exercise id; an exercise missing here is not started.
     exercise_statuses: Mapping[int, ExerciseStatus] = field(default_factory=dict)
+    quiz_total: int = 0
+    quiz_right: int = 0
+    # By lesson id, for the lessons with quiz questions.
+    quiz_scores: Mapping[int, QuizScore] = field(default_factory=dict)
 
     def status_of(self, exercise_id: int) -> ExerciseStatus:
         """Return the learner's status on one exercise of the course."""
@@ -74,26 +94,35 @@ class CourseProgress:
 
     @property
     def percent(self) -> int:
-        """Return the share of lessons and exercises completed, rounded down."""
-        total = self.lessons_total + self.exercises_total
-        done = self.lessons_read + self.exercises_done
+        """Return the share of lessons, quiz questions and exercises completed, rounded down."""
+        total = self.lessons_total + self.quiz_total + self.exercises_total
+        done = self.lessons_read + self.quiz_right + self.exercises_done
         return done * 100 // total if total else 0
 
     @property
     def started(self) -> bool:
-        """Tell whether the learner has read a lesson or passed an exercise here."""
-        return bool(self.lessons_read or self.exercises_done)
+        """Tell whether the learner has read a lesson, answered a question or passed an exercise."""
+        return bool(self.lessons_read or self.quiz_right or self.exercises_done)
 
     @property
     def complete(self) -> bool:
-        """Tell whether every lesson is read and every exercise passed."""
-        total = self.lessons_total + self.exercises_total
-        return bool(total) and self.lessons_read + self.exercises_done == total
+        """Tell whether every lesson, quiz question and exercise is done."""
+        total = self.lessons_total + self.quiz_total + self.exercises_total
+        return bool(total) and self.lessons_read + self.quiz_right + self.exercises_done == total
+
+    def quiz_score(self, lesson_id: int) -> QuizScore | None:
+        """Return the learner's score on a lesson's quiz, or None when it has no questions."""
+        return self.quiz_scores.get(lesson_id)
 
     @property
     def summary(self) -> str:
-        """Return e.g. "5 of 12 lessons read · 1 of 5 exercises done"."""
+        """Return e.g. "5 of 12 lessons read · 4 of 9 quiz questions right · 1 of 5 exercises done".
+
+        The quiz part only when the course has questions.
+        """
         parts = [f"{self.lessons_read} of {_count(self.lessons_total, 'lesson')} read"]
+        if self.quiz_total:
+            parts.append(f"{self.quiz_right} of {_count(self.quiz_total, 'quiz question')} right")
         if self.exercises_total:
             exercises = _count(self.exercises_total, "exercise")
             parts.append(f"{self.exercises_done} of {exercises} done")
@@ -113,6 +142,53 @@ def lesson_mark_read(*, learner: AbstractBaseUser, lesson: Lesson) -> LessonProg
 def lesson_mark_unread(*, learner: AbstractBaseUser, lesson: Lesson) -> None:
     """Forget that a learner has read a lesson."""
     LessonProgress.objects.filter(learner=learner, lesson=lesson).delete()
+
+
+def quiz_answer_record(
+    *, learner: AbstractBaseUser, lesson: Lesson, question_id: str, correct: bool
+) -> QuizAnswer:
+    """Record one answer to a quiz question: one more attempt, and right once answered right."""
+    now = timezone.now()
+    answer, created = QuizAnswer.objects.get_or_create(
+        learner=learner,
+        lesson=lesson,
+        question_id=question_id,
+        defaults={"correct": correct, "answered_at": now},
+    )
+    if not created:
+        # One UPDATE with F(): two answers sent at once both count.
+        changes: dict = {"attempts": F("attempts") + 1, "answered_at": now}
+        if correct:
+            changes["correct"] = True
+        QuizAnswer.objects.filter(pk=answer.pk).update(**changes)
+        answer.refresh_from_db()
+    return answer
+
+
+def quiz_scores(
+    *, learner: AbstractBaseUser, quiz_ids: Mapping[int, Sequence[str]]
+) -> dict[int, QuizScore]:
+    """Return a learner's score on the quiz of each lesson in `quiz_ids` (one query).
+
+    `quiz_ids` maps a lesson's id to the ids of the questions it asks now; answers to
+    questions since removed from a lesson do not count.
+    """
+    if not quiz_ids:
+        return {}
+    asked = {lesson_id: set(ids) for lesson_id, ids in quiz_ids.items()}
+    right: dict[int, int] = dict.fromkeys(asked, 0)
+    answered: set[int] = set()
+    rows = QuizAnswer.objects.filter(learner=learner, lesson_id__in=list(asked)).values_list(
+        "lesson_id", "question_id", "correct"
+    )
+    for lesson_id, question_id, correct in rows:
+        if question_id in asked[lesson_id]:
+            answered.add(lesson_id)
+            right[lesson_id] += correct
+    return {
+        lesson_id: QuizScore(right[lesson_id], len(ids), lesson_id in answered)
+        for lesson_id, ids in asked.items()
+    }
 
 
 def read_lesson_ids(*, learner: AbstractBaseUser, course_id: int) -> frozenset[int]:
@@ -150,7 +226,10 @@ def next_lesson(outline: CourseOutline, read_at: dict[int, datetime]) -> Outline
 def courses_progress(
     *, learner: AbstractBaseUser, courses: Sequence[Course]
 ) -> dict[int, CourseProgress]:
-    """Return a learner's progress in each course, keyed by course id, in at most four queries."""
+    """Return a learner's progress in each course, keyed by course id.
+
+    At most four queries, and one more when a course has quiz questions.
+    """
     if not courses:
         return {}
     ids = [course.id for course in courses]
@@ -162,6 +241,14 @@ def courses_progress(
     for course_id, lesson_id, when in rows:
         read_at[course_id][lesson_id] = when
     statuses = exercise_statuses(learner=learner, course_ids=ids)
+    scores = quiz_scores(
+        learner=learner,
+        quiz_ids={
+            lesson_id: question_ids
+            for outline in outlines.values()
+            for lesson_id, question_ids in outline.quiz_ids.items()
+        },
+    )
 
     progress = {}
     for course_id in ids:
@@ -174,6 +261,7 @@ def courses_progress(
             if lesson_id in published
         }
         exercises = statuses[course_id]
+        course_scores = {lesson_id: scores[lesson_id] for lesson_id in outline.quiz_ids}
         progress[course_id] = CourseProgress(
             lessons_total=len(outline),
             lessons_read=len(read),
@@ -182,6 +270,9 @@ def courses_progress(
             next_lesson=next_lesson(outline, read),
             read_ids=frozenset(read),
             exercise_statuses=exercises,
+            quiz_total=sum(score.total for score in course_scores.values()),
+            quiz_right=sum(score.right for score in course_scores.values()),
+            quiz_scores=course_scores,
         )
     return progress
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from progress import views
+from progress import quiz_views, views
 
 app_name = "courses"
 
@@ -29,5 +29,10 @@ urlpatterns = [
         "courses/<slug:course>/<slug:chapter>/<slug:lesson>/unread/",
         views.lesson_unread,
         name="lesson_unread",
+    ),
+    path(
+        "courses/<slug:course>/<slug:chapter>/<slug:lesson>/quiz/<slug:question>/",
+        quiz_views.quiz_answer,
+        name="quiz_answer",
     ),
 ]

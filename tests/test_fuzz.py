@@ -91,10 +91,27 @@ def storable(text: str) -> str:
     return text.replace("\x00", "") if connection.vendor == "postgresql" else text
 
 
+FUZZ_LESSON_BODY = """Some text.
+
+```quiz
+id: status-line
+type: multiple
+question: Which come before the body of an HTTP response?
+options:
+  - text: The status line
+    correct: true
+  - text: The headers
+    correct: true
+  - text: The trailers
+```
+"""
+
+
 def build_world() -> World:
     learner, staff = UserFactory(), StaffFactory()
     course = CourseFactory()
-    lesson = LessonFactory(chapter=ChapterFactory(course=course))
+    # With a quiz question, so fuzzed answers reach the code that checks them.
+    lesson = LessonFactory(chapter=ChapterFactory(course=course), body=FUZZ_LESSON_BODY)
     exercise = ExerciseFactory(
         course=course,
         lesson=lesson,
@@ -457,6 +474,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "courses:lesson_unread": Endpoint(
         kwargs=lambda world: world.lesson, creates=("progress.lessonprogress",)
+    ),
+    "courses:quiz_answer": Endpoint(
+        kwargs=lambda world: {**world.lesson, "question": "status-line"},
+        fields=("answer",),
+        creates=("progress.quizanswer",),
+        examples=INPUT_EXAMPLES,
     ),
     "accounts:tokens": Endpoint(fields=("name",), creates=("accounts.apitoken",)),
     "accounts:token_revoke": Endpoint(

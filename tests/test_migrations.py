@@ -38,6 +38,7 @@ BORN_LATER = {
     "exercises_regrade": 0,
     "exercises_regradeitem": 0,
     "exercises_gradingresult": 2,  # one per graded submission: their history starts with it
+    "progress_quizanswer": 0,
 }
 # Who may do what in the admin, as the dump's Instructors group had it, by model and not by
 # app (the models' apps are what changed).

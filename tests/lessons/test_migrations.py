@@ -60,3 +60,37 @@ def test_adding_drafts_keeps_lessons_and_starts_without_drafts(back_to_latest):
         "published",
     )
     assert (lesson.draft_title, lesson.draft_summary, lesson.draft_body) == (None, None, None)
+
+
+QUIZ_IDS = ("lessons", "0006_lesson_quiz_ids")
+
+QUIZ_BODY = """Text.
+
+```quiz
+id: status-line
+question: What comes first in an HTTP response?
+options:
+  - text: The status line
+    correct: true
+  - text: The body
+```
+"""
+
+
+def test_quiz_ids_are_filled_in_and_old_quiz_fences_rendered(back_to_latest):
+    old = migrate(every_app_at_latest_but(DRAFTS))
+    Course = old.get_model("courses", "Course")
+    Chapter = old.get_model("courses", "Chapter")
+    Lesson = old.get_model("lessons", "Lesson")
+    course = Course.objects.create(slug="c", title="C")
+    chapter = Chapter.objects.create(course=course, slug="ch", title="Ch")
+    # Saved through the historical model: its HTML shows the fence as a code block.
+    quiz = Lesson.objects.create(chapter=chapter, slug="q", title="Q", body=QUIZ_BODY)
+    plain = Lesson.objects.create(chapter=chapter, slug="p", title="P", body="No quiz.")
+
+    new = migrate(every_app_at_latest_but(QUIZ_IDS))
+    Lesson = new.get_model("lessons", "Lesson")
+    quiz = Lesson.objects.get(id=quiz.id)
+    assert quiz.quiz_ids == ["status-line"]
+    assert 'id="quiz-status-line"' in quiz.body_html
+    assert Lesson.objects.get(id=plain.id).quiz_ids == []
