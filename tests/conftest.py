@@ -16,7 +16,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--database-tests-only",
         action="store_true",
         help="run only the tests that use the database (the test command's second pass, on "
-        "PostgreSQL: the tests that never touch a database ran in the first pass)",
+        "PostgreSQL: the tests that never touch a database ran in the first pass), but not "
+        "the browser tests nor the checks of the course's content",
     )
 
 
@@ -28,8 +29,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES.intersection(
             getattr(item, "fixturenames", ())
         )
-        checks_content = item.get_closest_marker("course_content")
-        (keep if uses_database and not checks_content else drop).append(item)
+        # Two kinds run once, in the first pass: checks of the course's content, and browser
+        # tests, which check what people see and do in Chromium through views whose database
+        # work the view and service tests cover on PostgreSQL.
+        once = item.get_closest_marker("course_content") or item.get_closest_marker("browser")
+        (keep if uses_database and not once else drop).append(item)
     items[:] = keep
     config.hook.pytest_deselected(items=drop)
 
