@@ -726,10 +726,13 @@ class ImportReport:
                 parts.append(f"{unchanged} unchanged")
         else:
             parts.append(f"nothing changed ({unchanged} unchanged)")
-        for action, label in ((KEPT_EDIT, "browser edits kept"), (SKIPPED, "conflicts skipped")):
+        for action, noun, verb in (
+            (KEPT_EDIT, "browser edit", "kept"),
+            (SKIPPED, "conflict", "skipped"),
+        ):
             rows = [f"{c.kind} {c.slug}" for c in self.changes if c.action == action]
             if rows:
-                parts.append(f"{len(rows)} {label} ({_names(rows)})")
+                parts.append(f"{_count(len(rows), noun)} {verb} ({_names(rows)})")
         kept = [c for c in self.changes if c.action == KEPT]
         if kept:
             names = ", ".join(f"{c.kind} {c.slug}" for c in kept[:MAX_NAMES_SHOWN])

@@ -131,7 +131,7 @@ def test_skip_conflicts_imports_the_rest_and_says_what_it_kept(course_dir):
     assert body() == "Edited in the browser."
     assert Lesson.objects.get(slug="status-codes").order == 7
     assert "1 lesson updated (status-codes)" in output
-    assert "1 conflicts skipped (lesson requests)" in output
+    assert "1 conflict skipped (lesson requests)" in output
     assert f"Skipped a conflict: {LESSON_FILE}: lesson requests was edited in the browser" in output
     assert "import_course --force to take the files" in output
 
