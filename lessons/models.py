@@ -85,9 +85,12 @@ class Lesson(models.Model):
         return self.draft_body is not None
 
     def with_text(self, *, title: str, summary: str, body: str) -> Lesson:
-        """Return an unsaved copy showing this text, rendered as saving it would render it."""
+        """Return an unsaved copy showing this text, rendered as saving it would render it.
+
+        The copy is for previews: its quiz questions are shown but cannot be answered.
+        """
         from lessons.markdown import render_lesson
-        from lessons.quizzes import lesson_questions
+        from lessons.quizzes import lesson_questions, quizzes_for_preview
 
         copy = Lesson(
             **{field.attname: getattr(self, field.attname) for field in self._meta.concrete_fields}
@@ -95,7 +98,8 @@ class Lesson(models.Model):
         # The chapter (and its course) as already fetched, so the copy costs no query.
         copy.chapter = self.chapter
         copy.title, copy.summary, copy.body = title, summary, body
-        copy.body_html, copy.toc_html = render_lesson(body)
+        body_html, copy.toc_html = render_lesson(body)
+        copy.body_html = quizzes_for_preview(body_html)
         copy.quiz_ids = [question.id for question in lesson_questions(body)]
         return copy
 

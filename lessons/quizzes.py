@@ -326,3 +326,22 @@ def _chosen(given: Iterable[str], count: int) -> list[int]:
         if 1 <= int(value) <= count and int(value) - 1 not in chosen:
             chosen.append(int(value) - 1)
     return chosen
+
+
+# What a question looks like in the rendered page (templates/lessons/_quiz.html), and how a
+# preview shows it instead: the answer address is the published lesson's, so a preview's
+# form would post where the question may not exist yet, or leave the editor for an error page.
+_LIVE_FIELDSET = '<fieldset class="quiz__fieldset">'
+_LIVE_BUTTON = '<button type="submit" class="button button--small">Check answer</button>'
+_PREVIEW_BUTTON = (
+    '<button type="submit" class="button button--small" disabled>Check answer</button> '
+    '<span class="quiz__preview-note">Answers are checked on the lesson\'s page once it is '
+    "published.</span>"
+)
+
+
+def quizzes_for_preview(html: str) -> str:
+    """Return rendered lesson HTML whose quiz questions can be seen but not answered."""
+    html = html.replace(_LIVE_FIELDSET, '<fieldset class="quiz__fieldset" disabled>')
+    html = html.replace(' hx-post="quiz/', ' data-answer-address="quiz/')
+    return html.replace(_LIVE_BUTTON, _PREVIEW_BUTTON)

@@ -14,6 +14,7 @@ from lessons.quizzes import (
     quiz_blocks,
     quiz_problems,
 )
+from tests.factories import LessonFactory
 
 SINGLE = """\
 id: wsgi-call
@@ -231,3 +232,25 @@ def test_a_wrong_short_answer_gets_the_hint_not_the_explanation():
 
 def test_normalise_collapses_spaces_and_case():
     assert normalise("  Hello \t WORLD ") == "hello world"
+
+
+@pytest.mark.django_db
+def test_a_preview_shows_quiz_questions_that_cannot_be_answered():
+    lesson = LessonFactory(body="Text.\n")
+    body = (
+        "```quiz\nid: pick\nquestion: Pick one\noptions:\n"
+        "  - text: A\n    correct: true\n  - text: B\n```\n"
+    )
+
+    html = lesson.with_text(title="T", summary="", body=body).body_html
+
+    assert '<fieldset class="quiz__fieldset" disabled>' in html
+    assert "hx-post" not in html
+    assert "Check answer</button>" in html and " disabled>Check answer" in html
+    assert "checked on the lesson's page once it is published" in html
+    # The saved lesson's own page keeps a live question.
+    lesson.body = body
+    lesson.save()
+    lesson.refresh_from_db()
+    assert 'hx-post="quiz/pick/"' in lesson.body_html
+    assert "disabled" not in lesson.body_html
