@@ -34,6 +34,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from courses.services import NotOnRoster, enrollment_for_submission
 from exercises.history import grading_apply
 from exercises.models import (
+    ExerciseValidation,
     ExerciseVersion,
     Framework,
     Submission,
@@ -47,6 +48,7 @@ from exercises.ratelimit import (
     submission_allowance,
     submission_charge,
 )
+from exercises.validations import validation_sweep
 from grading import hosts
 from grading.jobs import (
     GRADE_TASK,
@@ -96,6 +98,7 @@ class SweepReport:
     reset: list[int] = field(default_factory=list)  # running past the deadline: host gone
     host_lost: list[int] = field(default_factory=list)  # its host stopped saying it is alive
     given_up: list[int] = field(default_factory=list)  # too many attempts: error verdict
+    validations: list[int] = field(default_factory=list)  # exercise validations sent again
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -503,6 +506,19 @@ def submission_sweep(
         if same_wait.update(queued_at=now, job_id=job):
             _send_on_commit(submission.pk, job)
             report.requeued.append(submission.pk)
+
+    if ExerciseValidation.objects.filter(state__in=("queued", "running")).exists():
+        if not running:
+            alive = _live_hosts(within=host_lost_after)
+        report.validations = validation_sweep(
+            now=now,
+            stuck_after=stuck_after,
+            host_lost_after=host_lost_after,
+            alive=alive,
+            deadline_for=lambda policy: (
+                abandoned_after if abandoned_after is not None else grading_deadline(policy)
+            ),
+        )
     return report
 
 

@@ -73,7 +73,7 @@ def grading_lost(job_id: str, submission_id: int, host: str, reason: str) -> Non
 def sweep() -> dict[str, Any]:
     """Send again submissions a lost message or a dead grading host left behind."""
     report = services.submission_sweep(stuck_after=services.STUCK_QUEUED_AFTER)
-    if report.requeued or report.reset or report.host_lost or report.given_up:
+    if any(report.as_dict().values()):
         logger.warning("Sweep: %s", report.as_dict())
     return report.as_dict()
 

@@ -208,6 +208,60 @@ def validation_lost(*, job_id: str, validation_id: int, host: str, reason: str) 
     return bool(changed)
 
 
+def validation_sweep(
+    *,
+    now,
+    stuck_after,
+    host_lost_after,
+    alive: set[str] | None,
+    deadline_for,
+) -> list[int]:
+    """Send again the validations a lost message or a dead grading host left behind.
+
+    The same rules as for submissions (services.submission_sweep): a running validation whose
+    host has not said it is alive for `host_lost_after` (`alive`: the hosts heard from; None
+    when unknown), or that ran past `deadline_for(policy)`, is sent again as a new job; one
+    queued for longer than `stuck_after` is sent again as the same job. The attempts are
+    bounded where a host claims a job (validation_started). Return the ids sent again.
+    """
+    resent: list[int] = []
+    running = ExerciseValidation.objects.filter(state=RUNNING, started_at__isnull=False)
+    for row in running.select_related("version__exercise").only(
+        "pk", "job_id", "grading_host", "started_at", "version__exercise__limits"
+    ):
+        past_deadline = row.started_at <= now - deadline_for(
+            policy_for(row.version.exercise.limits)
+        )
+        host_lost = (
+            alive is not None
+            and row.grading_host not in alive
+            and row.started_at <= now - host_lost_after
+        )
+        if not (past_deadline or host_lost):
+            continue
+        job = VALIDATION_JOB_PREFIX + new_job_id()
+        same_job = ExerciseValidation.objects.filter(pk=row.pk, state=RUNNING, job_id=row.job_id)
+        if same_job.update(state=QUEUED, phase="", queued_at=now, job_id=job):
+            logger.warning(
+                "Validation %s: running on %s (%s); sent again as job %s",
+                row.pk,
+                row.grading_host or "an unknown host",
+                "its host stopped answering" if host_lost else "past its deadline",
+                job,
+            )
+            _send_on_commit(row.pk, job)
+            resent.append(row.pk)
+    stuck = ExerciseValidation.objects.filter(state=QUEUED, queued_at__lt=now - stuck_after)
+    for row in stuck.exclude(pk__in=resent).only("pk", "job_id", "queued_at"):
+        same_wait = ExerciseValidation.objects.filter(
+            pk=row.pk, state=QUEUED, queued_at=row.queued_at
+        )
+        if same_wait.update(queued_at=now):
+            _send_on_commit(row.pk, row.job_id)
+            resent.append(row.pk)
+    return resent
+
+
 def version_validations(version: ExerciseVersion | None) -> list[FrameworkValidation]:
     """Return the validations of a version, one pair per framework the exercise offers."""
     if version is None:

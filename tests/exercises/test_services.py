@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError
 
 from config.celery import app as celery_app
 from exercises import services
-from exercises.models import Submission
+from exercises.models import ExerciseValidation, Submission
 from grading import hosts
 from grading.jobs import SOFT_LIMIT_MARGIN, grading_time_limits
 from sandbox.archive import SubmissionRejected, pack_files
@@ -536,3 +536,40 @@ def test_results_are_stored_on_postgresql(postgres_server, tmp_path):  # noqa: F
     assert int(suite.get("tests")) == 5
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "0")
     assert vendors == {"postgresql"}
+
+
+def test_sweep_sends_again_the_validations_of_a_lost_host_and_those_queued_too_long(
+    exercise, sent_gradings, sweep, live_hosts
+):
+    live_hosts("grader-a")
+    version = exercise.current_version()
+    lately = timezone.now() - services.HOST_LOST_AFTER - timedelta(seconds=1)
+
+    def validation(kind: str, **fields) -> ExerciseValidation:
+        return ExerciseValidation.objects.create(
+            version=version, framework="flask", kind=kind, **fields
+        )
+
+    on_dead = validation("solution", state="running", job_id="vb", grading_host="grader-b",
+                         started_at=lately, grading_attempts=1)  # fmt: skip
+    on_live = validation("starter", state="running", job_id="va", grading_host="grader-a",
+                         started_at=lately, grading_attempts=1)  # fmt: skip
+
+    report = sweep()
+
+    assert report.validations == [on_dead.pk]
+    on_dead.refresh_from_db()
+    assert (on_dead.state, on_dead.job_id != "vb") == ("queued", True)
+    assert on_dead.job_id.startswith("v")
+    assert [job.job_id for _, options in sent_gradings for job in [options["job"]]] == [
+        on_dead.job_id
+    ]
+    assert ExerciseValidation.objects.get(pk=on_live.pk).state == "running"
+
+    # Queued for longer than the sweep waits: the same job goes out again.
+    ExerciseValidation.objects.filter(pk=on_dead.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=5)
+    )
+    sent_gradings.clear()
+    assert sweep().validations == [on_dead.pk]
+    assert [options["job"].job_id for _, options in sent_gradings] == [on_dead.job_id]
