@@ -16,12 +16,16 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.throttles import Throttle, client_ip, wait_text
 from lessons.markdown import render_fragment
 from lessons.models import Lesson
 from lessons.quizzes import Feedback, check_answer, find_question
 from progress.services import quiz_answer_record
 
 MAX_ANSWERS = 50
+# Answers a reader (a signed-in learner, else an address) may send a minute: far more than
+# anyone reading can click, few enough that a script cannot keep the server parsing lessons.
+ANSWER_THROTTLE = Throttle("quiz-answer", limit=60, window=60)
 
 
 def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
@@ -39,6 +43,17 @@ def quiz_answer(
         refusal = _csrf_refusal(request)
         if refusal is not None:
             return refusal
+    reader = f"user:{request.user.pk}" if request.user.is_authenticated else client_ip(request)
+    wait = ANSWER_THROTTLE.retry_after(reader)
+    if wait:
+        response = HttpResponse(
+            f"You are answering very fast: wait {wait_text(wait)} and try again.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    ANSWER_THROTTLE.hit(reader)
     lesson_obj = get_object_or_404(
         Lesson.objects.visible_to(request.user).only("id", "status", "body"),
         chapter__course__slug=course,

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from courses.models import Status
 from progress.models import QuizAnswer
+from progress.quiz_views import ANSWER_THROTTLE
 from progress.services import course_progress, quiz_answer_record
 from tests.factories import ChapterFactory, CourseFactory, LessonFactory
 
@@ -207,3 +208,17 @@ def test_quiz_scores_cost_one_query_however_many_lessons_ask_questions(
     # Session, user, the course's version, the lessons read, the quiz scores.
     with django_assert_num_queries(5):
         learner_client.get(lesson.get_absolute_url())
+
+
+def test_answers_sent_faster_than_anyone_reads_are_refused_for_a_while(learner_client, lesson):
+    limit = ANSWER_THROTTLE.limit
+    for _ in range(limit):
+        assert post(learner_client, lesson, "status-line", "2").status_code == 200
+
+    refused = post(learner_client, lesson, "status-line", "1")
+
+    assert refused.status_code == 429
+    assert "answering very fast" in refused.content.decode()
+    assert int(refused["Retry-After"]) > 0
+    # Another reader is not held up.
+    assert post(Client(), lesson, "status-line", "1").status_code == 200
