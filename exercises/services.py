@@ -32,6 +32,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from courses.services import NotOnRoster, enrollment_for_submission
+from exercises.dispatch import job_send
 from exercises.history import grading_apply
 from exercises.models import (
     ExerciseValidation,
@@ -51,8 +52,6 @@ from exercises.ratelimit import (
 from exercises.validations import validation_sweep
 from grading import hosts
 from grading.jobs import (
-    GRADE_TASK,
-    GRADING_QUEUE,
     GradingJob,
     grading_time_limits,
     new_job_id,
@@ -564,15 +563,8 @@ def _send(submission_id: int, job_id: str) -> None:
     job = submission_job(submission_id=submission_id)
     if job is None or job.job_id != job_id:
         return  # graded, regraded or sent again since: that send carries the current job
-    soft, hard = grading_time_limits(job.policy)
     try:
-        current_app.send_task(
-            GRADE_TASK,
-            args=(job.to_message(),),
-            queue=GRADING_QUEUE,
-            soft_time_limit=soft,
-            time_limit=hard,
-        )
+        job_send(job)
     except (BrokerError, OSError) as exc:
         logger.warning(
             "Submission %s saved but not sent (broker unreachable: %s); the sweep will send it",

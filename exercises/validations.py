@@ -18,14 +18,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from exercises.dispatch import job_send
 from exercises.models import Exercise, ExerciseValidation, ExerciseVersion, Submission, Verdict
-from grading.jobs import GRADE_TASK, GRADING_QUEUE, GradingJob, grading_time_limits, new_job_id
+from grading.jobs import GradingJob, new_job_id
 from sandbox.archive import SubmissionRejected, pack_files
 from sandbox.policy import policy_for
 from sandbox.results import make_result, timestamp
@@ -367,15 +367,8 @@ def _send(validation_id: int, job_id: str) -> None:
         return
     if job is None or job.job_id != job_id:
         return
-    soft, hard = grading_time_limits(job.policy)
     try:
-        current_app.send_task(
-            GRADE_TASK,
-            args=(job.to_message(),),
-            queue=GRADING_QUEUE,
-            soft_time_limit=soft,
-            time_limit=hard,
-        )
+        job_send(job)
     except (BrokerError, OSError) as exc:
         logger.warning("Validation %s not sent (broker unreachable: %s)", validation_id, exc)
         _store(rows, _error("The grading queue could not be reached; validate again later."))
