@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "lessons",
     "exercises",
     "search",
+    "playground",
     "progress",
     "authoring",
     "config",  # its ready() hands the grading engine these settings (config/apps.py)

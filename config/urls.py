@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("teach/", include("authoring.urls")),
     path("api/", include("exercises.api_urls")),
+    path("play/", include("playground.urls")),
     path("", include("progress.urls")),
     path("", include("exercises.urls")),
     path("", include("lessons.urls")),
