@@ -26,7 +26,6 @@ start, send the job's requests in order, stop, and push one result onto RESULT_K
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -70,6 +69,7 @@ STATE_TTL = 600  # seconds the session's state is kept after its app's lifetime
 POLL_SECONDS = 1.0  # how often the relay looks at the app and the clock between requests
 MAX_MESSAGE_BYTES = 256 * 1024  # one message on LIVE_REQUESTS (a request is at most 64 KiB)
 BROKER_RETRY_SECONDS = 1.0
+NOT_RUNNING = "Your app is no longer running; start it again."
 
 
 def slots_per_host(environ: Mapping[str, str] = os.environ) -> int:
@@ -130,6 +130,21 @@ class Session:
             pipe.expire(key, REPLY_TTL)
             pipe.execute()
 
+    def refuse_pending(self, reason: str, *, limit: int = 100) -> None:
+        """Answer the requests still waiting (sent while the app started or stopped)."""
+        for _ in range(limit):
+            data = self.redis.lpop(self.requests)
+            if data is None:
+                break
+            try:
+                message = json.loads(data[:MAX_MESSAGE_BYTES])
+            except ValueError:
+                continue
+            request_id = message.get("request_id") if isinstance(message, dict) else None
+            if isinstance(request_id, str) and request_id.isalnum() and len(request_id) <= 64:
+                self.reply(request_id, _refused(message, reason))
+        self.redis.delete(self.requests)
+
     def next_message(self, timeout: float) -> Any:
         """Return the next message the site pushed (parsed JSON), None after `timeout` s."""
         item = self.redis.blpop([self.requests], timeout=max(timeout, 0.01))
@@ -186,27 +201,30 @@ def serve_live_app(
     holder = take_slot(host, slots_per_host() if slots is None else slots)
     if holder is None:
         session.set("failed", message=SLOTS_FULL)
+        _refuse_pending(session, SLOTS_FULL)
         return "failed"
     app = LiveApp(files=job.files, framework=job.framework, lifetime=job.lifetime, image=image)
+    ending = NOT_RUNNING
     try:
         try:
             app.start()
         except LiveAppFailed as exc:
-            session.set("failed", message=exc.message)
-            return "failed"
+            ending = exc.message
         except EngineUnavailable:
             logger.exception("Live session %s could not start", job.session)
-            session.set("failed", message=ENGINE_DOWN)
-            return "failed"
+            ending = ENGINE_DOWN
         except Exception:
             logger.exception("Live session %s could not start", job.session)
-            session.set("failed", message=SANDBOX_START_FAILED)
+            ending = SANDBOX_START_FAILED
+        if app.expires_at is None:
+            session.set("failed", message=ending)
             return "failed"
         session.set("running", expires=f"{app.expires_at:.0f}", run=app.run_id)
         logger.info("Live session %s runs as %s", job.session, app.run_id)
         ended = _relay(app, session)
         app.stop()
         if ended is not None:
+            ending = ended
             session.set("failed", message=ended)
             return "failed"
         session.set("stopped")
@@ -214,8 +232,24 @@ def serve_live_app(
     finally:
         app.stop()
         holder.close()
-        with contextlib.suppress(redis_lib.RedisError):
-            redis.delete(session.requests)
+        _refuse_pending(session, ending)
+
+
+def _refuse_pending(session: Session, reason: str) -> None:
+    try:
+        session.refuse_pending(reason)
+    except redis_lib.RedisError:
+        logger.warning("Live session %s: waiting requests not answered", session.session)
+
+
+def _refused(message: dict[str, Any], reason: str) -> dict[str, Any]:
+    """Return the exchange that answers a request the app did not get: only the reason."""
+    method, path = message.get("method"), message.get("path")
+    return exchanges.exchange(
+        method=method if isinstance(method, str) else "",
+        path=path if isinstance(path, str) else "",
+        error=reason,
+    )
 
 
 def _relay(app: LiveApp, session: Session) -> str | None:
@@ -250,12 +284,7 @@ def _answer(app: LiveApp, session: Session, message: Any) -> None:
     try:
         request = LiveRequest.from_message(message)
     except MessageRejected as exc:
-        method, path = message.get("method"), message.get("path")
-        exchange = exchanges.exchange(
-            method=method if isinstance(method, str) else "",
-            path=path if isinstance(path, str) else "",
-            error=str(exc),
-        )
+        exchange = _refused(message, str(exc))
     else:
         left = app.expires_at - time.time()
         exchange = app.request(request, timeout=max(min(app.request_timeout, left), 0.1))

@@ -26,12 +26,14 @@ import socket
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
 from sandbox import config, engine, exchanges, images
 from sandbox.archive import SubmissionRejected, pack_files, unpack_submission
 from sandbox.container import boot
+from sandbox.harness.grader import BASE_URL as APP_URL
 from sandbox.harness.grader import AppClient, CheckFailed
 from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
 from sandbox.runner import (
@@ -242,6 +244,8 @@ class LiveApp:
         if state.oom_killed or state.exit_code == 137:
             memory = self._run.policy.memory_bytes // (1024 * 1024)
             return f"Your app ran out of memory ({memory} MiB) and was stopped."
+        if state.exit_code is None:  # removed by someone else: a host sweeping its orphans
+            return "Your app was stopped."
         tail = self._run.capture.tail_lines(15)
         message = f"Your app stopped (exit code {state.exit_code})"
         return message + (f":\n{tail}" if tail else ".")
@@ -278,6 +282,8 @@ class LiveApp:
             error = str(exc) or type(exc).__name__
         except (AssertionError, OSError) as exc:  # PreconditionFailed (no connection) is one
             error = str(exc) or type(exc).__name__
+        except (httpx.InvalidURL, ValueError) as exc:
+            error = f"The request could not be sent: {exc}"
         duration = (time.perf_counter() - started) * 1000
         if status is None or status >= 500:
             time.sleep(SETTLE_AFTER_ERROR)
@@ -303,7 +309,7 @@ class LiveApp:
         self, method: str, path: str, headers: list[tuple[str, str]], body: bytes, timeout: float
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
         request = self._client.build_request(
-            method, path, headers=headers, content=body or None, timeout=timeout
+            method, _url(path), headers=headers, content=body or None, timeout=timeout
         )
         with contextlib.closing(self._client.send(request, stream=True)) as response:
             data = bytearray()
@@ -400,6 +406,19 @@ class LiveApp:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
+def _url(path: str) -> httpx.URL:
+    """Return the URL of a path as the reader wrote it: the target sent, byte for byte.
+
+    Only what HTTP cannot carry changes: characters beyond ASCII are percent-encoded, and a
+    fragment (#...) stays with the reader, as a browser keeps it.
+    """
+    target = quote(path.partition("#")[0], safe=_PRINTABLE_ASCII) or "/"
+    return httpx.URL(APP_URL).copy_with(raw_path=target.encode("ascii"))
 
 
 def _report_real_size(body: dict[str, Any], headers: Iterable[tuple[str, str]], read: int) -> None:

@@ -174,8 +174,13 @@ def test_a_live_app_stops_at_the_end_of_its_lifetime(broker, serve):
 
 def test_an_app_that_does_not_start_leaves_a_failed_state_with_the_reason(broker, serve):
     job, thread, ended = serve({"app.py": BROKEN})
+    early = get("/hello/ada")  # sent while the app starts: answered with the reason
+    broker.rpush(LIVE_REQUESTS.format(session=job.session), json.dumps(early.to_message()))
     thread.join(timeout=60)
     failed = state(broker, job.session)
+    reply = broker.blpop([LIVE_REPLY.format(session=job.session, request_id=early.request_id)], 5)
+    assert json.loads(reply[1])["error"] == failed["message"]
+    assert broker.exists(LIVE_REQUESTS.format(session=job.session)) == 0
     assert ended == ["failed"]
     assert failed["state"] == "failed"
     assert failed["message"].startswith("Your app stopped while starting.")
