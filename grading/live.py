@@ -170,12 +170,17 @@ def start_live_app(job: LiveJob, *, redis, host: str, broker_url: str) -> bool:
         return False
     session.set("booting")
     _reap()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "grading.live"],
-        stdin=subprocess.PIPE,
-        env={**os.environ, "REDIS_URL": broker_url, "GRADING_HOST_ID": host},
-        close_fds=True,
-    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grading.live"],
+            stdin=subprocess.PIPE,
+            env={**os.environ, "REDIS_URL": broker_url, "GRADING_HOST_ID": host},
+            close_fds=True,
+        )
+    except OSError:
+        logger.exception("Could not start the process of live session %s", job.session)
+        session.set("failed", message=SANDBOX_START_FAILED)
+        return False
     _children.append(process)
     try:
         process.stdin.write(json.dumps(job.to_message()).encode())

@@ -198,6 +198,7 @@ class LiveApp:
         self._client: AppClient | None = None
         self._control: socket.socket | None = None
         self._marks_broken = False
+        self._kept_from = 1  # segments before this one are freed (0 holds the start-up output)
         self._stopped = False
 
     @property
@@ -374,8 +375,10 @@ class LiveApp:
         if start is None or end is None:
             return ""
         text = capture.text(range(start, end))
-        for index in range(start, end):  # shown once: free what it held
+        # Shown once: free what this request's output, and the output before it, held.
+        for index in range(max(self._kept_from, 1), end):
             capture.segments[index] = Segment(SEGMENT_LIMIT)
+        self._kept_from = end
         return text
 
     # Stopping --------------------------------------------------------------------------------

@@ -330,7 +330,7 @@ class OutputCapture:
     go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None) when the
     stream ends (the container exited or was removed). Each "mark" starts a new segment of
     output; `marks` maps a mark's token to the segment it starts, so the runner can tell which
-    output was printed during which test.
+    output was printed during which test. Marks beyond `max_segments` segments are ignored.
     """
 
     def __init__(
@@ -425,9 +425,7 @@ class OutputCapture:
             if isinstance(failure, dict):
                 self.failure = failure
         elif (
-            name == "mark"
-            and payload not in self.marks
-            and len(self.segments) < self.max_segments
+            name == "mark" and payload not in self.marks and len(self.segments) < self.max_segments
         ):
             self.segments.append(Segment(SEGMENT_LIMIT))
             self.marks[payload] = len(self.segments) - 1

@@ -15,7 +15,7 @@ import pytest
 from grading.host import ORPHAN_AGE, sweep_own_orphans
 from grading.interactive import LIVE_LIFETIME
 from sandbox import engine, exchanges
-from sandbox.live import MAX_RESPONSE_BYTES, LiveApp, LiveAppFailed, app_files
+from sandbox.live import MAX_REQUESTS, MAX_RESPONSE_BYTES, LiveApp, LiveAppFailed, app_files
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.runner import CONTAINER_GRACE
 from tests.sandbox.memory import tree_memory
@@ -146,6 +146,17 @@ def test_a_huge_answer_is_cut_and_never_read_whole(hello_app):
     assert seconds < 5
     # The connection was dropped, and the app still answers.
     assert hello_app.request(Request(path="/hello/ada"))["response"]["status"] == 200
+
+
+def test_an_app_answers_a_bounded_number_of_requests_and_keeps_little_of_old_output(hello_app):
+    for name in ("ada", "bo", "cy"):
+        assert hello_app.request(Request(path=f"/hello/{name}"))["output"] == f"greeting {name}"
+    capture = hello_app._run.capture
+    assert all(segment.total == 0 for segment in capture.segments[1:-1])  # freed once shown
+    hello_app.answered = MAX_REQUESTS
+    refused = hello_app.request(Request(path="/hello/ada"))
+    assert refused["response"] is None
+    assert refused["error"] == f"This app has answered its {MAX_REQUESTS} requests; start it again."
 
 
 def test_a_fastapi_app_lists_its_routes_in_openapi_json():
