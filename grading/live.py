@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import redis as redis_lib
@@ -56,6 +57,7 @@ from grading.interactive import (
 from sandbox import exchanges
 from sandbox.engine import EngineUnavailable
 from sandbox.live import LiveApp, LiveAppFailed, app_files
+from sandbox.policy import DEFAULT_POLICY
 from sandbox.runner import SANDBOX_START_FAILED
 
 logger = logging.getLogger(__name__)
@@ -332,7 +334,11 @@ def run_app_job(job: RunJob, *, redis, host: str, image: str | None = None) -> d
     started = time.monotonic()
     deadline = started + RUN_TIMEOUT
     files = app_files(job.files, job.framework, job.entry)
-    app = LiveApp(files=files, framework=job.framework, lifetime=RUN_TIMEOUT, image=image)
+    # A run has RUN_TIMEOUT in all: its app may not take longer than that to start.
+    policy = replace(DEFAULT_POLICY, boot_timeout=min(DEFAULT_POLICY.boot_timeout, RUN_TIMEOUT))
+    app = LiveApp(
+        files=files, framework=job.framework, lifetime=RUN_TIMEOUT, policy=policy, image=image
+    )
     status, message, recorded = "ok", "", []
     try:
         app.start()

@@ -239,6 +239,8 @@ class LiveApp:
 
     def end_message(self) -> str:
         """Say why the app ended by itself, in words for the learner."""
+        if self._run.watch is not None and self._run.watch.tripped:
+            return self._run._socket_folder_message()
         state = engine.container_state(self._run.container.id)
         if state.exit_code == boot.EXIT_DEADLINE:
             return "Your app's time was up, so it was stopped."
