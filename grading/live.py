@@ -15,6 +15,11 @@ thread of the pool process that ran it:
   removes them and their folders (grading.host.sweep_own_orphans);
 - the process holds its slot (below) for exactly as long as it lives, even when killed.
 
+The state hash holds "state" (booting, running, stopped, failed), "host" (the host that took
+the session), and once it runs "expires" (epoch seconds) and "run" (the run id on its
+containers); a failed session also has "message", for the learner. It expires STATE_TTL
+seconds after the app's lifetime would have ended.
+
 A host runs at most LIVE_APPS_PER_HOST live apps (default 8). A slot is a name in the abstract
 Unix socket namespace, bound by the live app's process: the kernel frees it when the process
 ends, however it ends, and it leaves no file behind. When every slot is taken the session
@@ -138,8 +143,10 @@ class Session:
             data = self.redis.lpop(self.requests)
             if data is None:
                 break
+            if len(data) > MAX_MESSAGE_BYTES:
+                continue
             try:
-                message = json.loads(data[:MAX_MESSAGE_BYTES])
+                message = json.loads(data)
             except ValueError:
                 continue
             request_id = message.get("request_id") if isinstance(message, dict) else None
