@@ -170,6 +170,15 @@ def test_a_fastapi_app_lists_its_routes_in_openapi_json():
     assert gone(app)
 
 
+@pytest.mark.parametrize("framework", ["django", "wsgi", "asgi"])
+def test_the_hello_solution_of_each_other_framework_answers_live(hello_spec, framework):
+    with LiveApp(files=hello_spec.solution(framework), framework=framework, lifetime=60) as app:
+        ada = app.request(Request(path="/hello/ada"))
+    assert ada["response"]["status"] == 200, ada
+    assert json.loads(ada["response"]["body"]["text"]) == {"message": "Hello, ada!"}
+    assert gone(app)
+
+
 def test_an_app_that_does_not_start_fails_with_the_words_of_grading():
     app = LiveApp(
         files={"app.py": "import flask\nraise RuntimeError('no config')\n"},
