@@ -100,7 +100,7 @@ class ScriptRun:
         return ""
 
 
-# The files of a run -----------------------------------------------------------------------------
+# The files of a run ---------------------------------------------------------------------------
 
 
 def check_files(files: Mapping[str, str], entry: str) -> dict[PurePosixPath, str]:
@@ -179,7 +179,7 @@ class ScriptDirs:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-# Starting the container ---------------------------------------------------------------------------
+# Starting the container -----------------------------------------------------------------------
 
 
 @dataclass
@@ -238,7 +238,7 @@ def start_cold(
     return Started(container=container, run_id=run_id, clean_up=clean_up)
 
 
-# Reading what it printed ----------------------------------------------------------------------------
+# Reading what it printed ----------------------------------------------------------------------
 
 
 class StreamHead:
@@ -294,7 +294,7 @@ class OutputReader:
             self.ended.set()
 
 
-# One run ---------------------------------------------------------------------------------------------
+# One run --------------------------------------------------------------------------------------
 
 
 def run_script(
@@ -340,9 +340,7 @@ def _collect(started: Started, *, policy: SandboxPolicy, began: float) -> Script
         container.close_output()
         reader.ended.wait(EXIT_WAIT)
     state = _final_state(container.id)
-    timed_out = not ended or (
-        state.exit_code == EXIT_TIMEOUT and duration >= policy.wall_timeout
-    )
+    timed_out = not ended or (state.exit_code == EXIT_TIMEOUT and duration >= policy.wall_timeout)
     stopped = timed_out or reader.flooded
     return ScriptRun(
         stdout=reader.stdout.text(),
