@@ -15,6 +15,7 @@ import pytest
 import redis as redis_lib
 
 from config.celery import app as celery_app
+from exercises.dispatch import job_send
 from grading import logs, runs
 from grading.interactive import (
     INTERACTIVE_QUEUE,
@@ -24,12 +25,14 @@ from grading.interactive import (
     RunJob,
     new_id,
 )
+from grading.jobs import FINISHED_TASK, RESULTS_QUEUE, GradingJob, new_job_id
 from sandbox import engine
-from tests.celery_fixtures import _wait_until
+from tests.celery_fixtures import _wait_until, hello_archive
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.usefixtures("runner_image")]
 
 HOST = "runs-test-host"
+BURST = 8
 
 
 @pytest.fixture
@@ -174,3 +177,39 @@ def test_a_grading_host_runs_a_script_sent_by_name_on_the_interactive_queue(
     )
     assert "Refused a run that cannot be run: bad run_id" in host.log()
     assert engine.sandbox_containers(**{engine.HOST_LABEL: host.host_id}) == []
+
+
+def finished_gradings(broker: redis_lib.Redis) -> int:
+    """Return how many gradings a host has reported finished (messages waiting for the site)."""
+    messages = [json.loads(m) for m in broker.lrange(RESULTS_QUEUE, 0, -1)]
+    return sum(1 for m in messages if m["headers"]["task"] == FINISHED_TASK)
+
+
+@pytest.mark.celery
+def test_a_run_does_not_wait_behind_a_burst_of_gradings(
+    start_grading_host, celery_broker, hello_spec
+):
+    celery_broker.flush()
+    broker = redis_lib.Redis.from_url(celery_broker.url)
+    start_grading_host(concurrency=1)
+    archive = hello_archive("solution", "flask")
+    for number in range(BURST):
+        job_send(
+            GradingJob(
+                job_id=new_job_id(),
+                submission=number + 1,
+                exercise=hello_spec.slug,
+                framework="flask",
+                frameworks=tuple(hello_spec.frameworks),
+                tests=hello_spec.tests,
+                archive=archive,
+            )
+        )
+    job = script_job("print('my turn')")
+    send_run(job.to_message())
+    result = wait_for_result(broker, job.run_id, timeout=120)
+    assert result["stdout"] == "my turn\n"
+    # The worker takes from its queues in turn: the run waited for the grading under way, and
+    # at most one more, not for the burst.
+    assert finished_gradings(broker) <= 2
+    _wait_until(lambda: finished_gradings(broker) == BURST, timeout=BURST * 20, what="the burst")
