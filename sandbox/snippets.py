@@ -306,11 +306,14 @@ def run_script(
     policy: SandboxPolicy = SCRIPT_POLICY,
     image: str | None = None,
     launch: Launch = start_cold,
+    on_result: Callable[[ScriptRun], None] | None = None,
 ) -> ScriptRun:
     """Run ``python ENTRY`` on a copy of `files` in a hardened container; return what it gave.
 
-    The script's time limit is `policy.wall_timeout`. Raise ScriptRejected for files that
-    cannot be run, and engine.EngineUnavailable when the Docker engine does not answer.
+    The script's time limit is `policy.wall_timeout`. `on_result` is called with the result
+    before the container and the run folder are removed, so that the reader need not wait for
+    that. Raise ScriptRejected for files that cannot be run, and engine.EngineUnavailable when
+    the Docker engine does not answer.
     """
     checked = check_files(files, entry)
     engine.client()  # EngineUnavailable now, before anything is created
@@ -318,13 +321,14 @@ def run_script(
     began = time.monotonic()
     started = launch(checked, entry, policy=policy, image=image)
     try:
-        return _collect(started, policy=policy, began=began)
+        ran = _collect(started, policy=policy, began=began)
+        if on_result is not None:
+            on_result(ran)
+        return ran
     finally:
         try:
             started.clean_up()
-        except engine.EngineUnavailable:
-            raise
-        except Exception:  # the result stands; the orphan sweep removes what is left
+        except Exception:  # what ran stands; the host's orphan sweep removes what is left
             logger.exception("Cleaning up script run %s failed", started.run_id)
 
 

@@ -297,6 +297,18 @@ def test_the_container_has_every_limit_of_a_grading_and_the_labels_of_the_sweep(
     assert leftovers(recorded) == []
 
 
+def test_the_result_is_handed_over_before_the_clean_up(launch):
+    seen = []
+
+    def on_result(ran):
+        seen.append((ran.stdout, leftovers(launch)))
+
+    ran = run_script({"main.py": "print('early')"}, "main.py", launch=launch, on_result=on_result)
+    [(stdout, left)] = seen
+    assert stdout == ran.stdout == "early\n"
+    assert len(left) == 2  # the container and the folder were still there
+
+
 def test_the_container_ends_itself_at_its_time_limit_with_nobody_reading_it():
     files = snippets.check_files({"main.py": "while True:\n    pass\n"}, "main.py")
     started = snippets.start_cold(files, "main.py", policy=SHORT, image=_image())
