@@ -15,7 +15,9 @@ engine, and nobody reads past the first screens of it anyway. The container and 
 are removed whatever happens; the host's orphan sweep finds any a dead worker left (labels).
 
 Where the container comes from is a seam (`launch`): by default a fresh one is started for the
-run (`start_cold`); a pool of containers started ahead could hand one in instead.
+run (`start_cold`); a pool of containers started ahead could hand one in instead. The result is
+handed to `on_result` as soon as it is known, before the clean-up, so a reader need not wait
+for the container's removal.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class ScriptRun:
         if self.timed_out:
             return (
                 f"Your code was stopped after {self.time_limit:g} seconds, its time limit. "
-                "Does it loop forever, or wait for input?"
+                "Does it loop forever, or sleep too long?"
             )
         if self.out_of_memory:
             return (

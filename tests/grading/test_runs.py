@@ -142,6 +142,19 @@ def test_a_run_that_waited_longer_than_its_reader_is_not_run(broker, monkeypatch
     assert ran == []
 
 
+def test_a_run_lost_with_its_process_gets_an_error_unless_it_was_answered(broker):
+    answered = script_job("print('fine')")
+    runs.run_job(answered, redis=broker, host=HOST)
+    runs.report_lost(broker, answered.run_id)
+    assert [r["status"] for r in results(broker, answered.run_id)] == ["ok"]
+
+    lost = script_job("print('lost')")
+    runs.report_lost(broker, lost.run_id)
+    [result] = results(broker, lost.run_id)
+    assert result["status"] == "error" and result["message"] == runs.LOST
+    assert 0 < broker.ttl(RESULT_KEY.format(run_id=lost.run_id)) <= RESULT_TTL
+
+
 # Through a real grading host ------------------------------------------------------------------
 
 
