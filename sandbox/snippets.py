@@ -117,7 +117,8 @@ def check_files(files: Mapping[str, str], entry: str) -> dict[PurePosixPath, str
             path is None
             or not name
             or path.is_absolute()
-            or any(part in ("", ".", "..") for part in path.parts)
+            # A leading "-" would make the entry an option of python's command line.
+            or any(part in ("", ".", "..") or part.startswith("-") for part in path.parts)
             or "\x00" in name
             or len(name) > 200
         ):

@@ -351,6 +351,7 @@ def _image() -> str:
     [
         ({"../main.py": "x"}, "../main.py", "is not a file path"),
         ({"/etc/main.py": "x"}, "/etc/main.py", "is not a file path"),
+        ({"-c.py": "x"}, "-c.py", "is not a file path"),
         ({"a//main.py": "x"}, "a//main.py", None),
         ({"main.py": "x"}, "other.py", "is not one of the Python files"),
         ({"main.py": "x", "data.txt": "y"}, "data.txt", "is not one of the Python files"),
