@@ -42,6 +42,8 @@ def test_the_score_is_the_points_of_passed_tests_out_of_all():
         "hidden": False,
         "hint": "",
         "cause": "",
+        "exchanges": [],
+        "more_exchanges": 0,
     }
     assert result["timings"] == dict.fromkeys(("queued", "started", "booted", "tested", "finished"))
 
