@@ -170,9 +170,10 @@ def _cause(test: Mapping[str, Any]) -> str:
 def failure_groups(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Return the tests in the order to show them: a group per shared cause, then the rest.
 
-    Each entry is a group ({"cause", "message", "tests", "max_points"}: the message of its
-    first visible test says the whole story once) or {"test": a test} for a test in none. A
-    group stands where its first test did, and its tests keep their order.
+    Each entry is a group ({"cause", "message", "exchanges", "tests", "max_points"}: the
+    message and the requests of its first visible test say the whole story once) or {"test": a
+    test} for a test in none. A group stands where its first test did, and its tests keep
+    their order.
     """
     entries: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
@@ -182,13 +183,23 @@ def failure_groups(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             entries.append({"test": test})
             continue
         if cause not in groups:
-            groups[cause] = {"cause": cause, "message": "", "tests": [], "max_points": 0}
+            groups[cause] = {
+                "cause": cause,
+                "message": "",
+                "exchanges": None,
+                "tests": [],
+                "max_points": 0,
+            }
             entries.append(groups[cause])
         group = groups[cause]
         group["tests"].append(test)
         group["max_points"] += int(test.get("max_points", 0))
         if not group["message"] and not test.get("hidden"):
             group["message"] = str(test.get("message", ""))
+        if group["exchanges"] is None and not test.get("hidden"):
+            group["exchanges"] = list(test.get("exchanges") or [])
+    for group in groups.values():
+        group["exchanges"] = group["exchanges"] or []
     return entries
 
 

@@ -434,3 +434,23 @@ def test_the_text_of_a_failing_test_names_its_last_request_and_the_answer():
     assert "\x1b" not in text
     assert "    Last request: GET /slow → no answer (no answer within 5 s)" in text
     assert "/ok" not in text
+
+
+def test_a_group_shows_the_requests_of_its_first_visible_test():
+    post = exchange(method="POST", path="/notes", status=501, reason="NOT IMPLEMENTED")
+    secret = exchange(method="POST", path="/secret-notes", status=501)
+    tests = learner_tests(
+        [
+            {**reported("read", cause=NOT_RUN, hidden=True), "exchanges": [secret]},
+            {**reported("update", cause=NOT_RUN), "exchanges": [post]},
+            {**reported("delete", cause=NOT_RUN), "exchanges": [sent("/other")]},
+        ]
+    )
+    (group,) = failure_groups(t.as_dict() for t in tests)
+    assert group["exchanges"] == [exchange_from_data(post)]
+
+
+def test_a_group_of_tests_without_requests_shows_none():
+    tests = learner_tests([reported("a", cause=NOT_RUN), reported("b", cause=NOT_RUN)])
+    (group,) = failure_groups(t.as_dict() for t in tests)
+    assert group["exchanges"] == []
