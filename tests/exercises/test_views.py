@@ -855,6 +855,23 @@ def test_a_page_the_app_answered_is_framed_without_scripts(learner_client, learn
     assert "default-src &#x27;none&#x27;" in frame or "default-src 'none'" in frame
 
 
+def test_a_group_of_tests_that_could_not_run_shows_its_first_request(
+    learner_client, learner, exercise
+):
+    cause = "POST /notes answered 501"
+    post = exchange(method="POST", path="/notes", status=501, reason="NOT IMPLEMENTED")
+    tests = [
+        {**with_exchanges(outcome(name, "failed", 1, "Could not create a note."), post),
+         "cause": cause}
+        for name in ("read", "update")
+    ]  # fmt: skip
+    html = result_html(learner_client, learner, exercise, result("failed", tests=tests))
+
+    assert "2 tests could not run:" in html
+    assert html.count("<code>POST /notes</code>") == 1
+    assert "501 NOT IMPLEMENTED" in html
+
+
 def test_a_hidden_test_shows_no_requests_even_if_stored(learner_client, learner, exercise):
     secret = {**outcome("test_secret", "failed", 1, ""), "hidden": True}
     stored = with_exchanges(secret, exchange(method="GET", path="/admin-secret", status=404))
