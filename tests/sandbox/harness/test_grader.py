@@ -482,3 +482,21 @@ def test_a_test_s_own_client_is_recorded_too(app_socket, log):
     with httpx.Client(transport=transport, base_url="http://localhost") as own:
         own.get("/own")
     assert [exchange["request"]["path"] for exchange in recorded(log)] == ["/own"]
+
+
+def test_a_streamed_upload_is_sent_as_it_comes_and_recorded_by_its_size(app_socket, log):
+    sent = []
+
+    def upload():
+        for part in (b"one ", b"two"):
+            sent.append(part)
+            yield part
+
+    path = app_socket(lambda c: c.sendall(answer_with(body=b"ok")))
+    with AppClient(socket_path=path, timeout=1) as client:
+        client.post("/upload", content=upload(), headers={"Content-Length": "7"})
+
+    (exchange,) = recorded(log)
+    assert sent == [b"one ", b"two"]
+    assert exchange["request"]["body"]["bytes"] == 7
+    assert exchange["request"]["body"]["text"] == ""
