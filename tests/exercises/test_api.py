@@ -204,6 +204,12 @@ def test_a_wsgi_app_submitted_with_framework_wsgi_is_graded_in_the_sandbox(
     assert done["result"]["status"] == "passed", done["result"]["message"]
     assert (done["result"]["score"], done["result"]["max_score"]) == (6, 6)
     assert submission.verdict == "passed"
+    # Each visible test says what it sent and got; the hidden ones say nothing of theirs.
+    tests = done["result"]["tests"]
+    visible = [t for t in tests if not t["hidden"]]
+    assert [t["exchanges"][0]["request"]["path"] for t in visible] == ["/", "/hello/ada"]
+    assert visible[1]["exchanges"][0]["response"]["status"] == 200
+    assert [t["exchanges"] for t in tests if t["hidden"]] == [[], []]
 
 
 def test_an_empty_body_is_refused_with_how_to_send_the_zip(api, exercise):
