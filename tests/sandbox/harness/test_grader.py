@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import os
 import shutil
@@ -372,7 +373,8 @@ def test_a_request_and_its_answer_are_recorded(app_socket, log):
 
 
 def test_a_test_keeps_its_first_four_requests_and_its_last(app_socket, log):
-    path = app_socket(lambda c: c.sendall(answer_with(body=b"ok")))
+    answer = answer_with(headers="Connection: close\r\n", body=b"ok")
+    path = app_socket(lambda c: c.sendall(answer))
     with AppClient(socket_path=path, timeout=1) as client:
         for number in range(12):
             client.get(f"/page/{number}")
@@ -492,7 +494,13 @@ def test_a_streamed_upload_is_sent_as_it_comes_and_recorded_by_its_size(app_sock
             sent.append(part)
             yield part
 
-    path = app_socket(lambda c: c.sendall(answer_with(body=b"ok")))
+    def answer_once_all_is_read(connection):
+        data = app_socket.requests[-1]
+        while not data.endswith(b"one two"):
+            data += connection.recv(100)
+        connection.sendall(answer_with(body=b"ok"))
+
+    path = app_socket(answer_once_all_is_read)
     with AppClient(socket_path=path, timeout=1) as client:
         client.post("/upload", content=upload(), headers={"Content-Length": "7"})
 
@@ -500,3 +508,29 @@ def test_a_streamed_upload_is_sent_as_it_comes_and_recorded_by_its_size(app_sock
     assert sent == [b"one ", b"two"]
     assert exchange["request"]["body"]["bytes"] == 7
     assert exchange["request"]["body"]["text"] == ""
+
+
+def test_many_large_answers_leave_only_the_kept_starts_in_memory(app_socket, log):
+    body = b"m" * (512 * 1024)
+    answer = answer_with(headers="Connection: close\r\n", body=body)
+    path = app_socket(lambda c: c.sendall(answer))
+
+    def send_many():
+        with AppClient(socket_path=path, timeout=2) as client:
+            for _ in range(200):
+                client.get("/big")
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        send_many()
+        gc.collect()  # answers wait in reference cycles until the collector runs
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert log.count == 200 and len(log.kept()) == 5
+    assert all(len(recording.body) == RECORDED_BODY_BYTES for recording in log.kept())
+    # What stays is the five kept starts of 32 KiB (and an answer httpx has yet to let go of),
+    # not 200 answers of 512 KiB (100 MiB).
+    assert held < MiB
