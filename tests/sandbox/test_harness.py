@@ -6,6 +6,7 @@ in this process on a Unix socket, the way the runner uses it against a learner's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
@@ -293,16 +295,24 @@ def demo_app(environ, start_response):
     return [b"nothing here"]
 
 
-@pytest.fixture
-def app_socket(short_tmp):
-    path = short_tmp / "app.sock"
+@contextlib.contextmanager
+def serving_demo_app(path: Path) -> Iterator[Path]:
+    """Serve demo_app on a Unix socket at `path` while the block runs."""
     server = UnixWSGIServer(str(path), QuietHandler)
     server.set_app(demo_app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield path
-    server.shutdown()
-    server.server_close()
+    try:
+        yield path
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def app_socket(short_tmp):
+    with serving_demo_app(short_tmp / "app.sock") as path:
+        yield path
 
 
 def run_harness(tests: dict[str, str], socket_path: Path, folder: Path, *extra: str, stdin=""):
@@ -608,10 +618,17 @@ def json_size(value) -> int:
     return len(json.dumps(value))
 
 
-@pytest.fixture
-def exchange_report(app_socket, short_tmp):
-    report = run_harness({"test_exchanges.py": EXCHANGE_TESTS}, app_socket, short_tmp)
-    return {t["id"].split("::")[1]: t for t in report["tests"]}, short_tmp / "report.json"
+@pytest.fixture(scope="module")
+def exchange_report():
+    """Run EXCHANGE_TESTS once (ten thousand requests take a while): (tests by name, report)."""
+    folder = Path(tempfile.mkdtemp(prefix="wc-"))
+    try:
+        with serving_demo_app(folder / "app.sock") as path:
+            report = run_harness({"test_exchanges.py": EXCHANGE_TESTS}, path, folder)
+        size = (folder / "report.json").stat().st_size
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {t["id"].split("::")[1]: t for t in report["tests"]}, size
 
 
 def test_a_visible_test_s_requests_and_answers_are_in_the_report(exchange_report):
@@ -640,7 +657,7 @@ def test_ten_thousand_requests_leave_five_exchanges_and_a_count(exchange_report)
 
 
 def test_the_exchanges_of_a_run_stay_within_their_budgets(exchange_report):
-    tests, report_path = exchange_report
+    tests, report_size = exchange_report
     for test in tests.values():
         assert json_size(test.get("exchanges", [])) <= EXCHANGES_PER_TEST_BYTES
     assert sum(json_size(t.get("exchanges", [])) for t in tests.values()) <= (
@@ -650,4 +667,4 @@ def test_the_exchanges_of_a_run_stay_within_their_budgets(exchange_report):
     # The first big answers are kept slimmed; once the budget is spent, later ones are counted.
     assert big[0]["exchanges"] and len(big[0]["exchanges"][0]["response"]["headers"]) <= 12
     assert big[-1]["exchanges"] == [] and big[-1]["more_exchanges"] == 5
-    assert report_path.stat().st_size < EXCHANGES_PER_RUN_BYTES + 16 * 1024
+    assert report_size < EXCHANGES_PER_RUN_BYTES + 16 * 1024
