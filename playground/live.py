@@ -217,9 +217,7 @@ def live_start(*, user, exercise: Exercise, framework: str, files: Any, ip: str)
     """
     files = _checked_files(exercise, framework, files)
     _limited(START_THROTTLE, f"user:{user.pk}", "You have started your app many times lately.")
-    _limited(
-        START_IP_THROTTLE, f"ip:{ip}", "Many apps were started from your network lately."
-    )
+    _limited(START_IP_THROTTLE, f"ip:{ip}", "Many apps were started from your network lately.")
     session = new_id()
     job = LiveJob(
         session=session,
@@ -370,9 +368,7 @@ def header_lines(text: Any) -> list[list[str]]:
             continue
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
-            raise LiveRefused(
-                f"Header line {number} is not “Name: value”: {line[:60]}"
-            )
+            raise LiveRefused(f"Header line {number} is not “Name: value”: {line[:60]}")
         pairs.append([name.strip(), value.strip()])
     return pairs
 

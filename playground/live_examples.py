@@ -34,7 +34,12 @@ class Example:
     test: str = ""  # the test's name
 
     def as_dict(self) -> dict[str, str]:
-        return {"method": self.method, "path": self.path, "headers": self.headers, "body": self.body}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers,
+            "body": self.body,
+        }
 
 
 def visible_examples(tests: dict[str, str], *, limit: int = MAX_EXAMPLES) -> list[Example]:
