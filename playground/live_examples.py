@@ -64,24 +64,25 @@ def visible_examples(tests: dict[str, str], *, limit: int = MAX_EXAMPLES) -> lis
 
 
 def _module_examples(module: ast.Module):
-    module_visibility = _assigned_marks(module.body)
-    if module_visibility != "visible":
+    module_visibility = _level(_pytestmarks(module.body), "visible")
+    if module_visibility == "unknown":
         return
     for node in module.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            yield from _test_examples(node, "visible")
+            yield from _test_examples(node, module_visibility)
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            marks = _decorator_visibility(node.decorator_list, "visible")
-            marks = _assigned_marks(node.body, marks)
+            marks = [*node.decorator_list, *_pytestmarks(node.body)]
+            class_visibility = _level(marks, module_visibility)
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    yield from _test_examples(item, marks)
+                    yield from _test_examples(item, class_visibility)
 
 
 def _test_examples(node: ast.FunctionDef | ast.AsyncFunctionDef, inherited: str):
-    if not node.name.startswith("test") or inherited != "visible":
+    # The closest mark wins (pytest's get_closest_marker): the test's, its class's, its module's.
+    if not node.name.startswith("test") or inherited == "unknown":
         return
-    if _decorator_visibility(node.decorator_list, inherited) != "visible":
+    if _level(node.decorator_list, inherited) != "visible":
         return
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
@@ -107,33 +108,28 @@ def _visibility_of(mark: ast.expr) -> str | None:
     return "unknown"
 
 
-def _decorator_visibility(decorators: list[ast.expr], inherited: str) -> str:
-    result = inherited
-    for decorator in decorators:
-        seen = _visibility_of(decorator)
-        if seen == "unknown":
-            return "unknown"
-        if seen is not None:
-            result = seen  # the closest mark wins, as in pytest's get_closest_marker
-    return result
+def _level(marks: list[ast.expr], inherited: str) -> str:
+    """Return the visibility the marks of one level (a test, a class, a module) give: their
+    own when they set one (hidden if any says so), else the level's above."""
+    seen = {_visibility_of(mark) for mark in marks}
+    if "unknown" in seen:
+        return "unknown"
+    if "hidden" in seen:
+        return "hidden"
+    return "visible" if "visible" in seen else inherited
 
 
-def _assigned_marks(body: list[ast.stmt], inherited: str = "visible") -> str:
-    """Return the visibility set by a ``pytestmark = ...`` in a module or class body."""
-    result = inherited
+def _pytestmarks(body: list[ast.stmt]) -> list[ast.expr]:
+    """Return the marks a ``pytestmark = ...`` in a module or class body sets."""
+    marks: list[ast.expr] = []
     for node in body:
         if not isinstance(node, ast.Assign):
             continue
         if not any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets):
             continue
-        marks = node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
-        for mark in marks:
-            seen = _visibility_of(mark)
-            if seen == "unknown":
-                return "unknown"
-            if seen is not None:
-                result = seen
-    return result
+        value = node.value
+        marks.extend(value.elts if isinstance(value, ast.List | ast.Tuple) else [value])
+    return marks
 
 
 def _dotted(node: ast.expr) -> str | None:
