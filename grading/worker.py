@@ -1,4 +1,4 @@
-"""The grading host's Celery app: ``celery -A grading.worker worker -Q grading``.
+"""The grading host's Celery app: ``celery -A grading.worker worker -Q grading,interactive``.
 
 Configured from the environment only (grading.host.HostSettings): it needs the broker and a
 Docker engine, and no database, no shared disk and no course content: each job carries the
@@ -24,7 +24,8 @@ from celery.worker import state as worker_state
 from celery.worker.request import Request
 
 from grading import host as grading_host
-from grading import logs
+from grading import live, logs
+from grading.interactive import INTERACTIVE_QUEUE, LIVE_TASK, LiveJob, MessageRejected
 from grading.jobs import (
     GRADE_TASK,
     GRADING_QUEUE,
@@ -55,7 +56,10 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     worker_concurrency=settings.concurrency,
     task_default_queue=GRADING_QUEUE,
-    task_routes={name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
+    task_routes={
+        **{name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
+        LIVE_TASK: {"queue": INTERACTIVE_QUEUE},
+    },
     worker_hijack_root_logger=True,
 )
 
@@ -139,6 +143,25 @@ def grade(job: dict[str, Any]) -> None:
         logger.error("Refused a job that cannot be graded: %s", exc)
         return
     grading_host.grade_job(parsed, host=settings.host, redis=broker(), send=send)
+
+
+@app.task(
+    name=LIVE_TASK,
+    # Taken at once: a live app started twice would be worse than one lost (the site says
+    # "booting" for too long, and the learner starts it again).
+    acks_late=False,
+    soft_time_limit=20,
+    time_limit=30,
+    ignore_result=True,
+)
+def live_app(job: dict[str, Any]) -> None:
+    """Start a live app in a process of its own (grading.live) and return at once."""
+    try:
+        parsed = LiveJob.from_message(job)
+    except MessageRejected as exc:
+        logger.error("Refused a live job: %s", exc)
+        return
+    live.start_live_app(parsed, redis=broker(), host=settings.host, broker_url=settings.broker_url)
 
 
 # The host's life ----------------------------------------------------------------------------

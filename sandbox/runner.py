@@ -330,13 +330,20 @@ class OutputCapture:
     go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None) when the
     stream ends (the container exited or was removed). Each "mark" starts a new segment of
     output; `marks` maps a mark's token to the segment it starts, so the runner can tell which
-    output was printed during which test.
+    output was printed during which test. Marks beyond `max_segments` segments are ignored.
     """
 
     def __init__(
-        self, stream: Iterator[bytes], limit: int, events: queue.Queue, nonce: str = ""
+        self,
+        stream: Iterator[bytes],
+        limit: int,
+        events: queue.Queue,
+        nonce: str = "",
+        *,
+        max_segments: int = MAX_SEGMENTS,
     ) -> None:
         self.stream = stream
+        self.max_segments = max_segments
         self.limit = limit
         self.events = events
         self.prefix = b"\n" + (boot.MARKER + (f"{nonce}:" if nonce else "")).encode()
@@ -417,7 +424,9 @@ class OutputCapture:
                 return
             if isinstance(failure, dict):
                 self.failure = failure
-        elif name == "mark" and payload not in self.marks and len(self.segments) < MAX_SEGMENTS:
+        elif (
+            name == "mark" and payload not in self.marks and len(self.segments) < self.max_segments
+        ):
             self.segments.append(Segment(SEGMENT_LIMIT))
             self.marks[payload] = len(self.segments) - 1
             self._last = b"\n"
