@@ -1,0 +1,112 @@
+"""The live console in a real browser: a learner starts the editor's files, sends a request
+from the console and sees the answer, then stops the app.
+
+Headless Chromium drives Django's live server with the course imported from content/; the
+app runs on a real grading host (a Celery worker on the interactive queue) in Docker, and
+every request travels through the broker.
+"""
+
+from __future__ import annotations
+
+import time
+
+import docker
+import pytest
+from playwright.sync_api import Page, expect
+
+from sandbox import engine
+from tests.e2e.test_editor import DESKTOP, active_file, open_exercise
+from tests.e2e.test_learner_journey import sign_up
+from tests.sandbox.conftest import HELLO_DIR
+
+pytestmark = pytest.mark.browser
+
+BOOT_TIMEOUT_MS = 90_000
+
+
+def type_code(page: Page, code: str) -> None:
+    page.locator(".cm-content").click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.insert_text(code)
+
+
+def host_containers(host) -> list:
+    client = docker.from_env()
+    try:
+        labels = [engine.SANDBOX_LABEL, f"{engine.HOST_LABEL}={host.host_id}"]
+        return client.containers.list(all=True, filters={"label": labels})
+    finally:
+        client.close()
+
+
+def test_a_learner_starts_their_app_asks_it_and_stops_it(
+    live_server, course, start_grading_host, new_page
+):
+    host = start_grading_host()
+    base = live_server.url
+    page = new_page(viewport=DESKTOP)
+    sign_up(page, base, "grace", next_path="/exercises/hello/")
+    open_exercise(page, base, "hello")
+    page.get_by_role("radio", name="Flask").check()
+    expect(active_file(page)).to_have_text("app.py")
+    type_code(page, (HELLO_DIR / "solution" / "flask" / "app.py").read_text())
+
+    console = page.locator("#live-console")
+    status = console.locator("[data-live-status]")
+    console.get_by_role("button", name="Start my app").click()
+    expect(status).to_have_text("Your app is running. Send it a request.", timeout=BOOT_TIMEOUT_MS)
+    expect(console.locator("[data-live-left]")).to_contain_text("left")
+
+    # A visible test's request, one click away; a hidden test's is not offered.
+    expect(console.get_by_role("button", name="GET /hello/Zoë")).to_have_count(0)
+    console.get_by_role("button", name="GET /hello/ada").click()
+    expect(console.get_by_label("Path")).to_have_value("/hello/ada")
+    console.get_by_role("button", name="Send").click()
+
+    answer = console.locator(".live-console__answer").first
+    expect(answer).to_contain_text("200 OK", timeout=20_000)
+    expect(answer.locator(".exchange__body--json")).to_contain_text('"message": "Hello, ada!"')
+
+    # A request typed by hand: the app answers 404 for a path it does not have.
+    console.get_by_label("Path").fill("/nowhere")
+    console.get_by_label("Path").press("Enter")
+    expect(console.locator(".live-console__answer").first).to_contain_text("404", timeout=20_000)
+    expect(console.locator(".live-console__answer")).to_have_count(2)
+
+    console.get_by_role("button", name="Stop").click()
+    expect(status).to_have_text("You stopped your app.")
+    expect(console.get_by_role("button", name="Send")).to_be_disabled()
+    # The host removes the app's container once it is told to stop.
+    deadline = time.monotonic() + 30
+    while host_containers(host) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert host_containers(host) == []
+    # The editor still holds what the learner wrote.
+    expect(page.locator(".cm-content")).to_contain_text('return {"message": f"Hello, {name}!"}')
+
+
+def test_an_app_that_cannot_boot_shows_why(live_server, course, start_grading_host, new_page):
+    start_grading_host()
+    base = live_server.url
+    page = new_page(viewport=DESKTOP)
+    sign_up(page, base, "alan", next_path="/exercises/hello/")
+    open_exercise(page, base, "hello")
+    page.get_by_role("radio", name="Flask").check()
+    type_code(page, "from flask import Flask\n\napp = Flask(__name__\n")
+
+    console = page.locator("#live-console")
+    console.get_by_role("button", name="Start my app").click()
+    expect(console.locator("[data-live-status]")).to_have_text(
+        "Your app could not be started:", timeout=BOOT_TIMEOUT_MS
+    )
+    expect(console.locator("[data-live-failure]")).to_contain_text("SyntaxError")
+    expect(console.get_by_role("button", name="Send")).to_be_disabled()
+
+
+def test_anonymous_visitors_are_asked_to_sign_in(live_server, course, new_page):
+    page = new_page(viewport=DESKTOP)
+    page.goto(f"{live_server.url}/exercises/hello/")
+    link = page.locator("#live-console").get_by_role("link", name="Sign in to try your app live")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/exercises/hello/")
