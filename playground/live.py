@@ -425,7 +425,10 @@ def _state(client: redis_lib.Redis, user, session: str) -> LiveSession:
     if owner.get("stopped") and state in ACTIVE:
         state, message = "stopped", "You stopped your app."
     if state == "stopped" and not message:
-        message = "Your app has stopped."
+        ran_out = expires is not None and expires <= now + 2
+        message = (
+            "Your app ran its full time and was stopped." if ran_out else "Your app has stopped."
+        )
     return LiveSession(
         session=session,
         exercise=owner.get("exercise", ""),

@@ -142,6 +142,7 @@
       if (state === "starting") setStatus("starting", "Waiting for a sandbox…");
       else if (state === "booting") setStatus("starting", "Starting your app…");
       else if (state === "running") setStatus("running", "Your app is running. Send it a request.");
+      else if (state === "failed" && previous === "running") setStatus("failed", "Your app stopped with an error:");
       else if (state === "failed") setStatus("failed", "Your app could not be started:");
       else setStatus("stopped", data.message || "Your app has stopped.");
       if (state === "running" && previous !== "running") {

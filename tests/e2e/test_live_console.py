@@ -85,6 +85,31 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
     expect(page.locator(".cm-content")).to_contain_text('return {"message": f"Hello, {name}!"}')
 
 
+def test_a_fastapi_app_lists_its_routes_to_click(live_server, course, start_grading_host, new_page):
+    start_grading_host()
+    base = live_server.url
+    page = new_page(viewport=DESKTOP)
+    sign_up(page, base, "guido", next_path="/exercises/hello/")
+    open_exercise(page, base, "hello")
+    page.get_by_role("radio", name="FastAPI").check()
+    expect(active_file(page)).to_have_text("main.py")
+    type_code(page, (HELLO_DIR / "solution" / "fastapi" / "main.py").read_text())
+
+    console = page.locator("#live-console")
+    console.get_by_role("button", name="Start my app").click()
+    routes = console.locator("[data-live-routes]")
+    expect(routes).to_be_visible(timeout=BOOT_TIMEOUT_MS)
+    route = routes.get_by_role("button", name="GET /hello/{name}")
+    route.click()
+    expect(console.get_by_label("Path")).to_have_value("/hello/{name}")
+    console.get_by_label("Path").fill("/hello/guido")
+    console.get_by_role("button", name="Send").click()
+    answer = console.locator(".live-console__answer").first
+    expect(answer).to_contain_text('"message": "Hello, guido!"', timeout=20_000)
+    console.get_by_role("button", name="Stop").click()
+    expect(console.locator("[data-live-status]")).to_have_text("You stopped your app.")
+
+
 def test_an_app_that_cannot_boot_shows_why(live_server, course, start_grading_host, new_page):
     start_grading_host()
     base = live_server.url

@@ -190,6 +190,14 @@ def test_an_app_past_its_time_is_stopped(live_redis, learner, hello_exercise):
     )
 
 
+def test_an_app_the_host_stopped_at_its_time_says_so(live_redis, learner, hello_exercise):
+    session = start(learner, hello_exercise).session
+    set_host_state(live_redis, session, "stopped", expires=repr(time.time() - 1))
+    assert live_state(user=learner, session=session).message == (
+        "Your app ran its full time and was stopped."
+    )
+
+
 def test_an_app_no_host_takes_fails_with_a_reason(live_redis, learner, hello_exercise, monkeypatch):
     session = start(learner, hello_exercise).session
     monkeypatch.setattr(live, "START_TIMEOUT", 0)
