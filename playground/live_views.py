@@ -68,7 +68,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
         )
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise LiveRefused("The request must be a JSON object.") from None
     if not isinstance(data, dict):
         raise LiveRefused("The request must be a JSON object.")

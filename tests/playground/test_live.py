@@ -291,6 +291,15 @@ def test_requests_are_limited_per_minute(live_redis, learner, hello_exercise, mo
     assert len(host.seen) == 3
 
 
+def test_one_request_at_a_time_per_learner(live_redis, learner, hello_exercise):
+    session = start(learner, hello_exercise).session
+    set_host_state(live_redis, session, "running", expires=repr(time.time() + 60))
+    live_redis.set(live.REQUEST_LOCK.format(user_id=learner.pk), "other", ex=5)
+    with pytest.raises(LiveLimited, match="Wait for the answer to your last request"):
+        live_request(user=learner, session=session, data={"path": "/"})
+    assert live_redis.llen(LIVE_REQUESTS.format(session=session)) == 0
+
+
 def test_an_unreadable_reply_is_refused(live_redis, learner, hello_exercise, monkeypatch):
     monkeypatch.setattr(live, "REPLY_TIMEOUT", 2)
     session = start(learner, hello_exercise).session

@@ -126,6 +126,8 @@ def test_a_learner_starts_follows_and_stops_their_app(live_redis, learner_client
     [
         (b"not json", "must be a JSON object"),
         (b"[1, 2]", "must be a JSON object"),
+        (b"[" * 100_000 + b"]" * 100_000, "must be a JSON object"),
+        (b"\xff\xfe", "must be a JSON object"),
         (json.dumps({"framework": "rails", "files": {"app.py": ""}}).encode(), "frameworks"),
         (
             json.dumps({"framework": "flask", "files": {"/etc/passwd": ""}}).encode(),
@@ -207,6 +209,13 @@ def test_no_answer_in_time_is_a_504(live_redis, learner_client, started, monkeyp
     response = post_json(learner_client, session_url("request", started), {"path": "/"})
     assert response.status_code == 504
     assert response.json()["error"] == "Your app did not answer within 1 s."
+
+
+def test_only_a_fastapi_app_lists_routes(live_redis, learner_client, started):
+    set_host_state(live_redis, started, "running", expires=repr(time.time() + 60))
+    response = post_json(learner_client, session_url("routes", started), {})
+    assert response.status_code == 400
+    assert response.json()["error"] == "Only FastAPI apps list their routes."
 
 
 # The exercise page --------------------------------------------------------------------------
