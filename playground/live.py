@@ -227,7 +227,13 @@ def live_start(*, user, exercise: Exercise, framework: str, files: Any, ip: str)
         queued_at=timestamp(),
     )
     message = job.to_message()
-    LiveJob.from_message(message)  # the host reads it so; refuse here rather than there
+    try:
+        LiveJob.from_message(message)  # the host reads it so: refuse here rather than there
+    except MessageRejected as exc:
+        raise LiveRefused(
+            f"Your files cannot be started live: {exc}. File and folder names may use only "
+            "the letters a-z and A-Z, digits, and _ . - (folders separated by /)."
+        ) from None
     keep = int(LIVE_LIFETIME + START_TIMEOUT + KEEP_AFTER)
     client = broker()
     try:

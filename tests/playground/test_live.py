@@ -120,6 +120,7 @@ def test_an_invitation_only_course_is_for_its_roster(db, learner):
         ("flask", [], "object of file paths to text"),
         ("flask", {f"f{i}.py": "" for i in range(21)}, "at most 20 files"),
         ("flask", {"app.py": "x" * 300_000}, "at most 256 KiB"),
+        ("flask", {"my app.py": ""}, "names may use only the letters"),
     ],
 )
 def test_bad_files_or_framework_are_refused_with_a_reason_and_send_nothing(
