@@ -49,7 +49,11 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
     open_exercise(page, base, "hello")
     page.get_by_role("radio", name="Flask").check()
     expect(active_file(page)).to_have_text("app.py")
-    type_code(page, (HELLO_DIR / "solution" / "flask" / "app.py").read_text())
+    code = (HELLO_DIR / "solution" / "flask" / "app.py").read_text()
+    assert "def hello(name):\n" in code
+    type_code(
+        page, code.replace("def hello(name):\n", "def hello(name):\n    print('greeting', name)\n")
+    )
 
     console = page.locator("#live-console")
     status = console.locator("[data-live-status]")
@@ -66,6 +70,7 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
     answer = console.locator(".live-console__answer").first
     expect(answer).to_contain_text("200 OK", timeout=20_000)
     expect(answer.locator(".exchange__body--json")).to_contain_text('"message": "Hello, ada!"')
+    expect(answer.locator(".exchange__output")).to_contain_text("greeting ada")
 
     # A request typed by hand: the app answers 404 for a path it does not have.
     console.get_by_label("Path").fill("/nowhere")
