@@ -281,9 +281,7 @@ class LiveApp:
             status, reason, response_headers, data = self._send(
                 request.method, request.path, headers, sent, timeout or self.request_timeout
             )
-        except (CheckFailed, httpx.HTTPError) as exc:
-            error = str(exc) or type(exc).__name__
-        except (AssertionError, OSError) as exc:  # PreconditionFailed (no connection) is one
+        except (CheckFailed, httpx.HTTPError, OSError) as exc:  # too slow, too big, no app
             error = str(exc) or type(exc).__name__
         except (httpx.InvalidURL, ValueError) as exc:
             error = f"The request could not be sent: {exc}"

@@ -173,6 +173,20 @@ def test_a_live_app_stops_at_the_end_of_its_lifetime(broker, serve):
     assert run_containers(running["run"]) == []
 
 
+def test_an_app_that_ends_by_itself_ends_its_session_with_the_reason(broker, serve):
+    ending = HELLO + (
+        "\n\n@app.get('/end')\ndef end():\n    import os, signal\n"
+        "    os.kill(1, signal.SIGALRM)  # boot.py's deadline, come early\n    return 'bye'\n"
+    )
+    job, thread, ended = serve({"app.py": ending})
+    running = wait_state(broker, job.session, "running")
+    ask(broker, job.session, get("/end"))
+    thread.join(timeout=20)
+    assert ended == ["failed"]
+    assert state(broker, job.session)["message"] == "Your app's time was up, so it was stopped."
+    assert run_containers(running["run"]) == []
+
+
 def test_an_app_that_does_not_start_leaves_a_failed_state_with_the_reason(broker, serve):
     job, thread, ended = serve({"app.py": BROKEN})
     early = get("/hello/ada")  # sent while the app starts: answered with the reason

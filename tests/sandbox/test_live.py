@@ -52,6 +52,13 @@ def echo():
     return jsonify(body=request.get_data(as_text=True), kind=request.headers.get("X-Kind"))
 
 
+@app.get("/chatty")
+def chatty():
+    for number in range(200_000):
+        print(f"line {number} " + "y" * 40)
+    return "done"
+
+
 @app.get("/huge")
 def huge():
     return "x" * (50 * 1024 * 1024)
@@ -157,6 +164,16 @@ def test_an_app_answers_a_bounded_number_of_requests_and_keeps_little_of_old_out
     refused = hello_app.request(Request(path="/hello/ada"))
     assert refused["response"] is None
     assert refused["error"] == f"This app has answered its {MAX_REQUESTS} requests; start it again."
+
+
+def test_what_an_app_prints_during_a_request_is_kept_within_bounds(hello_app):
+    with tree_memory() as memory:
+        chatty = hello_app.request(Request(path="/chatty"))
+    assert chatty["response"]["body"]["text"] == "done"
+    assert len(chatty["output"]) <= exchanges.MAX_OUTPUT_CHARS
+    assert chatty["output"].startswith("line 0 ")
+    assert memory.above_idle < 30 * 1024 * 1024, memory.describe()
+    assert hello_app.request(Request(path="/hello/ada"))["output"] == "greeting ada"
 
 
 def test_a_fastapi_app_lists_its_routes_in_openapi_json():
