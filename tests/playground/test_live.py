@@ -357,3 +357,38 @@ def test_openapi_routes_are_read_from_the_apps_answer():
     ]
     not_found = exchange(method="GET", path="/openapi.json", status=404, response_body=b"no")
     assert openapi_routes(not_found) == []
+
+
+# On a real grading host ----------------------------------------------------------------------
+
+
+def wait_for_state(user, session: str, wanted: str, timeout: float = 90) -> live.LiveSession:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = live_state(user=user, session=session)
+        if state.state == wanted or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+def test_a_live_app_on_a_real_host_answers_and_stops(
+    live_redis, learner, hello_exercise, start_grading_host
+):
+    start_grading_host()
+    session = start(learner, hello_exercise).session
+    running = wait_for_state(learner, session, "running")
+    assert running.state == "running", running.message
+    assert 250 <= running.seconds_left() <= 300
+
+    answer = live_request(user=learner, session=session, data={"path": "/hello/ada"})
+    assert answer["response"]["status"] == 200
+    assert json.loads(answer["response"]["body"]["text"]) == {"message": "Hello, ada!"}
+    missing = live_request(user=learner, session=session, data={"path": "/no-such-page"})
+    assert missing["response"]["status"] == 404
+
+    assert live_stop(user=learner, session=session).state == "stopped"
+    # The host hears it and says so in the session's state.
+    deadline = time.monotonic() + 30
+    while live_redis.hget(live.LIVE_KEY.format(session=session), "state") != b"stopped":
+        assert time.monotonic() < deadline, "the host did not stop the app"
+        time.sleep(0.2)
