@@ -125,7 +125,6 @@
       state = data.state;
       framework = data.framework || framework;
       var active = state === "starting" || state === "booting" || state === "running";
-      startButton.textContent = active ? "Restart my app" : "Start my app";
       startButton.disabled = false;
       stopButton.disabled = !active;
       fieldset.disabled = state !== "running" || sending;

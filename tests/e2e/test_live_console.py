@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sandbox import engine
-from tests.e2e.test_editor import DESKTOP, active_file, open_exercise
+from tests.e2e.test_editor import DESKTOP, WATCH_LAYOUT_SHIFTS, active_file, open_exercise
 from tests.e2e.test_learner_journey import sign_up
 from tests.sandbox.conftest import HELLO_DIR
 
@@ -45,6 +45,7 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
     host = start_grading_host()
     base = live_server.url
     page = new_page(viewport=DESKTOP)
+    page.add_init_script(WATCH_LAYOUT_SHIFTS)
     sign_up(page, base, "grace", next_path="/exercises/hello/")
     open_exercise(page, base, "hello")
     page.get_by_role("radio", name="Flask").check()
@@ -57,8 +58,14 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
 
     console = page.locator("#live-console")
     status = console.locator("[data-live-status]")
+    # The draft's save status changes its height once saved (exercise.js): let it settle.
+    expect(page.locator("[data-save-status]")).to_contain_text("Saved")
+    console.scroll_into_view_if_needed()
+    shifted = page.evaluate("window.layoutShift")
     console.get_by_role("button", name="Start my app").click()
     expect(status).to_have_text("Your app is running. Send it a request.", timeout=BOOT_TIMEOUT_MS)
+    # Starting fills in room the console kept for it: nothing on the page moves.
+    assert page.evaluate("window.layoutShift") - shifted < 0.005
     expect(console.locator("[data-live-left]")).to_contain_text("left")
 
     # A visible test's request, one click away; a hidden test's is not offered.
