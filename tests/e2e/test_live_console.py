@@ -15,6 +15,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sandbox import engine
+from tests.e2e.test_accessibility import (
+    AXE_PATH,
+    AXE_SCRIPT,
+    FAILING_IMPACTS,
+    FAILING_RULES,
+    report,
+)
 from tests.e2e.test_editor import DESKTOP, WATCH_LAYOUT_SHIFTS, active_file, open_exercise
 from tests.e2e.test_learner_journey import sign_up
 from tests.sandbox.conftest import HELLO_DIR
@@ -22,12 +29,33 @@ from tests.sandbox.conftest import HELLO_DIR
 pytestmark = pytest.mark.browser
 
 BOOT_TIMEOUT_MS = 90_000
+AXE_ON_CONSOLE = """async () => {
+  const results = await axe.run({include: ["#live-console"]}, {resultTypes: ["violations"]});
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
 
 
 def type_code(page: Page, code: str) -> None:
     page.locator(".cm-content").click()
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.insert_text(code)
+
+
+def console_problems(page: Page, base: str) -> list[str]:
+    """Run axe on the console as it stands, in the light and the dark theme."""
+    page.add_script_tag(url=base + AXE_PATH)
+    problems = []
+    for theme in ("light", "dark"):
+        page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        violations = [
+            v
+            for v in page.evaluate(AXE_ON_CONSOLE)
+            if v["impact"] in FAILING_IMPACTS or v["id"] in FAILING_RULES
+        ]
+        problems.extend(report(f"console, {theme}", violations))
+    return problems
 
 
 def host_containers(host) -> list:
@@ -46,6 +74,10 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
     base = live_server.url
     page = new_page(viewport=DESKTOP)
     page.add_init_script(WATCH_LAYOUT_SHIFTS)
+    page.route(
+        f"{base}{AXE_PATH}",
+        lambda route: route.fulfill(path=AXE_SCRIPT, content_type="text/javascript"),
+    )
     sign_up(page, base, "grace", next_path="/exercises/hello/")
     open_exercise(page, base, "hello")
     page.get_by_role("radio", name="Flask").check()
@@ -84,6 +116,11 @@ def test_a_learner_starts_their_app_asks_it_and_stops_it(
     console.get_by_label("Path").press("Enter")
     expect(console.locator(".live-console__answer").first).to_contain_text("404", timeout=20_000)
     expect(console.locator(".live-console__answer")).to_have_count(2)
+    # Flask's 404 page is HTML: shown in a frame that runs nothing.
+    expect(console.locator(".live-console__answer").first.locator("iframe")).to_have_attribute(
+        "sandbox", ""
+    )
+    assert console_problems(page, base) == []
 
     console.get_by_role("button", name="Stop").click()
     expect(status).to_have_text("You stopped your app.")
