@@ -76,6 +76,13 @@ def test_a_learner_has_one_live_app_starting_another_stops_the_first(
     assert len(sent_live_jobs(live_redis)) == 2
 
 
+def test_the_page_of_another_exercise_does_not_pick_up_the_app(live_redis, learner, hello_exercise):
+    start(learner, hello_exercise)
+    other = ExerciseFactory(frameworks=["flask"])
+    assert live_current(user=learner, exercise=other) is None
+    assert live_current(user=UserFactory(), exercise=hello_exercise) is None
+
+
 def test_only_its_owner_may_use_a_live_app(live_redis, learner, staff, hello_exercise):
     session = start(learner, hello_exercise).session
     for other in (UserFactory(), staff):
