@@ -16,7 +16,8 @@ What the site keeps, in the broker's Redis, all of it expiring shortly after the
 
 Starts are expensive (a container each), so they are rate-limited per learner and per client
 address; requests are limited per learner, one at a time, each waiting at most
-REPLY_TIMEOUT seconds for the app's answer.
+REPLY_TIMEOUT seconds for the app's answer, and at most WAIT_SLOTS of them wait at once on
+the whole site.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ OWNER_KEY = "webcourse:live:{session}:owner"
 LEARNER_KEY = "webcourse:live:learner:{user_id}"
 START_LOCK = "webcourse:live:learner:{user_id}:starting"
 REQUEST_LOCK = "webcourse:live:learner:{user_id}:asking"
+WAIT_SLOT = "webcourse:live:wait-slot:{number}"
 
 # What the site remembers outlives the app by this much, so a late page still gets "stopped".
 KEEP_AFTER = 120
@@ -70,6 +72,10 @@ START_TIMEOUT = 60
 REPLY_TIMEOUT = 15  # seconds a request waits for the app's answer
 MAX_REPLY_BYTES = 256 * 1024  # an exchange is far smaller; anything bigger is not one
 MAX_HEADER_LINES_CHARS = 20_000
+# Web threads that may wait for a live app's answer at once, site-wide: an app that never
+# answers holds a thread for REPLY_TIMEOUT seconds, and the site must keep serving pages
+# (gunicorn runs 3 workers of 4 threads by default).
+WAIT_SLOTS = 6
 
 START_THROTTLE = Throttle("live-start", limit=10, window=3600)  # per learner
 START_IP_THROTTLE = Throttle("live-start-ip", limit=30, window=3600)  # per client address
@@ -297,8 +303,8 @@ def live_request(*, user, session: str, data: Any) -> dict[str, Any]:
     """Send one request to a learner's running app and return the exchange (sandbox.exchanges).
 
     `data` is a request as grading.interactive.LiveRequest reads it. Raise LiveRefused for a
-    bad request or an app that is not running, LiveLimited past REQUEST_THROTTLE or while
-    another request of the learner waits, LiveTimeout when the app did not answer within
+    bad request or an app that is not running, LiveLimited past REQUEST_THROTTLE, while
+    another request of the learner waits or while every one of the WAIT_SLOTS is taken, LiveTimeout when the app did not answer within
     REPLY_TIMEOUT seconds, LiveUnavailable when the broker cannot be reached.
     """
     if isinstance(data, dict):
@@ -316,9 +322,15 @@ def live_request(*, user, session: str, data: Any) -> dict[str, Any]:
         lock = REQUEST_LOCK.format(user_id=user.pk)
         if not client.set(lock, request.request_id, nx=True, ex=REPLY_TIMEOUT + 5):
             raise LiveLimited("Wait for the answer to your last request first.", 2)
-        REQUEST_THROTTLE.hit(f"user:{user.pk}")
         try:
-            reply = _ask(client, session, request, state)
+            slot = _wait_slot(client, request.request_id)
+            if slot is None:
+                raise LiveLimited("Many apps are being asked right now: try again shortly.", 2)
+            REQUEST_THROTTLE.hit(f"user:{user.pk}")
+            try:
+                reply = _ask(client, session, request, state)
+            finally:
+                client.delete(slot)
         finally:
             client.delete(lock)
     except _BROKER_ERRORS:
@@ -465,6 +477,18 @@ def _ask(
     pipe.execute()
     answer = _waiting_client(client).blpop([reply_key], timeout=REPLY_TIMEOUT)
     return None if answer is None else answer[1]
+
+
+def _wait_slot(client: redis_lib.Redis, token: str) -> str | None:
+    """Take one of the WAIT_SLOTS; return its key, or None when all are taken.
+
+    A slot expires just after the longest wait, so one whose process died comes free.
+    """
+    for number in range(WAIT_SLOTS):
+        key = WAIT_SLOT.format(number=number)
+        if client.set(key, token, nx=True, ex=REPLY_TIMEOUT + 5):
+            return key
+    return None
 
 
 _waiting: dict[int, redis_lib.Redis] = {}

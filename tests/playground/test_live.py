@@ -308,6 +308,24 @@ def test_one_request_at_a_time_per_learner(live_redis, learner, hello_exercise):
     assert live_redis.llen(LIVE_REQUESTS.format(session=session)) == 0
 
 
+def test_the_site_waits_for_a_bounded_number_of_answers_at_once(
+    live_redis, learner, hello_exercise, monkeypatch
+):
+    monkeypatch.setattr(live, "WAIT_SLOTS", 2)
+    session = start(learner, hello_exercise).session
+    set_host_state(live_redis, session, "running", expires=repr(time.time() + 60))
+    for number in range(2):  # two other learners' requests wait for their apps
+        live_redis.set(live.WAIT_SLOT.format(number=number), "other", ex=5)
+    with pytest.raises(LiveLimited, match="Many apps are being asked right now"):
+        live_request(user=learner, session=session, data={"path": "/"})
+    assert live_redis.llen(LIVE_REQUESTS.format(session=session)) == 0
+    live_redis.delete(live.WAIT_SLOT.format(number=1))
+    with StandInHost(live_redis, session):
+        answer = live_request(user=learner, session=session, data={"path": "/"})
+    assert answer["response"]["status"] == 200
+    assert live_redis.get(live.WAIT_SLOT.format(number=1)) is None  # given back
+
+
 def test_an_unreadable_reply_is_refused(live_redis, learner, hello_exercise, monkeypatch):
     monkeypatch.setattr(live, "REPLY_TIMEOUT", 2)
     session = start(learner, hello_exercise).session
