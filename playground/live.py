@@ -304,8 +304,9 @@ def live_request(*, user, session: str, data: Any) -> dict[str, Any]:
 
     `data` is a request as grading.interactive.LiveRequest reads it. Raise LiveRefused for a
     bad request or an app that is not running, LiveLimited past REQUEST_THROTTLE, while
-    another request of the learner waits or while every one of the WAIT_SLOTS is taken, LiveTimeout when the app did not answer within
-    REPLY_TIMEOUT seconds, LiveUnavailable when the broker cannot be reached.
+    another request of the learner waits or while every one of the WAIT_SLOTS is taken,
+    LiveTimeout when the app did not answer within REPLY_TIMEOUT seconds, LiveUnavailable
+    when the broker cannot be reached.
     """
     if isinstance(data, dict):
         data = {**data, "request_id": new_id()}
