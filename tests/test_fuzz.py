@@ -411,6 +411,10 @@ def submission_kwargs(world: World) -> dict[str, Any]:
     return {"pk": world.submission}
 
 
+def live_session_kwargs(world: World) -> dict[str, Any]:
+    return {"session": "0" * 32}  # no such live app: every role gets a refusal
+
+
 def teach_exercise_kwargs(world: World) -> dict[str, Any]:
     return {"course": world.course, "exercise": world.slug}
 
@@ -506,6 +510,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "exercises:submission": Endpoint(kwargs=submission_kwargs),
     "exercises:submission_status": Endpoint(kwargs=submission_kwargs, query=("where", "seen")),
     "exercises:submission_download": Endpoint(kwargs=submission_kwargs),
+    "playground:live_start": Endpoint(kwargs=exercise_kwargs, fields=("framework", "files")),
+    "playground:live_state": Endpoint(kwargs=live_session_kwargs),
+    "playground:live_request": Endpoint(
+        kwargs=live_session_kwargs, fields=("method", "path", "headers", "body")
+    ),
+    "playground:live_routes": Endpoint(kwargs=live_session_kwargs),
+    "playground:live_stop": Endpoint(kwargs=live_session_kwargs),
     "search:search": Endpoint(query=("q",)),
     "lessons:lesson": Endpoint(kwargs=lambda world: world.lesson),
     "lessons:lesson_preview": Endpoint(kwargs=lambda world: world.lesson),
@@ -824,8 +835,9 @@ def check_stored_data(since_submission: int) -> None:
 
 
 @pytest.fixture
-def world(db, monkeypatch, settings, tmp_path, sent_gradings) -> World:
+def world(db, monkeypatch, settings, tmp_path, sent_gradings, celery_broker) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
+    # celery_broker: the live console's addresses read the broker (a real, private Redis).
     # Sign-ups and logins the fuzzer gets right would each spend a real password hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()

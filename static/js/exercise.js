@@ -369,6 +369,11 @@
       },
     });
 
+    // What the live console (console.js) starts: the framework chosen and the editor's files.
+    host.currentWork = function () {
+      return { framework: framework, files: editor.getFiles() };
+    };
+
     function setFramework(fw, remember) {
       if (fw === framework || !files[fw]) return;
       // An edit made just before switching may not have been reported yet: save it now.
