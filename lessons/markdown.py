@@ -32,6 +32,7 @@ from lessons.runnable import (
     BLOCK_KEYS,
     FRAMEWORKS,
     RUNNABLE_CLASS,
+    SAFE_PATH,
     CodeBlock,
     code_blocks,
 )
@@ -281,7 +282,7 @@ _RUN_VALUES = {
     "data-run-kind": re.compile(r"(?:script|app)\Z"),
     "data-run-framework": re.compile(rf"(?:{'|'.join(FRAMEWORKS)})?\Z"),
     "data-run-example": re.compile(r"[A-Za-z0-9_-]{0,40}\Z"),
-    "data-run-file": re.compile(r"[A-Za-z0-9_./-]{1,200}\Z"),
+    "data-run-file": SAFE_PATH,
 }
 MAX_RUN_REQUESTS_CHARS = 16 * 1024
 

@@ -62,7 +62,7 @@ MAX_FILES = 20
 MAX_BLOCK_CHARS = 64 * 1024
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")
-_SAFE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]{1,200}\Z")
+SAFE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]{1,200}\Z")
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)$")
 
 
@@ -213,7 +213,7 @@ def _block(fence: Fence, index: int | None, language: str, values: dict[str, str
     framework = values.get("app", "").lower()
     if example and not _NAME.match(example):
         problems.append(f"example={example[:40]!r}: a name is letters, digits, - and _ (up to 40)")
-    if file and not _SAFE_PATH.match(file):
+    if file and not SAFE_PATH.match(file):
         problems.append(
             f"file={file[:60]!r}: a relative path of letters, digits, . _ - and /, "
             "without .. (such as models.py or templates/index.html)"
