@@ -20,7 +20,9 @@ from playground.runs import RunRefused, run_result, run_start
 
 
 def _refused(exc: RunRefused) -> HttpResponse:
-    response = HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        exc.message, status=exc.status, content_type="text/plain; charset=utf-8"
+    )
     if exc.retry_after:
         response["Retry-After"] = str(exc.retry_after)
     return response

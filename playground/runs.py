@@ -48,6 +48,7 @@ MAX_CODE_CHARS = 64 * 1024
 MAX_OUTPUT_CHARS = 64 * 1024
 MAX_MESSAGE_CHARS = 2000
 STATUSES = ("ok", "error", "timeout")
+UNREADABLE = "The run sent back a result that cannot be read."
 UNAVAILABLE = "Running code is unavailable right now. Try again in a few minutes."
 
 
@@ -184,7 +185,7 @@ def _parse(raw: bytes | str, run_id: str) -> RunResult:
     except ValueError:
         data = None
     if not isinstance(data, dict) or data.get("run_id") != run_id:
-        return RunResult("error", "The run sent back a result that cannot be read.", "", "", None, (), None)
+        return RunResult("error", UNREADABLE, "", "", None, (), None)
     status = data.get("status") if data.get("status") in STATUSES else "error"
     exit_code = data.get("exit_code")
     if not isinstance(exit_code, int) or isinstance(exit_code, bool):

@@ -239,5 +239,8 @@ def test_the_sanitizer_drops_run_settings_that_are_not_well_formed(forged):
 
 
 def test_the_sanitizer_keeps_well_formed_run_settings():
-    kept = '<div class="runnable" data-run-block="3" data-run-kind="app" data-run-framework="fastapi">a</div>'
+    kept = (
+        '<div class="runnable" data-run-block="3" data-run-kind="app" '
+        'data-run-framework="fastapi">a</div>'
+    )
     assert sanitize(kept) == kept
