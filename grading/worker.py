@@ -29,8 +29,16 @@ from celery.worker import state as worker_state
 from celery.worker.request import Request
 
 from grading import host as grading_host
-from grading import logs, runs
-from grading.interactive import INTERACTIVE_QUEUE, RUN_TASK, RUN_TIMEOUT, MessageRejected, RunJob
+from grading import live, logs, runs
+from grading.interactive import (
+    INTERACTIVE_QUEUE,
+    LIVE_TASK,
+    RUN_TASK,
+    RUN_TIMEOUT,
+    LiveJob,
+    MessageRejected,
+    RunJob,
+)
 from grading.jobs import (
     GRADE_TASK,
     GRADING_QUEUE,
@@ -64,6 +72,7 @@ app.conf.update(
     task_routes={
         **{name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
         RUN_TASK: {"queue": INTERACTIVE_QUEUE},
+        LIVE_TASK: {"queue": INTERACTIVE_QUEUE},
     },
     worker_hijack_root_logger=True,
 )
@@ -188,6 +197,25 @@ def run(job: dict[str, Any]) -> None:
         run_app_job(parsed, redis=broker(), host=settings.host)
     else:
         runs.run_job(parsed, redis=broker(), host=settings.host)
+
+
+@app.task(
+    name=LIVE_TASK,
+    # Taken at once: a live app started twice would be worse than one lost (the site says
+    # "booting" for too long, and the learner starts it again).
+    acks_late=False,
+    soft_time_limit=20,
+    time_limit=30,
+    ignore_result=True,
+)
+def live_app(job: dict[str, Any]) -> None:
+    """Start a live app in a process of its own (grading.live) and return at once."""
+    try:
+        parsed = LiveJob.from_message(job)
+    except MessageRejected as exc:
+        logger.error("Refused a live job: %s", exc)
+        return
+    live.start_live_app(parsed, redis=broker(), host=settings.host, broker_url=settings.broker_url)
 
 
 # The host's life ----------------------------------------------------------------------------

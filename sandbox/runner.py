@@ -334,9 +334,16 @@ class OutputCapture:
     """
 
     def __init__(
-        self, stream: Iterator[bytes], limit: int, events: queue.Queue, nonce: str = ""
+        self,
+        stream: Iterator[bytes],
+        limit: int,
+        events: queue.Queue,
+        nonce: str = "",
+        *,
+        max_segments: int = MAX_SEGMENTS,
     ) -> None:
         self.stream = stream
+        self.max_segments = max_segments
         self.limit = limit
         self.events = events
         self.prefix = b"\n" + (boot.MARKER + (f"{nonce}:" if nonce else "")).encode()
@@ -417,7 +424,11 @@ class OutputCapture:
                 return
             if isinstance(failure, dict):
                 self.failure = failure
-        elif name == "mark" and payload not in self.marks and len(self.segments) < MAX_SEGMENTS:
+        elif (
+            name == "mark"
+            and payload not in self.marks
+            and len(self.segments) < self.max_segments
+        ):
             self.segments.append(Segment(SEGMENT_LIMIT))
             self.marks[payload] = len(self.segments) - 1
             self._last = b"\n"
