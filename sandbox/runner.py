@@ -425,9 +425,7 @@ class OutputCapture:
             if isinstance(failure, dict):
                 self.failure = failure
         elif (
-            name == "mark"
-            and payload not in self.marks
-            and len(self.segments) < self.max_segments
+            name == "mark" and payload not in self.marks and len(self.segments) < self.max_segments
         ):
             self.segments.append(Segment(SEGMENT_LIMIT))
             self.marks[payload] = len(self.segments) - 1
