@@ -166,6 +166,9 @@
       pre.hidden = true;
       block.classList.add("runnable--editing");
       pre.after(host);
+      // As tall as the block (a line is about 1.4rem), within bounds.
+      var lines = original.split("\n").length;
+      host.style.setProperty("--ce-height", Math.min(36, Math.max(10, lines * 1.4 + 4)) + "rem");
       if (window.CourseEditor) {
         var files = {};
         files[file] = original;
