@@ -6,6 +6,12 @@ author previews is exactly what learners get. Markdown passes raw HTML
 through, so the sanitizer below, not the Markdown stage, is the security
 boundary: it keeps only the tags, attributes, classes and URL schemes that the
 extensions in use produce.
+
+Runnable code blocks (```` ```{.python .runnable app=flask requests="GET /"} ````) are written
+as lessons.runnable describes: `example=`, `file=`, `app=` and `requests=` in the fence's
+braces. In a lesson each such block gets data-run-* attributes on its wrapper (checked again
+by the sanitizer), from which the page's script builds Run, Edit and Reset; a block with a
+wrong setting shows what is wrong instead. Elsewhere they are plain highlighted code.
 """
 
 from __future__ import annotations

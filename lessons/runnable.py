@@ -75,6 +75,15 @@ class RunnableError(ValueError):
         self.line = line
 
 
+def body_headers(body: str) -> tuple[tuple[str, str], ...]:
+    """Return the Content-Type a body is sent with: JSON if it looks like JSON, else a form."""
+    if not body:
+        return ()
+    json_like = body.lstrip()[:1] in ("{", "[")
+    kind = "application/json" if json_like else "application/x-www-form-urlencoded"
+    return (("Content-Type", kind),)
+
+
 @dataclass(frozen=True)
 class ExampleRequest:
     """One request an author offers to send to an app block."""
@@ -84,11 +93,7 @@ class ExampleRequest:
     body: str = ""
 
     def headers(self) -> tuple[tuple[str, str], ...]:
-        if not self.body:
-            return ()
-        json_like = self.body.lstrip()[:1] in ("{", "[")
-        kind = "application/json" if json_like else "application/x-www-form-urlencoded"
-        return (("Content-Type", kind),)
+        return body_headers(self.body)
 
     def as_dict(self) -> dict[str, str]:
         return {"method": self.method, "path": self.path, "body": self.body}

@@ -33,7 +33,7 @@ from grading.interactive import (
     new_id,
 )
 from lessons.models import Lesson
-from lessons.runnable import ExampleRequest, example_files, runnable_blocks
+from lessons.runnable import ExampleRequest, body_headers, example_files, runnable_blocks
 from playground.broker import broker
 from sandbox.exchanges import exchange_from_data
 
@@ -109,12 +109,11 @@ def _requests(kind: str, given: list[Any] | None, default: tuple[ExampleRequest,
         if not isinstance(data, dict):
             raise RunRefused(f"Request {number} must have a method and a path.")
         body = data.get("body") or ""
-        example = ExampleRequest("GET", "/", body if isinstance(body, str) else "")
         message = {
             "method": data.get("method"),
             "path": data.get("path"),
             "body": body,
-            "headers": [list(pair) for pair in example.headers()],
+            "headers": [list(pair) for pair in body_headers(body if isinstance(body, str) else "")],
         }
         try:
             requests.append(LiveRequest.from_message(message))
