@@ -61,26 +61,39 @@ def test_every_runnable_block_of_the_course_is_well_formed():
         assert runnable_problems(path.read_text(encoding="utf-8")) == [], path
 
 
-def test_every_runnable_block_of_the_course_runs(celery_broker, start_grading_host):
-    start_grading_host(concurrency=2)
-    client = redis_lib.Redis.from_url(celery_broker.url)
+def run_all(client, blocks, timeout: float) -> tuple[dict, list[str]]:
+    """Send the runs of `blocks` at once; return {run_id: ((where, block), result)} and the
+    blocks that got no result in time."""
     waiting = {}
-    for where, text, block in BLOCKS:
+    for where, text, block in blocks:
         job = job_for(text, block)
         current_app.send_task(RUN_TASK, args=(job.to_message(),), queue=INTERACTIVE_QUEUE)
-        waiting[job.run_id] = (where, block)
-
-    failures, results = [], {}
-    deadline = time.monotonic() + 40 * len(BLOCKS) / 2
+        waiting[job.run_id] = (where, text, block)
+    results = {}
+    deadline = time.monotonic() + timeout
     while waiting and time.monotonic() < deadline:
         for run_id in list(waiting):
             raw = client.lindex(RESULT_KEY.format(run_id=run_id), 0)
             if raw is not None:
                 results[run_id] = (waiting.pop(run_id), json.loads(raw))
         time.sleep(0.2)
-    failures += [f"{where}: no result" for where, _ in waiting.values()]
+    return results, [f"{where}: no result" for where, _, _ in waiting.values()]
 
-    for (where, block), result in results.values():
+
+def test_every_runnable_block_of_the_course_runs(celery_broker, start_grading_host):
+    start_grading_host(concurrency=2)
+    client = redis_lib.Redis.from_url(celery_broker.url)
+    results, failures = run_all(client, BLOCKS, timeout=20 * len(BLOCKS))
+    # A script has five seconds; on a machine busy with other work, importing FastAPI alone can
+    # take most of them. A block that timed out beside the others runs again on its own.
+    again = [entry for entry, result in results.values() if result["status"] == "timeout"]
+    results = {k: v for k, v in results.items() if v[1]["status"] != "timeout"}
+    for entry in again:
+        retried, lost = run_all(client, [entry], timeout=60)
+        results.update(retried)
+        failures += lost
+
+    for (where, _text, block), result in results.values():
         said = f"{where}: {result['status']} {result['message']}\n{result['stderr'][-2000:]}"
         if result["status"] != "ok":
             failures.append(said)
