@@ -15,7 +15,9 @@ engine, and nobody reads past the first screens of it anyway. The container and 
 are removed whatever happens; the host's orphan sweep finds any a dead worker left (labels).
 
 Where the container comes from is a seam (`launch`): by default a fresh one is started for the
-run (`start_cold`); a pool of containers started ahead could hand one in instead.
+run (`start_cold`); a pool of containers started ahead could hand one in instead. The result is
+handed to `on_result` as soon as it is known, before the clean-up, so a reader need not wait
+for the container's removal.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ PYTHON = "/opt/venv/bin/python"
 SCRIPT_DIR = "/opt/webcourse"
 CONTAINER_FILES_DIR = Path(__file__).resolve().parent / "container"
 EXIT_TIMEOUT = container_script.EXIT_TIMEOUT
-EXIT_SETUP_FAILED = container_script.EXIT_SETUP_FAILED
 
 
 class ScriptRejected(ValueError):
@@ -83,7 +84,7 @@ class ScriptRun:
         if self.timed_out:
             return (
                 f"Your code was stopped after {self.time_limit:g} seconds, its time limit. "
-                "Does it loop forever, or wait for input?"
+                "Does it loop forever, or sleep too long?"
             )
         if self.out_of_memory:
             return (
@@ -95,8 +96,8 @@ class ScriptRun:
                 f"Your code printed more than {MAX_OUTPUT_READ // MiB} MiB, so it was stopped. "
                 "Only the beginning of its output is shown."
             )
-        if self.exit_code == EXIT_SETUP_FAILED:
-            return "The sandbox could not start your code; please try again."
+        # A failure of script.py itself says why on stderr; its exit status may also be the
+        # script's own, so it is not told apart here.
         return ""
 
 
@@ -115,7 +116,8 @@ def check_files(files: Mapping[str, str], entry: str) -> dict[PurePosixPath, str
             path is None
             or not name
             or path.is_absolute()
-            or any(part in ("", ".", "..") for part in path.parts)
+            # A leading "-" would make the entry an option of python's command line.
+            or any(part in ("", ".", "..") or part.startswith("-") for part in path.parts)
             or "\x00" in name
             or len(name) > 200
         ):
@@ -214,6 +216,8 @@ def start_cold(
     def clean_up() -> None:
         try:
             if container is not None:
+                # Unread output would hold up the engine's removal of the container.
+                container.close_output()
                 engine.remove(container.id)
         finally:
             dirs.remove()
@@ -304,40 +308,47 @@ def run_script(
     policy: SandboxPolicy = SCRIPT_POLICY,
     image: str | None = None,
     launch: Launch = start_cold,
+    on_result: Callable[[ScriptRun], None] | None = None,
 ) -> ScriptRun:
     """Run ``python ENTRY`` on a copy of `files` in a hardened container; return what it gave.
 
-    The script's time limit is `policy.wall_timeout`. Raise ScriptRejected for files that
-    cannot be run, and engine.EngineUnavailable when the Docker engine does not answer.
+    The script's time limit is `policy.wall_timeout`. `on_result` is called with the result
+    before the container and the run folder are removed, so that the reader need not wait for
+    that. Raise ScriptRejected for files that cannot be run, and engine.EngineUnavailable when
+    the Docker engine does not answer.
     """
     checked = check_files(files, entry)
     engine.client()  # EngineUnavailable now, before anything is created
     image = image or images.runner_image_tag()
-    began = time.monotonic()
     started = launch(checked, entry, policy=policy, image=image)
+    began = time.monotonic()  # the container runs: its time counts from here, however slow
     try:
-        return _collect(started, policy=policy, began=began)
+        ran = _collect(started, policy=policy, began=began)
+        if on_result is not None:
+            on_result(ran)
+        return ran
     finally:
         try:
             started.clean_up()
-        except engine.EngineUnavailable:
-            raise
-        except Exception:  # the result stands; the orphan sweep removes what is left
+        except Exception:  # what ran stands; the host's orphan sweep removes what is left
             logger.exception("Cleaning up script run %s failed", started.run_id)
 
 
 def _collect(started: Started, *, policy: SandboxPolicy, began: float) -> ScriptRun:
     container = started.container
-    reader = OutputReader(
-        engine.output_streams(container), on_flood=lambda: engine.kill(container.id)
-    )
+
+    def stop() -> None:
+        # Close the stream first: the engine waits for output nobody reads before it stops.
+        container.close_output()
+        engine.kill(container.id)
+
+    reader = OutputReader(engine.output_streams(container), on_flood=stop)
     reader.start()
     deadline = began + policy.wall_timeout + HOST_GRACE
     ended = reader.ended.wait(max(deadline - time.monotonic(), 0))
     duration = time.monotonic() - began
     if not ended:
-        engine.kill(container.id)
-        container.close_output()
+        stop()
         reader.ended.wait(EXIT_WAIT)
     state = _final_state(container.id)
     timed_out = not ended or (state.exit_code == EXIT_TIMEOUT and duration >= policy.wall_timeout)
