@@ -15,6 +15,11 @@ thread of the pool process that ran it:
   removes them and their folders (grading.host.sweep_own_orphans);
 - the process holds its slot (below) for exactly as long as it lives, even when killed.
 
+The state hash holds "state" (booting, running, stopped, failed), "host" (the host that took
+the session), and once it runs "expires" (epoch seconds) and "run" (the run id on its
+containers); a failed session also has "message", for the learner. It expires STATE_TTL
+seconds after the app's lifetime would have ended.
+
 A host runs at most LIVE_APPS_PER_HOST live apps (default 8). A slot is a name in the abstract
 Unix socket namespace, bound by the live app's process: the kernel frees it when the process
 ends, however it ends, and it leaves no file behind. When every slot is taken the session
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import redis as redis_lib
@@ -56,6 +62,7 @@ from grading.interactive import (
 from sandbox import exchanges
 from sandbox.engine import EngineUnavailable
 from sandbox.live import LiveApp, LiveAppFailed, app_files
+from sandbox.policy import DEFAULT_POLICY
 from sandbox.runner import SANDBOX_START_FAILED
 
 logger = logging.getLogger(__name__)
@@ -136,8 +143,10 @@ class Session:
             data = self.redis.lpop(self.requests)
             if data is None:
                 break
+            if len(data) > MAX_MESSAGE_BYTES:
+                continue
             try:
-                message = json.loads(data[:MAX_MESSAGE_BYTES])
+                message = json.loads(data)
             except ValueError:
                 continue
             request_id = message.get("request_id") if isinstance(message, dict) else None
@@ -170,12 +179,17 @@ def start_live_app(job: LiveJob, *, redis, host: str, broker_url: str) -> bool:
         return False
     session.set("booting")
     _reap()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "grading.live"],
-        stdin=subprocess.PIPE,
-        env={**os.environ, "REDIS_URL": broker_url, "GRADING_HOST_ID": host},
-        close_fds=True,
-    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grading.live"],
+            stdin=subprocess.PIPE,
+            env={**os.environ, "REDIS_URL": broker_url, "GRADING_HOST_ID": host},
+            close_fds=True,
+        )
+    except OSError:
+        logger.exception("Could not start the process of live session %s", job.session)
+        session.set("failed", message=SANDBOX_START_FAILED)
+        return False
     _children.append(process)
     try:
         process.stdin.write(json.dumps(job.to_message()).encode())
@@ -327,7 +341,11 @@ def run_app_job(job: RunJob, *, redis, host: str, image: str | None = None) -> d
     started = time.monotonic()
     deadline = started + RUN_TIMEOUT
     files = app_files(job.files, job.framework, job.entry)
-    app = LiveApp(files=files, framework=job.framework, lifetime=RUN_TIMEOUT, image=image)
+    # A run has RUN_TIMEOUT in all: its app may not take longer than that to start.
+    policy = replace(DEFAULT_POLICY, boot_timeout=min(DEFAULT_POLICY.boot_timeout, RUN_TIMEOUT))
+    app = LiveApp(
+        files=files, framework=job.framework, lifetime=RUN_TIMEOUT, policy=policy, image=image
+    )
     status, message, recorded = "ok", "", []
     try:
         app.start()

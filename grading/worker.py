@@ -3,7 +3,9 @@
 Configured from the environment only (grading.host.HostSettings): it needs the broker and a
 Docker engine, and no database, no shared disk and no course content: each job carries the
 tests and the learner's files, and results go back on the ``results`` queue, where the
-site's worker (``celery -A config worker -Q results,celery``) applies them.
+site's worker (``celery -A config worker -Q results,celery``) applies them. On the
+``interactive`` queue come live apps (LIVE_TASK), each started in a process of its own
+(grading.live), so that it holds no grading slot for its lifetime.
 
 Readers' runs of a lesson's code (RUN_TASK, grading.interactive) come on the ``interactive``
 queue; their results go straight into the broker, where the site waits for them. The worker
@@ -201,8 +203,8 @@ def run(job: dict[str, Any]) -> None:
 
 @app.task(
     name=LIVE_TASK,
-    # Taken at once: a live app started twice would be worse than one lost (the site says
-    # "booting" for too long, and the learner starts it again).
+    # Taken at once: redelivered, a start would find its session claimed anyway, and the
+    # learner who waited sees "booting" for too long and starts the app again.
     acks_late=False,
     soft_time_limit=20,
     time_limit=30,

@@ -198,6 +198,7 @@ class LiveApp:
         self._client: AppClient | None = None
         self._control: socket.socket | None = None
         self._marks_broken = False
+        self._kept_from = 1  # segments before this one are freed (0 holds the start-up output)
         self._stopped = False
 
     @property
@@ -238,6 +239,8 @@ class LiveApp:
 
     def end_message(self) -> str:
         """Say why the app ended by itself, in words for the learner."""
+        if self._run.watch is not None and self._run.watch.tripped:
+            return self._run._socket_folder_message()
         state = engine.container_state(self._run.container.id)
         if state.exit_code == boot.EXIT_DEADLINE:
             return "Your app's time was up, so it was stopped."
@@ -278,9 +281,7 @@ class LiveApp:
             status, reason, response_headers, data = self._send(
                 request.method, request.path, headers, sent, timeout or self.request_timeout
             )
-        except (CheckFailed, httpx.HTTPError) as exc:
-            error = str(exc) or type(exc).__name__
-        except (AssertionError, OSError) as exc:  # PreconditionFailed (no connection) is one
+        except (CheckFailed, httpx.HTTPError, OSError) as exc:  # too slow, too big, no app
             error = str(exc) or type(exc).__name__
         except (httpx.InvalidURL, ValueError) as exc:
             error = f"The request could not be sent: {exc}"
@@ -374,8 +375,10 @@ class LiveApp:
         if start is None or end is None:
             return ""
         text = capture.text(range(start, end))
-        for index in range(start, end):  # shown once: free what it held
+        # Shown once: free what this request's output, and the output before it, held.
+        for index in range(max(self._kept_from, 1), end):
             capture.segments[index] = Segment(SEGMENT_LIMIT)
+        self._kept_from = end
         return text
 
     # Stopping --------------------------------------------------------------------------------

@@ -330,7 +330,7 @@ class OutputCapture:
     go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None) when the
     stream ends (the container exited or was removed). Each "mark" starts a new segment of
     output; `marks` maps a mark's token to the segment it starts, so the runner can tell which
-    output was printed during which test.
+    output was printed during which test. Marks beyond `max_segments` segments are ignored.
     """
 
     def __init__(

@@ -24,6 +24,7 @@ from grading.interactive import (
     LIVE_TASK,
     RESULT_KEY,
     RESULT_TTL,
+    RUN_TIMEOUT,
     LiveJob,
     LiveRequest,
     RunJob,
@@ -172,6 +173,20 @@ def test_a_live_app_stops_at_the_end_of_its_lifetime(broker, serve):
     assert run_containers(running["run"]) == []
 
 
+def test_an_app_that_ends_by_itself_ends_its_session_with_the_reason(broker, serve):
+    ending = HELLO + (
+        "\n\n@app.get('/end')\ndef end():\n    import os, signal\n"
+        "    os.kill(1, signal.SIGALRM)  # boot.py's deadline, come early\n    return 'bye'\n"
+    )
+    job, thread, ended = serve({"app.py": ending})
+    running = wait_state(broker, job.session, "running")
+    ask(broker, job.session, get("/end"))
+    thread.join(timeout=20)
+    assert ended == ["failed"]
+    assert state(broker, job.session)["message"] == "Your app's time was up, so it was stopped."
+    assert run_containers(running["run"]) == []
+
+
 def test_an_app_that_does_not_start_leaves_a_failed_state_with_the_reason(broker, serve):
     job, thread, ended = serve({"app.py": BROKEN})
     early = get("/hello/ada")  # sent while the app starts: answered with the reason
@@ -271,6 +286,25 @@ def test_an_app_run_that_does_not_start_is_an_error_with_the_reason(broker):
     assert json.loads(broker.lpop(RESULT_KEY.format(run_id=job.run_id))) == result
 
 
+def test_an_app_run_stops_at_its_time_limit(broker):
+    slow = HELLO + "\n\n@app.get('/slow')\ndef slow():\n    import time\n    time.sleep(30)\n"
+    job = RunJob(
+        run_id=new_id(),
+        kind="app",
+        files={"app.py": slow},
+        entry="app.py",
+        framework="flask",
+        requests=(LiveRequest(path="/slow"), LiveRequest(path="/hello/ada")),
+    )
+    started = time.monotonic()
+    result = live.run_app_job(job, redis=broker, host=HOST)
+    assert time.monotonic() - started < RUN_TIMEOUT + 5
+    assert result["status"] == "timeout"
+    assert result["message"] == f"The run was stopped at its time limit ({RUN_TIMEOUT:g} s)."
+    (only,) = result["exchanges"]
+    assert only["response"] is None and "no answer within" in only["error"]
+
+
 # Through a real grading host -----------------------------------------------------------------
 
 
@@ -342,3 +376,10 @@ def test_a_live_app_is_gone_after_its_time_even_when_its_host_is_killed(
     interactive_host(run_dir=host.run_dir, host_id=host.host_id)
     assert run_containers(running["run"]) == []
     assert not folder.exists()
+
+
+def test_the_host_routes_live_apps_to_the_interactive_queue_and_takes_them_at_once():
+    from grading import worker
+
+    assert worker.app.amqp.router.route({}, LIVE_TASK)["queue"].name == INTERACTIVE_QUEUE
+    assert worker.app.tasks[LIVE_TASK].acks_late is False

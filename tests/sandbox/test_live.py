@@ -15,7 +15,7 @@ import pytest
 from grading.host import ORPHAN_AGE, sweep_own_orphans
 from grading.interactive import LIVE_LIFETIME
 from sandbox import engine, exchanges
-from sandbox.live import MAX_RESPONSE_BYTES, LiveApp, LiveAppFailed, app_files
+from sandbox.live import MAX_REQUESTS, MAX_RESPONSE_BYTES, LiveApp, LiveAppFailed, app_files
 from sandbox.policy import DEFAULT_POLICY
 from sandbox.runner import CONTAINER_GRACE
 from tests.sandbox.memory import tree_memory
@@ -50,6 +50,13 @@ def hello(name):
 @app.post("/echo")
 def echo():
     return jsonify(body=request.get_data(as_text=True), kind=request.headers.get("X-Kind"))
+
+
+@app.get("/chatty")
+def chatty():
+    for number in range(200_000):
+        print(f"line {number} " + "y" * 40)
+    return "done"
 
 
 @app.get("/huge")
@@ -148,6 +155,27 @@ def test_a_huge_answer_is_cut_and_never_read_whole(hello_app):
     assert hello_app.request(Request(path="/hello/ada"))["response"]["status"] == 200
 
 
+def test_an_app_answers_a_bounded_number_of_requests_and_keeps_little_of_old_output(hello_app):
+    for name in ("ada", "bo", "cy"):
+        assert hello_app.request(Request(path=f"/hello/{name}"))["output"] == f"greeting {name}"
+    capture = hello_app._run.capture
+    assert all(segment.total == 0 for segment in capture.segments[1:-1])  # freed once shown
+    hello_app.answered = MAX_REQUESTS
+    refused = hello_app.request(Request(path="/hello/ada"))
+    assert refused["response"] is None
+    assert refused["error"] == f"This app has answered its {MAX_REQUESTS} requests; start it again."
+
+
+def test_what_an_app_prints_during_a_request_is_kept_within_bounds(hello_app):
+    with tree_memory() as memory:
+        chatty = hello_app.request(Request(path="/chatty"))
+    assert chatty["response"]["body"]["text"] == "done"
+    assert len(chatty["output"]) <= exchanges.MAX_OUTPUT_CHARS
+    assert chatty["output"].startswith("line 0 ")
+    assert memory.above_idle < 30 * 1024 * 1024, memory.describe()
+    assert hello_app.request(Request(path="/hello/ada"))["output"] == "greeting ada"
+
+
 def test_a_fastapi_app_lists_its_routes_in_openapi_json():
     with LiveApp(files={"main.py": FASTAPI_APP}, framework="fastapi", lifetime=60) as app:
         schema = app.request(Request(path="/openapi.json"))
@@ -156,6 +184,15 @@ def test_a_fastapi_app_lists_its_routes_in_openapi_json():
     assert "/notes/{note_id}" in json.loads(schema["response"]["body"]["text"])["paths"]
     assert json.loads(note["response"]["body"]["text"]) == {"id": 7}
     assert "reading 7" in note["output"]
+    assert gone(app)
+
+
+@pytest.mark.parametrize("framework", ["django", "wsgi", "asgi"])
+def test_the_hello_solution_of_each_other_framework_answers_live(hello_spec, framework):
+    with LiveApp(files=hello_spec.solution(framework), framework=framework, lifetime=60) as app:
+        ada = app.request(Request(path="/hello/ada"))
+    assert ada["response"]["status"] == 200, ada
+    assert json.loads(ada["response"]["body"]["text"]) == {"message": "Hello, ada!"}
     assert gone(app)
 
 
