@@ -94,6 +94,17 @@ def _check_rate(user, ip: str) -> None:
             )
 
 
+def _encodable(value: Any) -> bool:
+    """Tell whether a value is not text, or text that UTF-8 can carry (no lone surrogates)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _requests(kind: str, given: list[Any] | None, default: tuple[ExampleRequest, ...]):
     """Return the requests of an app run as LiveRequests: the reader's, else the author's."""
     if kind != "app":
@@ -109,6 +120,8 @@ def _requests(kind: str, given: list[Any] | None, default: tuple[ExampleRequest,
         if not isinstance(data, dict):
             raise RunRefused(f"Request {number} must have a method and a path.")
         body = data.get("body") or ""
+        if not all(_encodable(data.get(key)) for key in ("method", "path", "body")):
+            raise RunRefused(f"Request {number} holds characters that cannot be sent.")
         message = {
             "method": data.get("method"),
             "path": data.get("path"),

@@ -77,6 +77,11 @@ def test_starting_a_run_takes_post_only(learner_client):
         ({"block": str(BROKEN)}, 404, "This block of the lesson cannot be run."),
         ({"block": str(APP), "requests": "{nope"}, 400, "The requests cannot be read."),
         ({"block": str(APP), "requests": '{"a": 1}'}, 400, "The requests must be a list."),
+        (
+            {"block": str(APP), "requests": '[{"path": "/\\ud800"}]'},
+            400,
+            "Request 1 holds characters that cannot be sent.",
+        ),
     ],
 )
 def test_bad_starts_are_refused_in_plain_words(

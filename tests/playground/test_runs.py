@@ -113,6 +113,8 @@ def test_a_block_that_is_not_runnable_is_refused(broker, learner, run_lesson, bl
         ([{"path": "/", "body": "x" * (64 * 1024 + 1)}], "the body must be text of at most 64"),
         ([{"path": "/"}] * 11, "Send at most 10 requests at a time."),
         (["GET /"], "Request 1 must have a method and a path."),
+        ([{"path": "/\ud800"}], "Request 1 holds characters that cannot be sent."),
+        ([{"path": "/", "body": "\udfff"}], "Request 1 holds characters that cannot be sent."),
     ],
 )
 def test_bad_requests_are_refused_with_a_reason(broker, learner, run_lesson, requests, message):
