@@ -119,3 +119,24 @@ def test_without_javascript_a_runnable_block_is_plain_readable_code(live_server,
     block = page.locator('div.runnable[data-run-block="0"]')
     expect(block.locator("pre")).to_contain_text("app = Flask(__name__)")
     expect(page.locator(".run-panel")).to_have_count(0)
+
+
+def test_the_page_gives_up_waiting_after_30_seconds_and_says_so(
+    live_server, course, celery_broker, new_page
+):
+    # No grading host consumes the queue: the run is sent but never answered.
+    url = lesson_url("async def app(scope, receive, send)")
+    page = new_page()
+    sign_up(page, live_server.url, "linus", next_path=url)
+    panel = panel_of(page, 1)
+    run = panel.get_by_role("button", name="Run", exact=True)
+    run.click()
+    expect(panel.locator(".run-output")).to_have_text("Running…")
+    expect(run).to_be_disabled()
+    expect(panel.locator(".run-output")).to_have_text(
+        "No result after 30 seconds: the sandbox is busy or the run got lost. "
+        "Try again in a moment.",
+        timeout=45_000,
+    )
+    expect(run).to_be_enabled()
+    celery_broker.flush()  # the run nobody took must not reach a later test's host
