@@ -152,6 +152,7 @@ def run_start(
     """
     if not getattr(user, "is_authenticated", False):
         raise RunRefused("Sign in to run this example.", status=403)
+    _check_rate(user, ip)
     found = Lesson.objects.visible_to(user).filter(id=lesson).only("id", "body").first()
     if found is None:
         raise RunRefused("There is no such lesson.", status=404)
@@ -161,6 +162,8 @@ def run_start(
     chosen = blocks[block]
     if code is not None and (not isinstance(code, str) or len(code) > MAX_CODE_CHARS):
         raise RunRefused(f"The code is too long: at most {MAX_CODE_CHARS // 1024} KiB.")
+    if not _encodable(code):
+        raise RunRefused("The code holds characters that cannot be sent.")
     live_requests = _requests(chosen.kind, requests, chosen.requests)
     job = RunJob(
         run_id=new_id(),
@@ -175,7 +178,7 @@ def run_start(
         RunJob.from_message(job.to_message())
     except MessageRejected as exc:
         raise RunRefused(f"This example cannot run: {exc}.") from None
-    _check_rate(user, ip)
+    # Only runs that are sent count against the limits.
     RUNS_PER_LEARNER.hit(f"user:{user.pk}")
     RUNS_PER_IP.hit(ip)
     try:

@@ -129,6 +129,14 @@ def test_code_over_the_limit_is_refused(broker, learner, run_lesson):
     assert (refused.status, refused.message) == (400, "The code is too long: at most 64 KiB.")
 
 
+def test_code_that_cannot_be_encoded_is_refused(broker, learner, run_lesson):
+    refused = refusal(lambda: start(learner, run_lesson, SCRIPT, code="print('\udc80')\n"))
+    assert (refused.status, refused.message) == (
+        400,
+        "The code holds characters that cannot be sent.",
+    )
+
+
 def test_a_run_over_the_protocols_bounds_is_refused_before_it_is_sent(
     broker, learner, run_lesson, monkeypatch
 ):
