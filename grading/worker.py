@@ -5,12 +5,11 @@ Docker engine, and no database, no shared disk and no course content: each job c
 tests and the learner's files, and results go back on the ``results`` queue, where the
 site's worker (``celery -A config worker -Q results,celery``) applies them. On the
 ``interactive`` queue come live apps (LIVE_TASK), each started in a process of its own
-(grading.live), so that it holds no grading slot for its lifetime.
-
-Readers' runs of a lesson's code (RUN_TASK, grading.interactive) come on the ``interactive``
-queue; their results go straight into the broker, where the site waits for them. The worker
-takes from its queues in turn (the Redis transport rotates them after each message), so a
-run waits for one free slot, never behind every grading queued before it.
+(grading.live), so that it holds no grading slot for its lifetime, and readers' runs of a
+lesson's code (RUN_TASK, grading.interactive), whose results go straight into the broker,
+where the site waits for them. The worker takes from its queues in turn (the Redis transport
+rotates them after each message), so a run waits for one free slot, never behind every
+grading queued before it.
 
 At start the host removes what an earlier run of it left in its engine (containers labelled
 with its host id) and in its run folder, and publishes its status (grading.hosts); then it
@@ -73,8 +72,8 @@ app.conf.update(
     task_default_queue=GRADING_QUEUE,
     task_routes={
         **{name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
-        RUN_TASK: {"queue": INTERACTIVE_QUEUE},
         LIVE_TASK: {"queue": INTERACTIVE_QUEUE},
+        RUN_TASK: {"queue": INTERACTIVE_QUEUE},
     },
     worker_hijack_root_logger=True,
 )
@@ -165,6 +164,25 @@ def grade(job: dict[str, Any]) -> None:
     grading_host.grade_job(parsed, host=settings.host, redis=broker(), send=send)
 
 
+@app.task(
+    name=LIVE_TASK,
+    # Taken at once: redelivered, a start would find its session claimed anyway, and the
+    # learner who waited sees "booting" for too long and starts the app again.
+    acks_late=False,
+    soft_time_limit=20,
+    time_limit=30,
+    ignore_result=True,
+)
+def live_app(job: dict[str, Any]) -> None:
+    """Start a live app in a process of its own (grading.live) and return at once."""
+    try:
+        parsed = LiveJob.from_message(job)
+    except MessageRejected as exc:
+        logger.error("Refused a live job: %s", exc)
+        return
+    live.start_live_app(parsed, redis=broker(), host=settings.host, broker_url=settings.broker_url)
+
+
 class RunTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Called in the main process when the hard time limit killed the pool process: the
@@ -194,30 +212,9 @@ def run(job: dict[str, Any]) -> None:
         logger.error("Refused a run that cannot be run: %s", exc)
         return
     if parsed.kind == "app":
-        from grading.live import run_app_job
-
-        run_app_job(parsed, redis=broker(), host=settings.host)
+        live.run_app_job(parsed, redis=broker(), host=settings.host)
     else:
         runs.run_job(parsed, redis=broker(), host=settings.host)
-
-
-@app.task(
-    name=LIVE_TASK,
-    # Taken at once: redelivered, a start would find its session claimed anyway, and the
-    # learner who waited sees "booting" for too long and starts the app again.
-    acks_late=False,
-    soft_time_limit=20,
-    time_limit=30,
-    ignore_result=True,
-)
-def live_app(job: dict[str, Any]) -> None:
-    """Start a live app in a process of its own (grading.live) and return at once."""
-    try:
-        parsed = LiveJob.from_message(job)
-    except MessageRejected as exc:
-        logger.error("Refused a live job: %s", exc)
-        return
-    live.start_live_app(parsed, redis=broker(), host=settings.host, broker_url=settings.broker_url)
 
 
 # The host's life ----------------------------------------------------------------------------

@@ -748,6 +748,9 @@ def outcomes(
                 "hidden": bool(test.get("hidden")),
                 "hint": test.get("hint", ""),
                 "cause": test.get("cause", "") if status == test.get("status") else "",
+                # What a visible test sent and got (the harness records none for hidden ones).
+                "exchanges": test.get("exchanges", []),
+                "more_exchanges": test.get("more_exchanges", 0),
             }
         )
     return learner_tests(tests)
