@@ -108,6 +108,7 @@ from courses.models import Chapter, Course, CourseImage, Status
 from exercises.models import Exercise
 from lessons.models import Lesson
 from lessons.quizzes import quiz_problems
+from lessons.runnable import runnable_problems
 from sandbox.spec import ExerciseSpec, ExerciseSpecError
 
 INDEX = "index.md"
@@ -542,6 +543,8 @@ def _read_lesson(
         page.fail("status", f"status must be draft or published, not {_show(status)}")
     for problem in quiz_problems(page.body):
         problems.add(file, f"quiz: {problem.message}", page.body_line + problem.line - 1)
+    for problem in runnable_problems(page.body):
+        problems.add(file, f"runnable block: {problem.message}", page.body_line + problem.line - 1)
     return LessonSource(
         path=file,
         slug=page.slug(file.stem),

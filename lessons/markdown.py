@@ -6,11 +6,18 @@ author previews is exactly what learners get. Markdown passes raw HTML
 through, so the sanitizer below, not the Markdown stage, is the security
 boundary: it keeps only the tags, attributes, classes and URL schemes that the
 extensions in use produce.
+
+Runnable code blocks (```` ```{.python .runnable app=flask requests="GET /"} ````) are written
+as lessons.runnable describes: `example=`, `file=`, `app=` and `requests=` in the fence's
+braces. In a lesson each such block gets data-run-* attributes on its wrapper (checked again
+by the sanitizer), from which the page's script builds Run, Edit and Reset; a block with a
+wrong setting shows what is wrong instead. Elsewhere they are plain highlighted code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import threading
@@ -24,8 +31,17 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
 from pymdownx.keymap_db import keymap
+from pymdownx.superfences import highlight_validator
 
 from lessons.quizzes import QUIZ_FENCE, Question, QuizError, parse_question
+from lessons.runnable import (
+    BLOCK_KEYS,
+    FRAMEWORKS,
+    RUNNABLE_CLASS,
+    SAFE_PATH,
+    CodeBlock,
+    code_blocks,
+)
 
 # Left out on purpose: `extra` and `fenced_code` (they clash with superfences),
 # `md_in_html` and `attr_list` (they let authors put arbitrary attributes on
@@ -59,7 +75,14 @@ EXTENSION_CONFIGS = {
     "pymdownx.tabbed": {"alternate_style": True},
     "pymdownx.superfences": {
         "custom_fences": [
-            {"name": QUIZ_FENCE, "class": "quiz", "format": lambda *a, **kw: _quiz_fence(*a, **kw)}
+            # Every other fence: highlighted as usual, with the run settings of lessons.runnable.
+            {
+                "name": "*",
+                "class": "highlight",
+                "validator": lambda *a, **kw: _code_validator(*a, **kw),
+                "format": lambda *a, **kw: _code_fence(*a, **kw),
+            },
+            {"name": QUIZ_FENCE, "class": "quiz", "format": lambda *a, **kw: _quiz_fence(*a, **kw)},
         ]
     },
     # The align attribute instead of inline styles, which the sanitizer drops.
@@ -184,10 +207,23 @@ REMOVED_WITH_CONTENT = frozenset(
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
+# A runnable block's wrapper names the block and how it runs (lessons.runnable); the page's
+# script builds its toolbar from these. Each value is checked in _filter_attribute.
+RUN_ATTRIBUTES = frozenset(
+    {
+        "data-run-block",
+        "data-run-kind",
+        "data-run-framework",
+        "data-run-example",
+        "data-run-file",
+        "data-run-requests",
+    }
+)
+
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "id", "title"},
     "abbr": {"title"},
-    "div": {"id"},
+    "div": {"id", *RUN_ATTRIBUTES},
     "img": {"alt", "height", "src", "title", "width"},
     # The radio buttons and labels of tabbed blocks (alternate style).
     "input": {"id", "name"},
@@ -247,8 +283,20 @@ _TAB_PREFIX = "__tabbed_"
 _SAFE_ID = re.compile(r"\w[\w.:-]{0,127}\Z", re.ASCII)
 
 
+_RUN_VALUES = {
+    "data-run-block": re.compile(r"\d{1,4}\Z"),
+    "data-run-kind": re.compile(r"(?:script|app)\Z"),
+    "data-run-framework": re.compile(rf"(?:{'|'.join(FRAMEWORKS)})?\Z"),
+    "data-run-example": re.compile(r"[A-Za-z0-9_-]{0,40}\Z"),
+    "data-run-file": SAFE_PATH,
+}
+MAX_RUN_REQUESTS_CHARS = 16 * 1024
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-    """Keep ids plain, and tab inputs and labels pointing only at tab inputs."""
+    """Keep ids plain, run settings well-formed, and tab inputs pointing only at tab inputs."""
+    if attribute in RUN_ATTRIBUTES:
+        return value if _run_value_ok(attribute, value) else None
     if attribute not in {"id", "name", "for"}:
         return value
     if not _SAFE_ID.match(value):
@@ -258,6 +306,20 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if tag in {"input", "label"} and not value.startswith(_TAB_PREFIX):
         return None
     return value
+
+
+def _run_value_ok(attribute: str, value: str) -> bool:
+    if attribute != "data-run-requests":
+        return bool(_RUN_VALUES[attribute].match(value))
+    if len(value) > MAX_RUN_REQUESTS_CHARS:
+        return False
+    try:
+        requests = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(requests, list) and all(
+        isinstance(r, dict) and all(isinstance(v, str) for v in r.values()) for r in requests
+    )
 
 
 _CLEANER = nh3.Cleaner(
@@ -365,6 +427,91 @@ def _quiz_problem(message: str) -> str:
     )
 
 
+# Runnable blocks ------------------------------------------------------------------------------
+#
+# The settings of a fence (example=, file=, app=, requests=; see lessons.runnable) are not HTML
+# attributes: the validator keeps them apart from the highlighter's options, and the formatter
+# finds the block they belong to among those lessons.runnable read from the same text (by its
+# code, in order), so the page and the service that runs block n agree on what block n is.
+
+_RUN_SETTINGS = "run_settings"
+
+
+def _code_validator(language: str, inputs: dict, options: dict, attrs: dict, md) -> bool:
+    settings = {key: inputs.pop(key) for key in BLOCK_KEYS if key in inputs}
+    okay = highlight_validator(language, inputs, options, attrs, md)
+    if settings:
+        options[_RUN_SETTINGS] = settings
+    return okay
+
+
+def _same_code(a: str, b: str, tab_length: int) -> bool:
+    return a.expandtabs(tab_length).rstrip("\n") == b.expandtabs(tab_length).rstrip("\n")
+
+
+def _take_block(md, src: str) -> CodeBlock | None:
+    """Return (and use up) the first block read from the text that holds this code."""
+    blocks = getattr(md, "run_blocks", None) or []
+    for i, block in enumerate(blocks):
+        if _same_code(block.code, src, md.tab_length):
+            del blocks[i]
+            return block
+    return None
+
+
+def run_attributes(block: CodeBlock) -> dict[str, str]:
+    """Return the data attributes that let the page's script run a block."""
+    attributes = {
+        "data-run-block": str(block.index),
+        "data-run-kind": block.kind,
+        "data-run-file": block.entry,
+    }
+    if block.framework:
+        attributes["data-run-framework"] = block.framework
+    if block.example:
+        attributes["data-run-example"] = block.example
+    if block.framework:
+        requests = [request.as_dict() for request in block.requests]
+        attributes["data-run-requests"] = json.dumps(requests)
+    return attributes
+
+
+def _code_fence(src: str, language: str, class_name: str, options: dict, md, **kwargs) -> str:
+    """Highlight a fence; give a runnable block of a lesson its run settings, or its problems."""
+    settings = options.pop(_RUN_SETTINGS, None)
+    classes = kwargs.get("classes") or []
+    attrs = dict(kwargs.get("attrs") or {})
+    block = None
+    if settings or RUNNABLE_CLASS in classes:
+        block = _take_block(md, src)
+    if block is not None:
+        if block.file and "title" not in options:
+            options["title"] = block.file
+        if block.usable:
+            attrs.update({name: escape(value) for name, value in run_attributes(block).items()})
+    html = md.preprocessors["fenced_code_block"].highlight(
+        src=src,
+        language=language,
+        options=options,
+        md=md,
+        classes=classes,
+        id_value=kwargs.get("id_value", ""),
+        attrs=attrs,
+    )
+    if block is not None and block.problems:
+        html += _run_problem(block.problems)
+    return html
+
+
+def _run_problem(problems: tuple[str, ...]) -> str:
+    # Shown while an author previews the lesson; a course import refuses such a block.
+    items = "".join(f"<li>{escape(problem)}</li>" for problem in problems)
+    return (
+        '<div class="admonition danger"><p class="admonition-title">This block cannot be run'
+        f"</p><ul>{items}</ul></div>"
+    )
+
+
 _inline_local = threading.local()
 
 
@@ -413,10 +560,13 @@ def _render(text: str | None, *, quizzes: bool) -> tuple[str, str]:
     ).hexdigest()
     state = {"key": secrets.token_hex(8), "questions": []} if quizzes else None
     md.quiz_state = state
+    # Only lessons have an address that runs their blocks; elsewhere they are plain code.
+    md.run_blocks = code_blocks(text) if quizzes else None
     try:
         body = md.convert(text)
     finally:
         md.quiz_state = None
+        md.run_blocks = None
     # A lesson without sections gets no table of contents rather than an empty box.
     toc = sanitize(md.toc) if md.toc_tokens else ""
     body = sanitize(body)

@@ -488,6 +488,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         creates=("progress.quizanswer",),
         examples=INPUT_EXAMPLES,
     ),
+    "playground:run_start": Endpoint(fields=("lesson", "block", "code", "requests")),
+    "playground:run_result": Endpoint(kwargs=lambda world: {"run_id": "0123abcd"}),
     "accounts:tokens": Endpoint(fields=("name",), creates=("accounts.apitoken",)),
     "accounts:token_revoke": Endpoint(
         kwargs=lambda world: {"pk": world.token}, creates=("accounts.apitoken",)
@@ -837,7 +839,8 @@ def check_stored_data(since_submission: int) -> None:
 @pytest.fixture
 def world(db, monkeypatch, settings, tmp_path, sent_gradings, celery_broker) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
-    # celery_broker: the live console's addresses read the broker (a real, private Redis).
+    # celery_broker: the playground's addresses (runs, the live console) read and write the
+    # broker (a real, private Redis).
     # Sign-ups and logins the fuzzer gets right would each spend a real password hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()

@@ -15,7 +15,8 @@ import pytest
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 FENCE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\{\s*\.python\s+\.runnable\s*\}[ \t]*\n"
+    # Settings may follow the classes (app=flask requests=...; see lessons.runnable).
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\{\s*\.python\s+\.runnable\b[^\n]*\}[ \t]*\n"
     r"(?P<code>.*?)"
     r"^(?P=indent)(?P=fence)[ \t]*$",
     re.MULTILINE | re.DOTALL,
