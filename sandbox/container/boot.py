@@ -39,6 +39,22 @@ A line the app prints that looks like a marker lacks the nonce and stays ordinar
 grader's test process asks for a mark on the control socket as each test starts and ends; the
 mark lands in the output stream after everything the app printed before it, so the grader can
 tell which output belongs to which test (and show none of what hidden tests caused).
+
+A **warm** container (``python /opt/webcourse/boot.py --warm``) is started before any learner
+needs it, with an empty /submission. Its supervisor binds the sockets and waits for "sealed"
+as above, then starts the server at once: it imports the frameworks (nothing of the learner's
+exists yet) and says "warm", and the supervisor prints::
+
+    @@webcourse:<nonce>:warm
+
+Then both wait. The grader that claims the container writes the learner's files into the
+submission folder (from the host side) and sends one command on the control socket::
+
+    go {"mode": "app", "framework": "flask", "deadline": 65.0}
+
+The supervisor answers "ok", resets its deadline to the run's own, copies the files, checks
+requirements.txt and hands the command to the server, which loads and serves the app as in a
+cold start; from there the run is the same. "go" is taken once: a container serves one run.
 """
 
 from __future__ import annotations
@@ -78,6 +94,18 @@ EXIT_DEADLINE = 124  # the container's time was up (as timeout(1) says it)
 MAX_TOKEN_CHARS = 64  # a mark's token: the grader sends 16 hex digits
 MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
 SEAL_TIMEOUT = 10.0  # how long the supervisor waits for the grader to seal the socket folder
+MAX_COMMAND_BYTES = 4096  # a warm container's "go" line
+COMMAND_TIMEOUT = 5.0  # how long the supervisor waits for the rest of a "go" line
+# What a warm server imports before it knows the framework: only modules that are safe to
+# import without the learner's settings (Django's core, not its apps).
+WARM_MODULES = (
+    "flask", "werkzeug", "jinja2", "gunicorn.app.base", "gunicorn.workers.gthread",
+    "uvicorn", "uvicorn.server", "fastapi", "starlette.applications", "pydantic",
+    "django", "django.conf", "django.core.handlers.wsgi", "django.core.wsgi",
+    "django.core.management", "django.http", "django.urls", "django.db.models",
+    "django.views", "django.template",
+)  # fmt: skip
+MODES = ("app",)  # the run modes a warm container takes; a script mode is planned
 
 FRAMEWORK_NAMES = {
     "flask": "Flask",
@@ -782,6 +810,58 @@ def serve_main(framework: str, report_fd: int, listen_fd: int) -> int:
     return 0
 
 
+def preload() -> None:
+    """Import what any framework's app needs; a module the image lacks is skipped."""
+    for name in WARM_MODULES:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def read_command(fd: int) -> dict[str, Any] | None:
+    """Read the supervisor's one command line from `fd`; None when it closed the pipe."""
+    data = b""
+    while not data.endswith(b"\n") and len(data) <= MAX_COMMAND_BYTES:
+        try:
+            chunk = os.read(fd, MAX_COMMAND_BYTES)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return parse_command(data.decode("utf-8", "replace"))
+
+
+def parse_command(text: str) -> dict[str, Any] | None:
+    """Return a warm container's run command if it is one it can carry out, else None."""
+    try:
+        command = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(command, dict) or command.get("mode") not in MODES:
+        return None
+    if command.get("framework") not in FRAMEWORK_NAMES:
+        return None
+    deadline = command.get("deadline")
+    if deadline is not None and (
+        isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline <= 0
+    ):
+        return None
+    return command
+
+
+def warm_serve_main(report_fd: int, listen_fd: int, command_fd: int) -> int:
+    """A warm server: import the frameworks, say "warm", then serve what the command says."""
+    global _report_fd
+    _report_fd = report_fd
+    preload()
+    report("warm")
+    command = read_command(command_fd)
+    os.close(command_fd)
+    if command is None:  # retired unclaimed, or the supervisor is gone
+        return 0
+    return serve_main(command["framework"], report_fd, listen_fd)
+
+
 # The supervisor -----------------------------------------------------------------------------
 
 
@@ -861,6 +941,7 @@ class Supervisor:
         self.nonce = nonce
         self.failure: dict[str, Any] | None = None
         self.ready = False
+        self.warm = False
         self.selector = selectors.DefaultSelector()
         self.buffers: dict[int, bytes] = {}
 
@@ -871,16 +952,13 @@ class Supervisor:
         try:
             prepare(self.framework)
         except BootFailure as failure:
-            self.emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
-            return EXIT_FAILED
+            return self._failed(failure)
         listener = listening_socket(SOCKET_PATH)
         control = listening_socket(CONTROL_PATH)
         self.emit("sockets")
         if not wait_for_seal(control, SEAL_TIMEOUT):
             self.emit("fail", {"kind": "sandbox", "message": "The grader did not seal the folder."})
             return EXIT_FAILED
-        control.setblocking(False)
-        self.selector.register(control, selectors.EVENT_READ, "control")
         read_end, write_end = os.pipe()
         server = subprocess.Popen(
             [
@@ -894,8 +972,114 @@ class Supervisor:
         )  # fmt: skip
         listener.close()
         os.close(write_end)
+        return self._supervise(server, control, read_end)
+
+    def run_warm(self) -> int:
+        """Start the server before the files are there; run it once the grader says "go"."""
+        listener = listening_socket(SOCKET_PATH)
+        control = listening_socket(CONTROL_PATH)
+        self.emit("sockets")
+        if not wait_for_seal(control, SEAL_TIMEOUT):
+            self.emit("fail", {"kind": "sandbox", "message": "The grader did not seal the folder."})
+            return EXIT_FAILED
+        # Sealed: from here the container can add nothing to the socket folder, so the server
+        # may start. It imports the frameworks only; no file of the learner's exists yet.
+        read_end, write_end = os.pipe()
+        command_read, command_write = os.pipe()
+        server = subprocess.Popen(
+            [
+                sys.executable, __file__, "--serve-warm",
+                str(write_end), str(listener.fileno()), str(command_read),
+            ],
+            env=server_environment(),
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_end, listener.fileno(), command_read),
+            cwd="/",
+        )  # fmt: skip
+        listener.close()
+        os.close(write_end)
+        os.close(command_read)
         os.set_blocking(read_end, False)
         self.selector.register(read_end, selectors.EVENT_READ, "report")
+        command = self._wait_for_go(control, server)
+        if command is None:
+            return self._server_ended(server, read_end)
+        if command.get("deadline") is not None:
+            end_at_deadline(float(command["deadline"]))  # the run's own, from now
+        self.framework = command["framework"]
+        try:
+            prepare(self.framework)
+        except BootFailure as failure:
+            return self._failed(failure)
+        line = (json.dumps(command) + "\n").encode()
+        while line:
+            line = line[os.write(command_write, line) :]
+        os.close(command_write)
+        return self._supervise(server, control, read_end, registered=True)
+
+    def _wait_for_go(
+        self, control: socket.socket, server: subprocess.Popen
+    ) -> dict[str, Any] | None:
+        """Relay the server's "warm"; return the first valid "go" command (None: it died)."""
+        control.setblocking(False)
+        self.selector.register(control, selectors.EVENT_READ, "control")
+        try:
+            while server.poll() is None:
+                for key, _ in self.selector.select(timeout=0.5):
+                    if key.data == "report":
+                        self._read_report(key.fd)
+                    elif key.data == "control":
+                        command = self._take_go(control)
+                        if command is not None:
+                            return command
+            return None
+        finally:
+            self.selector.unregister(control)
+
+    def _take_go(self, control: socket.socket) -> dict[str, Any] | None:
+        try:
+            connection, _ = control.accept()
+        except OSError:
+            return None
+        with connection:
+            connection.settimeout(COMMAND_TIMEOUT)
+            data = b""
+            with contextlib.suppress(OSError):
+                while b"\n" not in data and len(data) <= MAX_COMMAND_BYTES:
+                    chunk = connection.recv(MAX_COMMAND_BYTES)
+                    if not chunk:
+                        break
+                    data += chunk
+            word, _, payload = data.partition(b"\n")[0].decode("utf-8", "replace").partition(" ")
+            command = parse_command(payload) if word == "go" else None
+            with contextlib.suppress(OSError):
+                connection.sendall(b"ok\n" if command is not None else b"no\n")
+        return command
+
+    def _server_ended(self, server: subprocess.Popen, read_end: int) -> int:
+        if read_end in self.selector.get_map():
+            self._read_report(read_end)
+        self.emit("fail", {"kind": "sandbox", "message": "The warm server ended unclaimed."})
+        return EXIT_FAILED
+
+    def _failed(self, failure: BootFailure) -> int:
+        self.emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
+        return EXIT_FAILED
+
+    def _supervise(
+        self,
+        server: subprocess.Popen,
+        control: socket.socket,
+        read_end: int,
+        *,
+        registered: bool = False,
+    ) -> int:
+        """Relay the server's reports and answer mark requests until the server ends."""
+        control.setblocking(False)
+        self.selector.register(control, selectors.EVENT_READ, "control")
+        if not registered:
+            os.set_blocking(read_end, False)
+            self.selector.register(read_end, selectors.EVENT_READ, "report")
         while server.poll() is None:
             for key, _ in self.selector.select(timeout=0.1):
                 if key.data == "control":
@@ -938,6 +1122,9 @@ class Supervisor:
             if name == "ready" and not self.ready:
                 self.ready = True
                 self.emit("ready")
+            elif name == "warm" and not self.warm:
+                self.warm = True
+                self.emit("warm")
             elif name == "fail" and self.failure is None:
                 self.failure = parse_failure(payload)
 
@@ -964,6 +1151,8 @@ class Supervisor:
 def main(argv: list[str]) -> int:
     if len(argv) > 4 and argv[1] == "--serve":
         return serve_main(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) > 4 and argv[1] == "--serve-warm":
+        return warm_serve_main(int(argv[2]), int(argv[3]), int(argv[4]))
     framework = argv[1] if len(argv) > 1 else ""
     nonce = os.environ.pop(NONCE_VARIABLE, "")
     if nonce:
@@ -971,6 +1160,8 @@ def main(argv: list[str]) -> int:
     deadline = os.environ.pop(DEADLINE_VARIABLE, "")
     if deadline:
         end_at_deadline(float(deadline))
+    if framework == "--warm":
+        return Supervisor("", nonce).run_warm()
     return Supervisor(framework, nonce).run()
 
 
