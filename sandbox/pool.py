@@ -47,10 +47,10 @@ logger = logging.getLogger(__name__)
 WARM_LABEL = "webcourse.warm"
 MAX_VARIABLE = "SANDBOX_WARM_POOL_MAX"
 MIN_SIZE = 1  # kept ready whenever the pool is on, demand or not
-MAX_AGE = 120.0  # seconds a warm container waits unclaimed before it is retired
+MAX_AGE = 60.0  # seconds a warm container waits unclaimed before it is retired
 # A warm container ends by itself this long after MAX_AGE (boot.py's deadline), which leaves
 # a claim made just before MAX_AGE the time to say "go": "go" then sets the run's own deadline.
-CLAIM_MARGIN = 30.0
+CLAIM_MARGIN = 15.0
 DEMAND_WINDOW = 60.0  # seconds of gradings the pool's size follows
 TICK = 0.2  # how often the keeper looks at the demand and the pool
 RETRY_AFTER = 5.0  # the keeper's pause after a warm container failed to start
