@@ -106,8 +106,13 @@ class WarmEntry:
 def folder() -> Path:
     """Return this host's pool folder (inside its run folder)."""
     settings = config.current()
-    tag = hashlib.sha256(settings.host.encode()).hexdigest()[:12]
-    return Path(settings.run_dir).resolve() / f"{FOLDER_PREFIX}{tag}"
+    return folder_of(settings.run_dir, settings.host)
+
+
+def folder_of(run_dir: Path | str, host: str) -> Path:
+    """Return the pool folder of a host with this run folder and id."""
+    tag = hashlib.sha256(host.encode()).hexdigest()[:12]
+    return Path(run_dir).resolve() / f"{FOLDER_PREFIX}{tag}"
 
 
 FOLDER_PREFIX = ".pool-"
