@@ -18,8 +18,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-# What a log line may say about the grading it belongs to; nothing else is bound.
-FIELDS = ("submission_id", "job_id", "exercise", "host")
+# What a log line may say about the grading (or the run) it belongs to; nothing else is bound.
+FIELDS = ("submission_id", "job_id", "run_id", "exercise", "host")
 
 _context: ContextVar[MappingProxyType[str, Any]] = ContextVar(
     "grading_log_context", default=MappingProxyType({})

@@ -1,9 +1,14 @@
-"""The grading host's Celery app: ``celery -A grading.worker worker -Q grading``.
+"""The grading host's Celery app: ``celery -A grading.worker worker -Q grading,interactive``.
 
 Configured from the environment only (grading.host.HostSettings): it needs the broker and a
 Docker engine, and no database, no shared disk and no course content: each job carries the
 tests and the learner's files, and results go back on the ``results`` queue, where the
 site's worker (``celery -A config worker -Q results,celery``) applies them.
+
+Readers' runs of a lesson's code (RUN_TASK, grading.interactive) come on the ``interactive``
+queue; their results go straight into the broker, where the site waits for them. The worker
+takes from its queues in turn (the Redis transport rotates them after each message), so a
+run waits for one free slot, never behind every grading queued before it.
 
 At start the host removes what an earlier run of it left in its engine (containers labelled
 with its host id) and in its run folder, and publishes its status (grading.hosts); then it
@@ -25,7 +30,8 @@ from celery.worker import state as worker_state
 from celery.worker.request import Request
 
 from grading import host as grading_host
-from grading import logs
+from grading import logs, runs
+from grading.interactive import INTERACTIVE_QUEUE, RUN_TASK, RUN_TIMEOUT, MessageRejected, RunJob
 from grading.jobs import (
     GRADE_TASK,
     GRADING_QUEUE,
@@ -56,11 +62,18 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     worker_concurrency=settings.concurrency,
     task_default_queue=GRADING_QUEUE,
-    task_routes={name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
+    task_routes={
+        **{name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
+        RUN_TASK: {"queue": INTERACTIVE_QUEUE},
+    },
     worker_hijack_root_logger=True,
 )
 
 SOFT_TIME_LIMIT, TIME_LIMIT = grading_time_limits(DEFAULT_POLICY)  # jobs bring their own
+# A run ends within RUN_TIMEOUT by itself (its container ends at its own deadline); these only
+# stop a run whose host side hangs, with time to clean up and say so first.
+RUN_SOFT_TIME_LIMIT = RUN_TIMEOUT + 10
+RUN_HARD_TIME_LIMIT = RUN_TIMEOUT + 20
 
 _redis: dict[int, redis_lib.Redis] = {}  # by process id: a forked pool process makes its own
 _status: grading_host.StatusLoop | None = None
@@ -141,6 +154,42 @@ def grade(job: dict[str, Any]) -> None:
         logger.error("Refused a job that cannot be graded: %s", exc)
         return
     grading_host.grade_job(parsed, host=settings.host, redis=broker(), send=send)
+
+
+class RunTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Called in the main process when the hard time limit killed the pool process: the
+        # reader is still waiting for a result.
+        if isinstance(exc, TimeLimitExceeded):
+            try:
+                runs.report_lost(broker(), RunJob.from_message(args[0]).run_id)
+            except Exception:  # the reader's wait ends at its own time limit
+                logger.exception("Could not report a lost run")
+
+
+@app.task(
+    base=RunTask,
+    name=RUN_TASK,
+    # A run is short and its reader is waiting: a message is taken off the queue when it is
+    # received, and a run lost with its worker is not run again minutes later for nobody.
+    acks_late=False,
+    soft_time_limit=RUN_SOFT_TIME_LIMIT,
+    time_limit=RUN_HARD_TIME_LIMIT,
+    ignore_result=True,
+)
+def run(job: dict[str, Any]) -> None:
+    """Run a lesson's code (a script, or an app with its requests) and push the result."""
+    try:
+        parsed = RunJob.from_message(job)
+    except MessageRejected as exc:
+        logger.error("Refused a run that cannot be run: %s", exc)
+        return
+    if parsed.kind == "app":
+        from grading.live import run_app_job
+
+        run_app_job(parsed, redis=broker(), host=settings.host)
+    else:
+        runs.run_job(parsed, redis=broker(), host=settings.host)
 
 
 # The host's life ----------------------------------------------------------------------------

@@ -354,6 +354,22 @@ def _frames(sock) -> Iterator[bytes]:
         return  # the connection was closed under the reader
 
 
+STDOUT, STDERR = 1, 2  # the streams of a container's output
+
+
+def output_streams(container: AppContainer) -> Iterator[tuple[int, bytes]]:
+    """Yield a started container's output as (stream, data), stream STDOUT or STDERR.
+
+    Read either this or `container.output`, not both: they share one connection.
+    """
+    try:
+        for stream, data in frames_iter(container._socket, tty=False):
+            if data:
+                yield stream, data
+    except (OSError, ValueError):
+        return  # the connection was closed under the reader
+
+
 @_engine_calls
 def container_state(container_id: str) -> ContainerState:
     """Return whether a container runs, its exit code and whether it was killed for memory."""

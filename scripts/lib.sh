@@ -183,7 +183,7 @@ run_grading_host() {
         ${LOG_FORMAT:+LOG_FORMAT="$LOG_FORMAT"} \
         ${SANDBOX_RUN_DIR:+SANDBOX_RUN_DIR="$SANDBOX_RUN_DIR"} \
         ${SANDBOX_IMAGE:+SANDBOX_IMAGE="$SANDBOX_IMAGE"} ${DOCKER_HOST:+DOCKER_HOST="$DOCKER_HOST"} \
-        "$VENV/bin/celery" -A grading.worker worker -Q grading -n "grading@%h" -l info
+        "$VENV/bin/celery" -A grading.worker worker -Q grading,interactive -n "grading@%h" -l info
 }
 
 # run_beat — become Celery beat, the one scheduler of the periodic tasks (the sweep, archive

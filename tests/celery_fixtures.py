@@ -244,7 +244,7 @@ class CeleryWorker:
 
 
 class GradingHost(CeleryWorker):
-    """A grading host (`celery -A grading.worker worker -Q grading`), as on its own machine.
+    """A grading host (`celery -A grading.worker worker -Q grading,interactive`), on its own.
 
     It runs from a folder holding only the engine and the host's code (grading_host_root),
     with an environment made from scratch: the broker, its id, its scratch folder, the runner
@@ -252,7 +252,7 @@ class GradingHost(CeleryWorker):
     """
 
     app = "grading.worker"
-    queues = "grading"
+    queues = "grading,interactive"
     kind = "grading"
 
     def __init__(

@@ -61,7 +61,7 @@ def test_it_runs_the_layout_of_the_docs(services):
         "proxy", "migrate", "web", "worker", "beat", "grading", "redis", "postgres",
     }  # fmt: skip
     assert services["grading"]["command"][:6] == [
-        "celery", "-A", "grading.worker", "worker", "-Q", "grading",
+        "celery", "-A", "grading.worker", "worker", "-Q", "grading,interactive",
     ]  # fmt: skip
     assert services["worker"]["command"][:6] == [
         "celery", "-A", "config", "worker", "-Q", "results,celery",
