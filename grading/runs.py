@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from grading import logs
 from grading.interactive import RESULT_KEY, RESULT_TTL, RunJob, run_result
-from sandbox import snippets
+from sandbox import pool, snippets
 from sandbox.engine import EngineUnavailable
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def _result(job: RunJob) -> str:
         logger.warning("Run %s waited %.0f s in the queue; not run", job.run_id, waited)
         return run_result(job.run_id, status="error", message=TOO_LATE)
     try:
-        ran = snippets.run_script(job.files, job.entry)
+        # In a warm container of this host's pool when one is ready (sandbox.pool).
+        ran = snippets.run_script(job.files, job.entry, launch=pool.launch_script)
     except snippets.ScriptRejected as exc:
         logger.info("Run %s refused: %s", job.run_id, exc)
         return run_result(job.run_id, status="error", message=str(exc))

@@ -41,6 +41,7 @@ from pathlib import Path
 from sandbox import config, engine, images
 from sandbox.container import boot
 from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
+from sandbox.spec import FRAMEWORKS
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ MAX_AGE = 60.0  # seconds a warm container waits unclaimed before it is retired
 # a claim made just before MAX_AGE the time to say "go": "go" then sets the run's own deadline.
 CLAIM_MARGIN = 15.0
 DEMAND_WINDOW = 60.0  # seconds of gradings the pool's size follows
+DEFAULT_FRAMEWORK = "flask"  # what a warm container expects when no run has said otherwise
+MAX_DEMAND_BYTES = 1024  # a demand file is emptied when it grows past this
 TICK = 0.2  # how often the keeper looks at the demand and the pool
 RETRY_AFTER = 5.0  # the keeper's pause after a warm container failed to start
 # The policy fields applied when a container is created. A run whose policy differs in any
@@ -91,6 +94,7 @@ class WarmEntry:
     image: str
     policy: str  # policy_key
     created: float  # epoch seconds
+    framework: str = ""  # the one its server imported ahead (any other still runs)
 
     @property
     def file_name(self) -> str:
@@ -126,8 +130,12 @@ def _claimed() -> Path:
     return folder() / "claimed"
 
 
+def _demand() -> Path:
+    return folder() / "demand"
+
+
 def _make_folders() -> None:
-    for path in (folder(), _ready(), _claimed()):
+    for path in (folder(), _ready(), _claimed(), _demand()):
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
@@ -163,15 +171,21 @@ def claimed_entries() -> list[tuple[WarmEntry, float]]:
     return found
 
 
-def claim(*, policy: SandboxPolicy, image: str) -> WarmEntry | None:
+def claim(*, policy: SandboxPolicy, image: str, framework: str = "") -> WarmEntry | None:
     """Take a ready warm container for one run, or None (then the run starts cold).
 
     Atomic across this host's processes: the entry is renamed into claimed/, which only one
-    process can do. An entry that has waited MAX_AGE is left to the keeper, which retires it.
+    process can do. One that imported `framework` ahead is taken first. An entry that has
+    waited MAX_AGE is left to the keeper, which retires it. The framework asked for is noted,
+    so that the keeper warms what the runs use.
     """
+    if framework:
+        note_demand(framework)
     key = policy_key(policy)
     now = time.time()
-    for entry in ready_entries():
+    entries = ready_entries()
+    entries.sort(key=lambda e: e.framework != framework)  # stable: oldest first within each
+    for entry in entries:
         if entry.policy != key or entry.image != image or entry.age(now) > MAX_AGE:
             continue
         target = _claimed() / entry.file_name
@@ -183,6 +197,18 @@ def claim(*, policy: SandboxPolicy, image: str) -> WarmEntry | None:
             os.utime(target)  # its mtime says when it was claimed (see live_runs)
         return entry
     return None
+
+
+def note_demand(framework: str) -> None:
+    """Count a run of `framework` (one byte appended to its demand file); only with a pool."""
+    if framework not in FRAMEWORKS or not folder().is_dir():
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(_demand() / framework, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
 
 
 def release(entry: WarmEntry) -> None:
@@ -231,8 +257,9 @@ def start_warm(
     policy: SandboxPolicy = DEFAULT_POLICY,
     image: str | None = None,
     max_age: float = MAX_AGE,
+    framework: str = DEFAULT_FRAMEWORK,
 ) -> WarmEntry:
-    """Start one warm container, wait until its server has imported the frameworks, list it.
+    """Start one warm container, wait until its server has imported `framework`, list it.
 
     Raise WarmStartFailed (or engine.EngineUnavailable) when it does not get ready; nothing
     of it is left then.
@@ -250,7 +277,7 @@ def start_warm(
         container = engine.start_app_container(
             image=image,
             policy=policy,
-            command=[runner.PYTHON, f"{runner.BOOT_DIR}/boot.py", "--warm"],
+            command=[runner.PYTHON, f"{runner.BOOT_DIR}/boot.py", "--warm", framework],
             mounts=runner.container_mounts(dirs),
             labels={
                 engine.RUN_LABEL: run_id,
@@ -272,6 +299,7 @@ def start_warm(
             image=image,
             policy=policy_key(policy),
             created=created,
+            framework=framework,
         )
         _publish(entry)
     except BaseException:
@@ -355,6 +383,83 @@ def discard(entry: WarmEntry) -> None:
         runner.RunDirs(Path(entry.root)).remove()
 
 
+# Scripts in warm containers ------------------------------------------------------------------
+
+SCRIPT_GRACE = 2.0  # a script's container ends by itself this long after its time limit
+
+
+def launch_script(files, entry: str, *, policy: SandboxPolicy, image: str):
+    """Start a script run (sandbox.snippets) in a warm container, or cold when none is ready.
+
+    A `snippets.Launch`: the files are written into the claimed container's submission folder
+    and boot.py runs them as script.py does in a cold script container (see boot.py).
+    """
+    from sandbox import runner, snippets
+
+    claimed = claim(policy=policy, image=image)
+    if claimed is None:
+        return snippets.start_cold(files, entry, policy=policy, image=image)
+    dirs = runner.RunDirs(Path(claimed.root))
+    container = None
+    try:
+        if not usable(claimed, dirs):
+            raise WarmStartFailed("the warm container is not usable")
+        _write_files(dirs.submission, files)
+        container = engine.attach_output(claimed.container_id, claimed.run_id)
+        command = {
+            "mode": "script",
+            "entry": entry,
+            "time_limit": policy.wall_timeout,
+            "deadline": policy.wall_timeout + SCRIPT_GRACE,
+        }
+        if not dirs.tell_go(command):
+            raise WarmStartFailed("the warm container did not take the script")
+    except Exception:
+        logger.warning("Warm container %s failed; running cold", claimed.run_id, exc_info=True)
+        if container is not None:
+            container.close_output()
+        _drop(claimed)
+        return snippets.start_cold(files, entry, policy=policy, image=image)
+
+    def clean_up() -> None:
+        try:
+            container.close_output()
+        finally:
+            _drop(claimed)
+
+    return snippets.Started(container=container, run_id=claimed.run_id, clean_up=clean_up)
+
+
+def usable(entry: WarmEntry, dirs) -> bool:
+    """Return whether a claimed warm container still runs, its socket folder as it was left."""
+    from sandbox import runner
+
+    return (
+        engine.container_state(entry.container_id).running
+        and runner.socket_folder_problem(dirs.sockets) is None
+        and dirs.socket_is_real()
+    )
+
+
+def _write_files(folder: Path, files) -> None:
+    """Write checked files (relative PurePosixPaths) below `folder`: 0644, folders 0755."""
+    for path, text in files.items():
+        target = folder.joinpath(*path.parts)
+        for parent in reversed(target.parents):
+            if parent.is_relative_to(folder) and parent != folder and not parent.is_dir():
+                parent.mkdir()
+                parent.chmod(0o755)
+        target.write_text(text, encoding="utf-8")
+        target.chmod(0o644)
+
+
+def _drop(entry: WarmEntry) -> None:
+    try:
+        discard(entry)
+    finally:
+        release(entry)
+
+
 # Keeping the pool filled ---------------------------------------------------------------------
 
 
@@ -383,6 +488,8 @@ class PoolKeeper:
         self.max_age = max_age
         self.window = window
         self.samples: deque[tuple[float, int]] = deque()
+        self.demand: deque[tuple[float, str, int]] = deque()  # (when, framework, runs)
+        self._demand_seen: dict[str, int] = {}
         self.started = 0  # warm containers started (for tests and the logs)
         self.retired = 0
         self._stop = threading.Event()
@@ -401,6 +508,30 @@ class PoolKeeper:
             self.samples.popleft()
         peak = max((n for _, n in self.samples), default=0)
         return min(self.maximum, max(MIN_SIZE, peak + 1))
+
+    def expected(self, now: float | None = None) -> str:
+        """Return the framework the runs of the last DEMAND_WINDOW seconds asked for most."""
+        now = time.monotonic() if now is None else now
+        try:
+            for path in _demand().iterdir():
+                size = path.stat().st_size
+                new = size - self._demand_seen.get(path.name, 0)
+                if new < 0:  # emptied: count it afresh
+                    new = size
+                if new:
+                    self.demand.append((now, path.name, new))
+                if size > MAX_DEMAND_BYTES:
+                    os.truncate(path, 0)
+                    size = 0
+                self._demand_seen[path.name] = size
+        except OSError:
+            pass
+        while self.demand and now - self.demand[0][0] > self.window:
+            self.demand.popleft()
+        counts: dict[str, int] = {}
+        for _, framework, runs in self.demand:
+            counts[framework] = counts.get(framework, 0) + runs
+        return max(counts, key=counts.__getitem__, default=DEFAULT_FRAMEWORK)
 
     def observe(self, now: float | None = None) -> None:
         """Note how many gradings run now."""
@@ -425,7 +556,9 @@ class PoolKeeper:
                 ours.append(entry)
         target = self.target()
         if len(ours) < target:
-            start_warm(policy=self.policy, image=image, max_age=self.max_age)
+            start_warm(
+                policy=self.policy, image=image, max_age=self.max_age, framework=self.expected()
+            )
             self.started += 1
             return True
         if len(ours) > target and retire(ours[0]):  # the oldest: it would be retired first

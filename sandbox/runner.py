@@ -162,8 +162,9 @@ class RunDirs:
         # host's Docker engine needs only that one folder at the same path on both sides.
         dirs.boot.mkdir()
         dirs.boot.chmod(0o755)
-        shutil.copyfile(CONTAINER_FILES_DIR / "boot.py", dirs.boot / "boot.py")
-        (dirs.boot / "boot.py").chmod(0o644)
+        for name in ("boot.py", "script.py"):  # script.py: a warm container may run a script
+            shutil.copyfile(CONTAINER_FILES_DIR / name, dirs.boot / name)
+            (dirs.boot / name).chmod(0o644)
         # The only folder the harness may write to (its report; its working folder and HOME).
         harness_folder = dirs.root / Harness.FOLDER
         harness_folder.mkdir(mode=0o700)
@@ -200,6 +201,19 @@ class RunDirs:
             logger.warning("Could not reach the control socket of %s", self.root, exc_info=True)
             return False
         return True
+
+    def tell_go(self, command: Mapping[str, Any], timeout: float = 5.0) -> bool:
+        """Give a warm container its run (see boot.py); False if it did not take it."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+                control.settimeout(timeout)
+                control.connect(str(self.sockets / CONTROL_NAME))
+                control.sendall(b"go " + json.dumps(dict(command)).encode() + b"\n")
+                answer = control.recv(16)
+        except OSError:
+            logger.warning("Could not start the run of %s", self.root, exc_info=True)
+            return False
+        return answer.strip() == b"ok"
 
     def socket_is_real(self) -> bool:
         """Return whether app.sock is a socket (not a link the app planted to elsewhere)."""
@@ -946,19 +960,14 @@ class GradingRun:
         from sandbox import pool  # the pool starts its containers through this module
 
         try:
-            entry = pool.claim(policy=self.policy, image=image)
+            entry = pool.claim(policy=self.policy, image=image, framework=self.framework)
         except Exception:
             logger.warning("Could not look at the warm pool; starting cold", exc_info=True)
             return
         if entry is None:
             return
         dirs = RunDirs(Path(entry.root))
-        usable = (
-            engine.container_state(entry.container_id).running
-            and socket_folder_problem(dirs.sockets) is None
-            and dirs.socket_is_real()
-        )
-        if not usable:
+        if not pool.usable(entry, dirs):
             logger.warning("Warm container %s was not usable; starting cold", entry.run_id)
             try:
                 pool.discard(entry)
@@ -976,16 +985,7 @@ class GradingRun:
             "framework": self.framework,
             "deadline": round(self._container_seconds(), 1),
         }
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
-                control.settimeout(5.0)
-                control.connect(str(self.dirs.sockets / CONTROL_NAME))
-                control.sendall(b"go " + json.dumps(command).encode() + b"\n")
-                answer = control.recv(16)
-        except OSError:
-            logger.warning("Could not say go to warm run %s", self.run_id, exc_info=True)
-            return False
-        return answer.strip() == b"ok"
+        return self.dirs.tell_go(command)
 
     def _wait_for_boot(self) -> dict[str, Any] | None:
         """Return None once the app answers, else the result that ends the run."""

@@ -40,10 +40,10 @@ grader's test process asks for a mark on the control socket as each test starts 
 mark lands in the output stream after everything the app printed before it, so the grader can
 tell which output belongs to which test (and show none of what hidden tests caused).
 
-A **warm** container (``python /opt/webcourse/boot.py --warm``) is started before any learner
-needs it, with an empty /submission. Its supervisor binds the sockets and waits for "sealed"
-as above, then starts the server at once: it imports the frameworks (nothing of the learner's
-exists yet) and says "warm", and the supervisor prints::
+A **warm** container (``python /opt/webcourse/boot.py --warm [FRAMEWORK]``) is started before
+any learner needs it, with an empty /submission. Its supervisor binds the sockets and waits for
+"sealed" as above, then starts the server at once: it imports the expected framework (nothing
+of the learner's exists yet) and says "warm", and the supervisor prints::
 
     @@webcourse:<nonce>:warm
 
@@ -96,16 +96,25 @@ MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
 SEAL_TIMEOUT = 10.0  # how long the supervisor waits for the grader to seal the socket folder
 MAX_COMMAND_BYTES = 4096  # a warm container's "go" line
 COMMAND_TIMEOUT = 5.0  # how long the supervisor waits for the rest of a "go" line
-# What a warm server imports before it knows the framework: only modules that are safe to
-# import without the learner's settings (Django's core, not its apps).
-WARM_MODULES = (
-    "flask", "werkzeug", "jinja2", "gunicorn.app.base", "gunicorn.workers.gthread",
-    "uvicorn", "uvicorn.server", "fastapi", "starlette.applications", "pydantic",
-    "django", "django.conf", "django.core.handlers.wsgi", "django.core.wsgi",
-    "django.core.management", "django.http", "django.urls", "django.db.models",
-    "django.views", "django.template",
-)  # fmt: skip
-MODES = ("app",)  # the run modes a warm container takes; a script mode is planned
+# What a warm server imports before its run comes, for the framework it expects (any other
+# still runs: it imports the rest then, as a cold start does): only modules that are safe to
+# import without the learner's settings (Django's core, not its apps). Importing them all
+# would cost each warm container a second of CPU and 30 MiB more of its memory limit.
+_WSGI_SERVER = ("gunicorn.app.base", "gunicorn.workers.gthread")
+_ASGI_SERVER = ("uvicorn", "uvicorn.server")
+WARM_MODULES = {
+    "flask": ("flask", "werkzeug", "jinja2", *_WSGI_SERVER),
+    "fastapi": ("fastapi", "starlette.applications", "pydantic", *_ASGI_SERVER),
+    "django": (
+        "django", "django.conf", "django.core.handlers.wsgi", "django.core.wsgi",
+        "django.core.management", "django.http", "django.urls", "django.db.models",
+        "django.views", "django.template", *_WSGI_SERVER,
+    ),
+    "wsgi": _WSGI_SERVER,
+    "asgi": _ASGI_SERVER,
+}  # fmt: skip
+MODES = ("app", "script")  # what a warm container runs: an app, or a script (see script.py)
+_SCRIPT_ENTRY = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_./-]{1,200}\.py$")
 
 FRAMEWORK_NAMES = {
     "flask": "Flask",
@@ -810,9 +819,9 @@ def serve_main(framework: str, report_fd: int, listen_fd: int) -> int:
     return 0
 
 
-def preload() -> None:
-    """Import what any framework's app needs; a module the image lacks is skipped."""
-    for name in WARM_MODULES:
+def preload(framework: str) -> None:
+    """Import what an app of `framework` needs; a module the image lacks is skipped."""
+    for name in WARM_MODULES.get(framework, ()):
         with contextlib.suppress(Exception):
             importlib.import_module(name)
 
@@ -839,21 +848,48 @@ def parse_command(text: str) -> dict[str, Any] | None:
         return None
     if not isinstance(command, dict) or command.get("mode") not in MODES:
         return None
-    if command.get("framework") not in FRAMEWORK_NAMES:
+    if command["mode"] == "app" and command.get("framework") not in FRAMEWORK_NAMES:
         return None
-    deadline = command.get("deadline")
-    if deadline is not None and (
-        isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline <= 0
+    if command["mode"] == "script" and not (
+        isinstance(command.get("entry"), str)
+        and _SCRIPT_ENTRY.match(command["entry"])
+        and _seconds(command.get("time_limit"))
     ):
+        return None
+    if command.get("deadline") is not None and not _seconds(command["deadline"]):
         return None
     return command
 
 
-def warm_serve_main(report_fd: int, listen_fd: int, command_fd: int) -> int:
+def _seconds(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
+def run_warm_script(command: dict[str, Any], server: subprocess.Popen, control) -> int:
+    """Run a script as a cold script run does (script.py, mounted beside this file).
+
+    The warm server is not needed: its command pipe is closed, so it ends; the sockets are
+    closed too. script.py then copies the files (from /submission here), runs ``python ENTRY``
+    with its own time limit, and this process exits with the script's status.
+    """
+    control.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=2)
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+    import script  # sandbox/container/script.py, beside this file
+
+    script.FILES_DIR = SUBMISSION_DIR
+    os.environ[script.TIME_LIMIT_VARIABLE] = f"{command['time_limit']:g}"
+    return script.main(["script.py", command["entry"]])
+
+
+def warm_serve_main(report_fd: int, listen_fd: int, command_fd: int, expected: str) -> int:
     """A warm server: import the frameworks, say "warm", then serve what the command says."""
     global _report_fd
     _report_fd = report_fd
-    preload()
+    preload(expected)
     report("warm")
     command = read_command(command_fd)
     os.close(command_fd)
@@ -974,7 +1010,7 @@ class Supervisor:
         os.close(write_end)
         return self._supervise(server, control, read_end)
 
-    def run_warm(self) -> int:
+    def run_warm(self, expected: str = "") -> int:
         """Start the server before the files are there; run it once the grader says "go"."""
         listener = listening_socket(SOCKET_PATH)
         control = listening_socket(CONTROL_PATH)
@@ -989,7 +1025,7 @@ class Supervisor:
         server = subprocess.Popen(
             [
                 sys.executable, __file__, "--serve-warm",
-                str(write_end), str(listener.fileno()), str(command_read),
+                str(write_end), str(listener.fileno()), str(command_read), expected,
             ],
             env=server_environment(),
             stderr=subprocess.STDOUT,
@@ -1006,6 +1042,9 @@ class Supervisor:
             return self._server_ended(server, read_end)
         if command.get("deadline") is not None:
             end_at_deadline(float(command["deadline"]))  # the run's own, from now
+        if command["mode"] == "script":
+            os.close(command_write)
+            return run_warm_script(command, server, control)
         self.framework = command["framework"]
         try:
             prepare(self.framework)
@@ -1151,8 +1190,8 @@ class Supervisor:
 def main(argv: list[str]) -> int:
     if len(argv) > 4 and argv[1] == "--serve":
         return serve_main(argv[2], int(argv[3]), int(argv[4]))
-    if len(argv) > 4 and argv[1] == "--serve-warm":
-        return warm_serve_main(int(argv[2]), int(argv[3]), int(argv[4]))
+    if len(argv) > 5 and argv[1] == "--serve-warm":
+        return warm_serve_main(int(argv[2]), int(argv[3]), int(argv[4]), argv[5])
     framework = argv[1] if len(argv) > 1 else ""
     nonce = os.environ.pop(NONCE_VARIABLE, "")
     if nonce:
@@ -1160,8 +1199,8 @@ def main(argv: list[str]) -> int:
     deadline = os.environ.pop(DEADLINE_VARIABLE, "")
     if deadline:
         end_at_deadline(float(deadline))
-    if framework == "--warm":
-        return Supervisor("", nonce).run_warm()
+    if framework == "--warm":  # boot.py --warm [FRAMEWORK]: the one to import ahead
+        return Supervisor("", nonce).run_warm(argv[2] if len(argv) > 2 else "")
     return Supervisor(framework, nonce).run()
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import engine, pool, runner
+from sandbox import engine, pool, runner, snippets
 from sandbox.archive import pack_files
+from sandbox.container import boot
 from sandbox.policy import DEFAULT_POLICY, MiB
 from tests.sandbox.conftest import HELLO_DIR, SIMPLE_TESTS, flask_app, grade_files, leftovers
 
@@ -37,7 +38,8 @@ def warm_host(settings):
     yield settings.GRADING_HOST_ID
     runner.sweep_orphans(0, cgroup_age=3600)
     assert engine.sandbox_containers(**{engine.HOST_LABEL: settings.GRADING_HOST_ID}) == []
-    assert [p for p in Path(run_dir).rglob("*") if not p.is_dir()] == []  # no entry, no run
+    left = [p for p in Path(run_dir).rglob("*") if not p.is_dir() and p.parent.name != "demand"]
+    assert left == []  # no entry, no run
     shutil.rmtree(run_dir)
 
 
@@ -102,12 +104,33 @@ def test_a_warm_django_app_is_graded_like_a_cold_one(warm_host, hello_spec):
         )
 
     cold = grade()
-    pool.start_warm()
+    pool.start_warm(framework="flask")  # expects another framework: imports Django after "go"
+    pool.start_warm(framework="django")
     warm = grade()
+    (left,) = pool.ready_entries()
 
     assert warm["timings"]["warm"] is True
     assert warm["status"] == "passed"
     assert summary(warm) == summary(cold)
+    assert left.framework == "flask"  # the one that had imported Django was taken
+    again = grade()
+    assert again["timings"]["warm"] is True
+    assert summary(again) == summary(cold)
+
+
+def test_the_keeper_warms_the_framework_the_runs_ask_for(warm_host):
+    keeper = pool.PoolKeeper(maximum=1, running=lambda: 0)
+    keeper.step()
+    assert pool.ready_entries()[0].framework == pool.DEFAULT_FRAMEWORK
+    for framework in ("fastapi", "fastapi", "django"):
+        pool.note_demand(framework)
+    assert keeper.expected() == "fastapi"
+    taken = pool.claim(policy=DEFAULT_POLICY, image=pool.ready_entries()[0].image)
+    pool.discard(taken)
+    pool.release(taken)
+    keeper.step()
+    assert pool.ready_entries()[0].framework == "fastapi"
+    keeper.stop()
 
 
 def test_a_run_of_another_policy_starts_cold_and_leaves_the_pool_alone(warm_host, hello_spec):
@@ -154,11 +177,12 @@ def test_a_claimed_container_is_never_handed_out_twice(warm_host):
     claims: list = []
     barrier = threading.Barrier(4)
 
+    image = pool.ready_entries()[0].image
+
     def take():
         barrier.wait()
-        claims.append(pool.claim(policy=DEFAULT_POLICY, image=pool.ready_entries()[0].image))
+        claims.append(pool.claim(policy=DEFAULT_POLICY, image=image))
 
-    image = pool.ready_entries()[0].image
     threads = [threading.Thread(target=take) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -322,9 +346,9 @@ def test_claim_leaves_a_container_past_its_age_to_the_keeper(warm_host, monkeypa
 
 
 def test_a_warm_container_ends_by_itself_when_no_host_retires_it(warm_host, monkeypatch):
-    monkeypatch.setattr(pool, "CLAIM_MARGIN", 1.0)
-    entry = pool.start_warm(max_age=0.5)
-    deadline = time.monotonic() + 15
+    monkeypatch.setattr(pool, "CLAIM_MARGIN", 3.0)
+    entry = pool.start_warm(max_age=1.0)  # it ends 4 s after its start
+    deadline = time.monotonic() + 20
     while engine.container_state(entry.container_id).running and time.monotonic() < deadline:
         time.sleep(0.2)
     state = engine.container_state(entry.container_id)
@@ -385,3 +409,70 @@ def test_with_the_pool_off_runs_start_cold_and_the_floor_probe_works(warm_host, 
     assert "warm" not in result["timings"]
     assert 0 < seconds < hello_spec.policy.boot_timeout
     keeper.stop()
+
+
+# Scripts ---------------------------------------------------------------------------------------
+
+SCRIPT_FILES = {
+    "main.py": (
+        "import os, sys\n"
+        "from helper import greeting\n"
+        "print(greeting(), sorted(os.listdir('.')))\n"
+        "open('made-here.txt', 'w').write('x')\n"
+        "print('to stderr', file=sys.stderr)\n"
+        "sys.exit(3)\n"
+    ),
+    "helper.py": "def greeting():\n    return 'hello'\n",
+}
+
+
+def test_a_script_runs_in_a_warm_container_as_in_a_cold_one(warm_host):
+    cold = snippets.run_script(SCRIPT_FILES, "main.py")
+    entry = pool.start_warm()
+    warm = snippets.run_script(SCRIPT_FILES, "main.py", launch=pool.launch_script)
+
+    assert warm.stdout == cold.stdout == "hello ['helper.py', 'main.py']\n"
+    assert warm.stderr == cold.stderr == "to stderr\n"
+    assert warm.exit_code == cold.exit_code == 3
+    assert not warm.timed_out
+    assert not engine.container_state(entry.container_id).running  # used once, removed
+    assert pool.ready_entries() == [] and pool.claimed_entries() == []
+    # What the first run left in its scratch folder is not in the next one's.
+    pool.start_warm()
+    again = snippets.run_script(SCRIPT_FILES, "main.py", launch=pool.launch_script)
+    assert again.stdout == "hello ['helper.py', 'main.py']\n"
+
+
+def test_a_warm_script_stops_at_its_time_limit(warm_host):
+    pool.start_warm()
+    policy = dataclasses.replace(snippets.SCRIPT_POLICY, wall_timeout=1.0)
+    started = time.monotonic()
+    ran = snippets.run_script(
+        {"main.py": "import time\nprint('start')\ntime.sleep(30)\n"},
+        "main.py",
+        policy=policy,
+        launch=pool.launch_script,
+    )
+    assert ran.timed_out
+    assert ran.stdout == "start\n"
+    assert time.monotonic() - started < 1.0 + snippets.HOST_GRACE + 2
+
+
+def test_a_script_without_a_warm_container_runs_cold(warm_host):
+    ran = snippets.run_script({"main.py": "print(6 * 7)\n"}, "main.py", launch=pool.launch_script)
+    assert (ran.stdout, ran.exit_code) == ("42\n", 0)
+
+
+def test_boot_refuses_a_script_command_it_cannot_run_safely():
+    assert boot.parse_command('{"mode": "script", "entry": "main.py", "time_limit": 5}')
+    for bad in (
+        '{"mode": "script", "entry": "../main.py", "time_limit": 5}',
+        '{"mode": "script", "entry": "/etc/main.py", "time_limit": 5}',
+        '{"mode": "script", "entry": "main.txt", "time_limit": 5}',
+        '{"mode": "script", "entry": "main.py"}',
+        '{"mode": "script", "entry": "main.py", "time_limit": true}',
+        '{"mode": "app", "framework": "rails"}',
+        '{"mode": "shell"}',
+        "go",
+    ):
+        assert boot.parse_command(bad) is None, bad
