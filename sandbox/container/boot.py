@@ -868,16 +868,13 @@ def _seconds(value: Any) -> bool:
 def run_warm_script(command: dict[str, Any], server: subprocess.Popen, control) -> int:
     """Run a script as a cold script run does (script.py, mounted beside this file).
 
-    The warm server is not needed: its command pipe is closed, so it ends; the sockets are
-    closed too. script.py then copies the files (from /submission here), runs ``python ENTRY``
-    with its own time limit, and this process exits with the script's status.
+    The warm server is not needed: it is killed, and the sockets are closed. script.py then
+    copies the files (from /submission here), runs ``python ENTRY`` with its own time limit,
+    and this process exits with the script's status.
     """
     control.close()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        server.wait(timeout=2)
-    if server.poll() is None:
-        server.kill()
-        server.wait()
+    server.kill()  # it holds nothing of the run's: no need to let it shut down
+    server.wait()
     import script  # sandbox/container/script.py, beside this file
 
     script.FILES_DIR = SUBMISSION_DIR
