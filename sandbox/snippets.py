@@ -214,6 +214,8 @@ def start_cold(
     def clean_up() -> None:
         try:
             if container is not None:
+                # Unread output would hold up the engine's removal of the container.
+                container.close_output()
                 engine.remove(container.id)
         finally:
             dirs.remove()
@@ -328,16 +330,19 @@ def run_script(
 
 def _collect(started: Started, *, policy: SandboxPolicy, began: float) -> ScriptRun:
     container = started.container
-    reader = OutputReader(
-        engine.output_streams(container), on_flood=lambda: engine.kill(container.id)
-    )
+
+    def stop() -> None:
+        # Close the stream first: the engine waits for output nobody reads before it stops.
+        container.close_output()
+        engine.kill(container.id)
+
+    reader = OutputReader(engine.output_streams(container), on_flood=stop)
     reader.start()
     deadline = began + policy.wall_timeout + HOST_GRACE
     ended = reader.ended.wait(max(deadline - time.monotonic(), 0))
     duration = time.monotonic() - began
     if not ended:
-        engine.kill(container.id)
-        container.close_output()
+        stop()
         reader.ended.wait(EXIT_WAIT)
     state = _final_state(container.id)
     timed_out = not ended or (state.exit_code == EXIT_TIMEOUT and duration >= policy.wall_timeout)
