@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis as redis_lib
 
 from exercises import services
 from grading import host as grading_host
 from sandbox import engine, pool
 from tests.celery_fixtures import _wait_until, hello_archive, wait_until_graded
+from tests.grading.test_runs import script_job, send_run, wait_for_result
 
 pytestmark = [pytest.mark.celery, pytest.mark.sandbox]
 
@@ -18,12 +20,20 @@ def warm_containers(host_id: str) -> list[dict]:
     return engine.sandbox_containers(**{engine.HOST_LABEL: host_id, pool.WARM_LABEL: "1"})
 
 
+def wait_for_ready(host) -> None:
+    """Wait until a host's pool lists a warm container as ready to be claimed."""
+    ready = pool.folder_of(host.run_dir, host.host_id) / "ready"
+    _wait_until(
+        lambda: ready.is_dir() and any(ready.iterdir()), timeout=60, what="a warm container"
+    )
+
+
 def test_a_host_grades_warm_refills_and_removes_its_pool_at_shutdown_and_restart(
     start_celery_worker, start_grading_host, hello_exercise, learner
 ):
     start_celery_worker()
     host = start_grading_host(env={"SANDBOX_WARM_POOL_MAX": "2"})
-    _wait_until(lambda: warm_containers(host.host_id), timeout=60, what="a warm container")
+    wait_for_ready(host)
     archive = hello_archive("solution", "flask")
 
     ids = [
@@ -74,3 +84,22 @@ def test_the_host_reads_its_pool_maximum_from_its_environment():
     assert grading_host.HostSettings.from_environment({"SANDBOX_WARM_POOL_MAX": "0"}).warm_pool == 0
     with pytest.raises(ValueError, match="SANDBOX_WARM_POOL_MAX"):
         grading_host.HostSettings.from_environment({"SANDBOX_WARM_POOL_MAX": "many"})
+
+
+def test_a_host_runs_a_readers_script_in_a_warm_container(start_grading_host, celery_broker):
+    broker = redis_lib.Redis.from_url(celery_broker.url)
+    host = start_grading_host(concurrency=1, env={"SANDBOX_WARM_POOL_MAX": "1"})
+    wait_for_ready(host)
+    (waiting,) = warm_containers(host.host_id)
+
+    job = script_job("import os\nprint('hi from', os.getcwd())\n")
+    send_run(job.to_message())
+    result = wait_for_result(broker, job.run_id)
+
+    assert (result["status"], result["stdout"], result["exit_code"]) == (
+        "ok",
+        "hi from /scratch/run\n",
+        0,
+    )
+    # That container ran it (nothing else removes one within its minute), and only it.
+    assert waiting["Id"] not in {c["Id"] for c in warm_containers(host.host_id)}
