@@ -2,17 +2,19 @@
 
 A warm container is a learner's container started before any learner needs it: the same
 image, policy, mounts and socket folder as a cold run (sandbox.runner), with an empty
-submission folder and ``boot.py --warm``. The folder is sealed before its server starts, the
-server imports the frameworks and then waits. A grading that finds one ready claims it,
-writes the learner's files into its submission folder and says "go" (see boot.py); the rest
-of the run is a cold run's, and the container is removed at its end like any other. A
-container is never handed out twice: the claim is an ``os.rename`` of its entry, which one
-process wins, and boot.py takes "go" once.
+submission folder and ``boot.py --warm FRAMEWORK``. The folder is sealed before its server
+starts, the server imports the framework the recent runs used most, and then waits. A grading
+(or a lesson's script run, see launch_script) that finds one ready claims it, writes the
+learner's files into its submission folder and says "go" (see boot.py); the rest of the run
+is a cold run's, and the container is removed at its end like any other. A container is
+never handed out twice: the claim is an ``os.rename`` of its entry, which one process wins,
+and boot.py takes "go" once.
 
 The entries live in a folder of this host's own inside its run folder (``.pool-<host>``),
 one JSON file each, readable by this host's processes only (they hold the run's nonce):
-``ready/`` holds the containers waiting, ``claimed/`` those in use. Nothing else is needed to
-claim one, so every worker process of the host shares the pool without talking to the others.
+``ready/`` holds the containers waiting, ``claimed/`` those in use, and ``demand/`` one file
+per framework that each run adds a byte to. Nothing else is needed to claim one, so every
+worker process of the host shares the pool without talking to the others.
 
 A keeper (PoolKeeper, a thread of the host's main process) keeps between MIN_SIZE and the
 pool's maximum ready: one more than the most gradings that ran at once in the last minute.
@@ -231,6 +233,22 @@ def live_runs(claimed_within: float) -> dict[str, str]:
         if now - claimed_at <= claimed_within:
             live[entry.run_id] = entry.container_id
     return live
+
+
+def forget_stale(claimed_before: float) -> int:
+    """Drop the entries of runs claimed more than `claimed_before` seconds ago; return how many.
+
+    Their run ended long ago, or its worker died (the sweep removes what it left).
+    """
+    now = time.time()
+    dropped = 0
+    with contextlib.suppress(FileNotFoundError):
+        for path in _claimed().iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if now - path.stat().st_mtime > claimed_before:
+                    path.unlink()
+                    dropped += 1
+    return dropped
 
 
 def forget_all() -> int:

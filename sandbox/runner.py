@@ -1396,6 +1396,7 @@ def sweep_orphans(max_age: float | timedelta, *, cgroup_age: float | None = None
     # orphans however old; at a host's start (max_age 0) its earlier pool is.
     if seconds > 0:
         live = pool.live_runs(claimed_within=seconds)
+        pool.forget_stale(claimed_before=seconds)
     else:
         pool.forget_all()
         live = {}

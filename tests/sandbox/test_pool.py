@@ -390,7 +390,7 @@ def test_the_sweep_removes_a_claimed_container_whose_run_is_long_over(warm_host)
     assert sweep(0.5) == 1
     assert not engine.container_state(entry.container_id).running
     assert not os.path.exists(entry.root)
-    pool.release(entry)
+    assert pool.claimed_entries() == []  # its entry is forgotten too
 
 
 # The cold path ---------------------------------------------------------------------------------
