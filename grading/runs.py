@@ -10,6 +10,7 @@ is not run at all: its result says so (nobody would see the output).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from grading import logs
@@ -32,10 +33,20 @@ def run_job(job: RunJob, *, redis, host: str) -> None:
         if not redis.set(CLAIM_KEY.format(run_id=job.run_id), host, nx=True, ex=RESULT_TTL):
             logger.info("Run %s is already taken; not run again here", job.run_id)
             return
-        push_result(redis, job.run_id, _result(job))
+        pushed = []
+
+        def push(result: str) -> None:
+            if not pushed:
+                push_result(redis, job.run_id, result)
+                pushed.append(result)
+
+        result = _result(job, on_result=lambda ran: push(_ran(job, ran)))
+        if result is not None:
+            push(result)
 
 
-def _result(job: RunJob) -> str:
+def _result(job: RunJob, *, on_result: Callable[[snippets.ScriptRun], None]) -> str | None:
+    """Return the result of a run that could not run; None when `on_result` was given it."""
     if job.kind != "script":
         logger.error("Run %s is of kind %r, not a script", job.run_id, job.kind)
         return run_result(job.run_id, status="error", message=FAILED)
@@ -44,8 +55,9 @@ def _result(job: RunJob) -> str:
         logger.warning("Run %s waited %.0f s in the queue; not run", job.run_id, waited)
         return run_result(job.run_id, status="error", message=TOO_LATE)
     try:
-        # In a warm container of this host's pool when one is ready (sandbox.pool).
-        ran = snippets.run_script(job.files, job.entry, launch=pool.launch_script)
+        # The result goes out as soon as it is known (on_result), before the clean-up; the
+        # run takes a warm container of this host's pool when one is ready (sandbox.pool).
+        snippets.run_script(job.files, job.entry, on_result=on_result, launch=pool.launch_script)
     except snippets.ScriptRejected as exc:
         logger.info("Run %s refused: %s", job.run_id, exc)
         return run_result(job.run_id, status="error", message=str(exc))
@@ -55,6 +67,10 @@ def _result(job: RunJob) -> str:
     except Exception:
         logger.exception("Run %s failed", job.run_id)
         return run_result(job.run_id, status="error", message=FAILED)
+    return None
+
+
+def _ran(job: RunJob, ran: snippets.ScriptRun) -> str:
     logger.info(
         "Run %s: %s, exit code %s, %.0f ms",
         job.run_id,

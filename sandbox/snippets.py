@@ -15,7 +15,9 @@ engine, and nobody reads past the first screens of it anyway. The container and 
 are removed whatever happens; the host's orphan sweep finds any a dead worker left (labels).
 
 Where the container comes from is a seam (`launch`): by default a fresh one is started for the
-run (`start_cold`); a pool of containers started ahead could hand one in instead.
+run (`start_cold`); a pool of containers started ahead could hand one in instead. The result is
+handed to `on_result` as soon as it is known, before the clean-up, so a reader need not wait
+for the container's removal.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class ScriptRun:
         if self.timed_out:
             return (
                 f"Your code was stopped after {self.time_limit:g} seconds, its time limit. "
-                "Does it loop forever, or wait for input?"
+                "Does it loop forever, or sleep too long?"
             )
         if self.out_of_memory:
             return (
@@ -306,11 +308,14 @@ def run_script(
     policy: SandboxPolicy = SCRIPT_POLICY,
     image: str | None = None,
     launch: Launch = start_cold,
+    on_result: Callable[[ScriptRun], None] | None = None,
 ) -> ScriptRun:
     """Run ``python ENTRY`` on a copy of `files` in a hardened container; return what it gave.
 
-    The script's time limit is `policy.wall_timeout`. Raise ScriptRejected for files that
-    cannot be run, and engine.EngineUnavailable when the Docker engine does not answer.
+    The script's time limit is `policy.wall_timeout`. `on_result` is called with the result
+    before the container and the run folder are removed, so that the reader need not wait for
+    that. Raise ScriptRejected for files that cannot be run, and engine.EngineUnavailable when
+    the Docker engine does not answer.
     """
     checked = check_files(files, entry)
     engine.client()  # EngineUnavailable now, before anything is created
@@ -318,13 +323,14 @@ def run_script(
     began = time.monotonic()
     started = launch(checked, entry, policy=policy, image=image)
     try:
-        return _collect(started, policy=policy, began=began)
+        ran = _collect(started, policy=policy, began=began)
+        if on_result is not None:
+            on_result(ran)
+        return ran
     finally:
         try:
             started.clean_up()
-        except engine.EngineUnavailable:
-            raise
-        except Exception:  # the result stands; the orphan sweep removes what is left
+        except Exception:  # what ran stands; the host's orphan sweep removes what is left
             logger.exception("Cleaning up script run %s failed", started.run_id)
 
 

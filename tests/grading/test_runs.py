@@ -142,6 +142,19 @@ def test_a_run_that_waited_longer_than_its_reader_is_not_run(broker, monkeypatch
     assert ran == []
 
 
+def test_a_run_lost_with_its_process_gets_an_error_unless_it_was_answered(broker):
+    answered = script_job("print('fine')")
+    runs.run_job(answered, redis=broker, host=HOST)
+    runs.report_lost(broker, answered.run_id)
+    assert [r["status"] for r in results(broker, answered.run_id)] == ["ok"]
+
+    lost = script_job("print('lost')")
+    runs.report_lost(broker, lost.run_id)
+    [result] = results(broker, lost.run_id)
+    assert result["status"] == "error" and result["message"] == runs.LOST
+    assert 0 < broker.ttl(RESULT_KEY.format(run_id=lost.run_id)) <= RESULT_TTL
+
+
 # Through a real grading host ------------------------------------------------------------------
 
 
@@ -176,7 +189,12 @@ def test_a_grading_host_runs_a_script_sent_by_name_on_the_interactive_queue(
         lambda: f"Run {job.run_id}: ok" in host.log(), timeout=10, what="the run's log line"
     )
     assert "Refused a run that cannot be run: bad run_id" in host.log()
-    assert engine.sandbox_containers(**{engine.HOST_LABEL: host.host_id}) == []
+    # The result goes out first; the container is removed right after.
+    _wait_until(
+        lambda: engine.sandbox_containers(**{engine.HOST_LABEL: host.host_id}) == [],
+        timeout=10,
+        what="the run's container to be removed",
+    )
 
 
 def finished_gradings(broker: redis_lib.Redis) -> int:

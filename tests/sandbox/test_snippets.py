@@ -13,6 +13,7 @@ from sandbox import config, engine, snippets
 from sandbox.container import script as container_script
 from sandbox.policy import MiB
 from sandbox.snippets import SCRIPT_POLICY, ScriptRejected, run_script
+from tests.sandbox.memory import tree_memory
 from tests.sandbox.test_adversarial import _Recorder, host_addresses, host_servers  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.usefixtures("runner_image")]
@@ -110,6 +111,20 @@ def test_an_endless_loop_is_stopped_at_the_time_limit(launch):
     assert SHORT.wall_timeout <= elapsed < SHORT.wall_timeout + OVERHEAD
 
 
+def test_processes_the_script_leaves_behind_end_with_it(launch):
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    time.sleep(60)\n"
+        "print('parent done')\n"
+    )
+    began = time.monotonic()
+    ran = run(code, launch)
+    assert ran.stdout == "parent done\n" and ran.exit_code == 0
+    assert time.monotonic() - began < OVERHEAD
+
+
 def test_a_script_waiting_for_input_gets_an_empty_stdin(launch):
     ran = run("name = input('name? ')\n", launch)
     assert ran.exit_code == 1
@@ -120,8 +135,10 @@ def test_a_script_waiting_for_input_gets_an_empty_stdin(launch):
 def test_ten_megabytes_of_output_are_cut_with_a_note_and_the_script_stopped(launch):
     code = "import sys\nfor _ in range(10 * 1024):\n    sys.stdout.write('x' * 1023 + '\\n')\n"
     began = time.monotonic()
-    ran = run(code, launch)
+    with tree_memory() as memory:
+        ran = run(code, launch)
     assert time.monotonic() - began < SCRIPT_POLICY.wall_timeout
+    assert memory.above_idle <= 20 * MiB, memory.describe()
     head, _, note = ran.stdout.rpartition("\n… ")
     assert len(head.encode()) <= snippets.OUTPUT_LIMIT
     assert note == "output cut at 16 KiB"
@@ -295,6 +312,18 @@ def test_the_container_has_every_limit_of_a_grading_and_the_labels_of_the_sweep(
     assert labels[engine.HOST_LABEL] == config.current().host
     assert float(labels[engine.CREATED_LABEL]) <= time.time()
     assert leftovers(recorded) == []
+
+
+def test_the_result_is_handed_over_before_the_clean_up(launch):
+    seen = []
+
+    def on_result(ran):
+        seen.append((ran.stdout, leftovers(launch)))
+
+    ran = run_script({"main.py": "print('early')"}, "main.py", launch=launch, on_result=on_result)
+    [(stdout, left)] = seen
+    assert stdout == ran.stdout == "early\n"
+    assert len(left) == 2  # the container and the folder were still there
 
 
 def test_the_container_ends_itself_at_its_time_limit_with_nobody_reading_it():
