@@ -9,7 +9,8 @@ the engine alone (no Celery, no broker: what a grading host does once it has the
   and is removed (sandbox.runner.floor_probe, as in bench/grading.py);
 - grading, pool warm: `sandbox.runner.grade()` of that solution with a warm container ready
   (sandbox.pool; started before the clock starts);
-- snippet, cold: a lesson's script run once (sandbox.snippets.run_script) in a fresh container;
+- snippet, cold: a lesson's script run once (sandbox.snippets.run_script) in a fresh container,
+  timed until its result is handed on (before the container's removal, as a host sends it);
 - snippet, pool warm: the same in a warm container (sandbox.pool.launch_script);
 - console round trip: one request to a live app that is already running, and its answer.
   Live apps are not part of this engine yet: the round is reported as not measured, with why,
@@ -119,11 +120,16 @@ def _snippet(*, warm: bool) -> float:
 
     if warm:
         pool.start_warm(policy=snippets.SCRIPT_POLICY)  # off the clock
+    answered: list[float] = []
     started = time.perf_counter()
     ran = snippets.run_script(
-        SNIPPET, "main.py", launch=pool.launch_script if warm else snippets.start_cold
+        SNIPPET,
+        "main.py",
+        launch=pool.launch_script if warm else snippets.start_cold,
+        # The reader has the result when it is handed on, before the container is removed.
+        on_result=lambda _: answered.append(time.perf_counter()),
     )
-    seconds = time.perf_counter() - started
+    seconds = answered[0] - started
     if ran.stdout != "Hello, world!\n" or ran.exit_code != 0:
         sys.exit(f"The snippet went wrong: {ran.exit_code} {ran.stdout!r} {ran.stderr!r}")
     return seconds
