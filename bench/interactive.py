@@ -12,9 +12,9 @@ the engine alone (no Celery, no broker: what a grading host does once it has the
 - snippet, cold: a lesson's script run once (sandbox.snippets.run_script) in a fresh container,
   timed until its result is handed on (before the container's removal, as a host sends it);
 - snippet, pool warm: the same in a warm container (sandbox.pool.launch_script);
-- console round trip: one request to a live app that is already running, and its answer.
-  Live apps are not part of this engine yet: the round is reported as not measured, with why,
-  until sandbox.live provides `request_round_trip` (see console_round below).
+- console round trip: one request to a live app that is already running, and its recorded
+  answer (sandbox.live.LiveApp.request, the host's side; see console_round). Where this
+  checkout has no live apps the round is reported as not measured, with why.
 
 Goals (medians, as ratios to the floor measured in the same run): grading with the pool warm
 <= 0.8x, snippet <= 0.5x, console round trip <= 0.1x. The machine is shared: read the ratios,
@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -135,21 +136,42 @@ def _snippet(*, warm: bool) -> float:
     return seconds
 
 
-def console_round() -> float:
-    """Time one request to a running live app through the engine, and its answer.
+@dataclass(frozen=True)
+class ConsoleRequest:
+    """A request as the live console sends one (grading.interactive.LiveRequest's fields)."""
 
-    The seam for live apps: once sandbox.live offers `request_round_trip(app_dir, framework)`
-    (start the app off the clock, return the seconds of one request and its answer), it is
-    measured here; until then the round is reported as not measured.
+    method: str = "GET"
+    path: str = "/"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+
+
+def console_round() -> float:
+    """Time one request to a running live app, and its recorded answer, on the host's side.
+
+    Uses sandbox.live.LiveApp (live apps, built beside this engine) when this checkout has it:
+    the app is started off the clock, then one request is timed from the call to the exchange
+    it returns. The broker's hops between the site and the host come on top of this.
     """
     if importlib.util.find_spec("sandbox.live") is None:
         raise NotMeasured("live apps (sandbox.live) are not in this checkout")
     from sandbox import live
+    from sandbox.spec import ExerciseSpec
 
-    round_trip = getattr(live, "request_round_trip", None)
-    if round_trip is None:
-        raise NotMeasured("sandbox.live has no request_round_trip(app_dir, framework) yet")
-    return round_trip(APP_DIR, FRAMEWORK)
+    if not hasattr(live, "LiveApp"):
+        raise NotMeasured("sandbox.live has no LiveApp")
+    files = ExerciseSpec.from_dir(HELLO_DIR).solution(FRAMEWORK)
+    app = live.LiveApp(files=files, framework=FRAMEWORK, lifetime=60)
+    try:
+        app.start()  # off the clock
+        started = time.perf_counter()
+        exchange = app.request(ConsoleRequest())
+        seconds = time.perf_counter() - started
+    finally:
+        app.stop()
+    if (exchange.get("response") or {}).get("status") != 200:
+        sys.exit(f"The live app did not answer 200: {exchange}")
+    return seconds
 
 
 ROUNDS: dict[str, Callable[[], float]] = {
