@@ -55,6 +55,8 @@ submission folder (from the host side) and sends one command on the control sock
 The supervisor answers "ok", resets its deadline to the run's own, copies the files, checks
 requirements.txt and hands the command to the server, which loads and serves the app as in a
 cold start; from there the run is the same. "go" is taken once: a container serves one run.
+A script instead (``go {"mode": "script", "entry": "main.py", "time_limit": 5}``) is run as
+script.py runs one in a cold script container, the server being killed first.
 """
 
 from __future__ import annotations
