@@ -95,24 +95,25 @@ def test_a_warm_grading_gives_the_cold_verdict(warm_host, hello_spec, case, stat
     assert pool.ready_entries() == [] and pool.claimed_entries() == []
 
 
-def test_a_warm_django_app_is_graded_like_a_cold_one(warm_host, hello_spec):
-    files = hello_spec.solution("django")
+@pytest.mark.parametrize("framework", ["django", "fastapi"])
+def test_a_warm_app_of_each_framework_is_graded_like_a_cold_one(warm_host, hello_spec, framework):
+    files = hello_spec.solution(framework)
 
     def grade():
         return runner.run_submission(
-            archive=pack_files(files), tests=hello_spec.tests, framework="django"
+            archive=pack_files(files), tests=hello_spec.tests, framework=framework
         )
 
     cold = grade()
-    pool.start_warm(framework="flask")  # expects another framework: imports Django after "go"
-    pool.start_warm(framework="django")
+    pool.start_warm(framework="flask")  # expects another framework: imports it after "go"
+    pool.start_warm(framework=framework)
     warm = grade()
     (left,) = pool.ready_entries()
 
     assert warm["timings"]["warm"] is True
     assert warm["status"] == "passed"
     assert summary(warm) == summary(cold)
-    assert left.framework == "flask"  # the one that had imported Django was taken
+    assert left.framework == "flask"  # the one that had imported the framework was taken
     again = grade()
     assert again["timings"]["warm"] is True
     assert summary(again) == summary(cold)
