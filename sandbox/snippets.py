@@ -53,7 +53,6 @@ PYTHON = "/opt/venv/bin/python"
 SCRIPT_DIR = "/opt/webcourse"
 CONTAINER_FILES_DIR = Path(__file__).resolve().parent / "container"
 EXIT_TIMEOUT = container_script.EXIT_TIMEOUT
-EXIT_SETUP_FAILED = container_script.EXIT_SETUP_FAILED
 
 
 class ScriptRejected(ValueError):
@@ -97,8 +96,8 @@ class ScriptRun:
                 f"Your code printed more than {MAX_OUTPUT_READ // MiB} MiB, so it was stopped. "
                 "Only the beginning of its output is shown."
             )
-        if self.exit_code == EXIT_SETUP_FAILED:
-            return "The sandbox could not start your code; please try again."
+        # A failure of script.py itself says why on stderr; its exit status may also be the
+        # script's own, so it is not told apart here.
         return ""
 
 
@@ -117,7 +116,8 @@ def check_files(files: Mapping[str, str], entry: str) -> dict[PurePosixPath, str
             path is None
             or not name
             or path.is_absolute()
-            or any(part in ("", ".", "..") for part in path.parts)
+            # A leading "-" would make the entry an option of python's command line.
+            or any(part in ("", ".", "..") or part.startswith("-") for part in path.parts)
             or "\x00" in name
             or len(name) > 200
         ):
@@ -320,8 +320,8 @@ def run_script(
     checked = check_files(files, entry)
     engine.client()  # EngineUnavailable now, before anything is created
     image = image or images.runner_image_tag()
-    began = time.monotonic()
     started = launch(checked, entry, policy=policy, image=image)
+    began = time.monotonic()  # the container runs: its time counts from here, however slow
     try:
         ran = _collect(started, policy=policy, began=began)
         if on_result is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import socket
 import time
+import uuid
 from dataclasses import replace
 
 import pytest
 
-from sandbox import config, engine, snippets
+from sandbox import config, engine, runner, snippets
 from sandbox.container import script as container_script
 from sandbox.policy import MiB
 from sandbox.snippets import SCRIPT_POLICY, ScriptRejected, run_script
@@ -340,6 +341,20 @@ def test_the_container_ends_itself_at_its_time_limit_with_nobody_reading_it():
     assert engine.sandbox_containers(**{engine.RUN_LABEL: started.run_id}) == []
 
 
+def test_the_hosts_orphan_sweep_removes_what_a_dead_worker_left(monkeypatch, tmp_path):
+    # A host of its own, so that the sweep touches nothing of anyone else's on this engine.
+    own = replace(config.current(), host=f"sweep-{uuid.uuid4().hex[:8]}", run_dir=tmp_path)
+    monkeypatch.setattr(config, "current", lambda: own)
+    files = snippets.check_files({"main.py": "import time\ntime.sleep(30)\n"}, "main.py")
+    started = snippets.start_cold(files, "main.py", policy=SCRIPT_POLICY, image=_image())
+    assert engine.sandbox_containers(**{engine.RUN_LABEL: started.run_id})
+    assert list(tmp_path.iterdir())
+    removed = runner.sweep_orphans(0, cgroup_age=3600)  # as a host does when it starts
+    assert removed == 1
+    assert engine.sandbox_containers(**{engine.RUN_LABEL: started.run_id}) == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def _image() -> str:
     from sandbox import images
 
@@ -351,6 +366,7 @@ def _image() -> str:
     [
         ({"../main.py": "x"}, "../main.py", "is not a file path"),
         ({"/etc/main.py": "x"}, "/etc/main.py", "is not a file path"),
+        ({"-c.py": "x"}, "-c.py", "is not a file path"),
         ({"a//main.py": "x"}, "a//main.py", None),
         ({"main.py": "x"}, "other.py", "is not one of the Python files"),
         ({"main.py": "x", "data.txt": "y"}, "data.txt", "is not one of the Python files"),
