@@ -116,7 +116,11 @@ WARM_MODULES = {
     "asgi": _ASGI_SERVER,
 }  # fmt: skip
 MODES = ("app", "script")  # what a warm container runs: an app, or a script (see script.py)
-_SCRIPT_ENTRY = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_./-]{1,200}\.py$")
+# A script's path: relative, no "." or ".." part, and no part starting with "-" (python would
+# read the entry as an option).
+_SCRIPT_ENTRY = re.compile(
+    r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))(?!(?:.*/)?-)[A-Za-z0-9_./-]{1,200}\.py$"
+)
 
 FRAMEWORK_NAMES = {
     "flask": "Flask",

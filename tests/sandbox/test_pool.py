@@ -466,10 +466,13 @@ def test_a_script_without_a_warm_container_runs_cold(warm_host):
 
 def test_boot_refuses_a_script_command_it_cannot_run_safely():
     assert boot.parse_command('{"mode": "script", "entry": "main.py", "time_limit": 5}')
+    assert boot.parse_command('{"mode": "script", "entry": "lib/my-main.py", "time_limit": 5}')
     for bad in (
         '{"mode": "script", "entry": "../main.py", "time_limit": 5}',
         '{"mode": "script", "entry": "/etc/main.py", "time_limit": 5}',
         '{"mode": "script", "entry": "main.txt", "time_limit": 5}',
+        '{"mode": "script", "entry": "-m.py", "time_limit": 5}',
+        '{"mode": "script", "entry": "lib/-c.py", "time_limit": 5}',
         '{"mode": "script", "entry": "main.py"}',
         '{"mode": "script", "entry": "main.py", "time_limit": true}',
         '{"mode": "app", "framework": "rails"}',
