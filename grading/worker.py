@@ -3,12 +3,13 @@
 Configured from the environment only (grading.host.HostSettings): it needs the broker and a
 Docker engine, and no database, no shared disk and no course content: each job carries the
 tests and the learner's files, and results go back on the ``results`` queue, where the
-site's worker (``celery -A config worker -Q results,celery``) applies them.
-
-Readers' runs of a lesson's code (RUN_TASK, grading.interactive) come on the ``interactive``
-queue; their results go straight into the broker, where the site waits for them. The worker
-takes from its queues in turn (the Redis transport rotates them after each message), so a
-run waits for one free slot, never behind every grading queued before it.
+site's worker (``celery -A config worker -Q results,celery``) applies them. On the
+``interactive`` queue come live apps (LIVE_TASK), each started in a process of its own
+(grading.live), so that it holds no grading slot for its lifetime, and readers' runs of a
+lesson's code (RUN_TASK, grading.interactive), whose results go straight into the broker,
+where the site waits for them. The worker takes from its queues in turn (the Redis transport
+rotates them after each message), so a run waits for one free slot, never behind every
+grading queued before it.
 
 At start the host removes what an earlier run of it left in its engine (containers labelled
 with its host id) and in its run folder, and publishes its status (grading.hosts); then it
@@ -30,8 +31,16 @@ from celery.worker import state as worker_state
 from celery.worker.request import Request
 
 from grading import host as grading_host
-from grading import logs, runs
-from grading.interactive import INTERACTIVE_QUEUE, RUN_TASK, RUN_TIMEOUT, MessageRejected, RunJob
+from grading import live, logs, runs
+from grading.interactive import (
+    INTERACTIVE_QUEUE,
+    LIVE_TASK,
+    RUN_TASK,
+    RUN_TIMEOUT,
+    LiveJob,
+    MessageRejected,
+    RunJob,
+)
 from grading.jobs import (
     GRADE_TASK,
     GRADING_QUEUE,
@@ -64,6 +73,7 @@ app.conf.update(
     task_default_queue=GRADING_QUEUE,
     task_routes={
         **{name: {"queue": RESULTS_QUEUE} for name in RESULT_TASKS},
+        LIVE_TASK: {"queue": INTERACTIVE_QUEUE},
         RUN_TASK: {"queue": INTERACTIVE_QUEUE},
     },
     worker_hijack_root_logger=True,
@@ -156,6 +166,25 @@ def grade(job: dict[str, Any]) -> None:
     grading_host.grade_job(parsed, host=settings.host, redis=broker(), send=send)
 
 
+@app.task(
+    name=LIVE_TASK,
+    # Taken at once: redelivered, a start would find its session claimed anyway, and the
+    # learner who waited sees "booting" for too long and starts the app again.
+    acks_late=False,
+    soft_time_limit=20,
+    time_limit=30,
+    ignore_result=True,
+)
+def live_app(job: dict[str, Any]) -> None:
+    """Start a live app in a process of its own (grading.live) and return at once."""
+    try:
+        parsed = LiveJob.from_message(job)
+    except MessageRejected as exc:
+        logger.error("Refused a live job: %s", exc)
+        return
+    live.start_live_app(parsed, redis=broker(), host=settings.host, broker_url=settings.broker_url)
+
+
 class RunTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Called in the main process when the hard time limit killed the pool process: the
@@ -185,9 +214,7 @@ def run(job: dict[str, Any]) -> None:
         logger.error("Refused a run that cannot be run: %s", exc)
         return
     if parsed.kind == "app":
-        from grading.live import run_app_job
-
-        run_app_job(parsed, redis=broker(), host=settings.host)
+        live.run_app_job(parsed, redis=broker(), host=settings.host)
     else:
         runs.run_job(parsed, redis=broker(), host=settings.host)
 

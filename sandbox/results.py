@@ -5,7 +5,8 @@ A result is a plain dict, so it goes into a JSONField and through Celery as is::
     {"status": "passed" | "failed" | "error" | "timeout",
      "score": int, "max_score": int, "message": str,
      "tests": [{"name", "status": "passed" | "failed" | "error" | "skipped",
-                "points", "max_points", "message", "output", "hidden", "hint", "cause"}],
+                "points", "max_points", "message", "output", "hidden", "hint", "cause",
+                "exchanges", "more_exchanges"}],
      "log": str,
      "timings": {"queued", "started", "booted", "tested", "finished"}}
 
@@ -14,6 +15,10 @@ A test's "cause" is set when it could not run for the same reason as other tests
 the author's one-line clue, kept only on a test that did not pass. learner_tests makes what a
 learner may see of the tests, hidden ones included, from the harness's report or a stored
 result alike.
+
+A visible test's "exchanges" are the requests it sent to the app and the answers it got
+(sandbox.exchanges: the first few and the last), "more_exchanges" how many others it sent;
+a hidden test has none, and a result stored before tests carried them reads as having none.
 
 Timings are ISO-8601 strings in UTC with milliseconds ("2025-03-01T10:00:00.123+00:00"),
 or None for a step the run never reached (no "booted" when the app did not start).
@@ -25,19 +30,24 @@ surrogate in any of them would make PostgreSQL refuse the whole result.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.exchanges import exchange_from_data
 from sandbox.textsafety import CONTROL_PICTURES, readable_message
 
 STATUSES = ("passed", "failed", "error", "timeout")
 TEST_STATUSES = ("passed", "failed", "error", "skipped")
 TIMING_KEYS = ("queued", "started", "booted", "tested", "finished")
 RESULT_KEYS = ("status", "score", "max_score", "message", "tests", "log", "timings")
+# What a result shows of the tests' requests, whatever a grader sent (see the harness's plugin).
+MAX_EXCHANGES_PER_TEST = 5
+MAX_EXCHANGES_BYTES = 64 * 1024  # as JSON, for all the tests of a result
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,10 @@ class TestOutcome:
     hint: str = ""
     # Why it could not run, when other tests could not run for the same reason.
     cause: str = ""
+    # The requests this (visible) test sent to the app and the answers (sandbox.exchanges).
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    # How many other requests it sent, not shown.
+    more_exchanges: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +102,7 @@ def learner_tests(tests: Iterable[Mapping[str, Any]]) -> list[TestOutcome]:
     causes = {cause for cause, count in shared.items() if count >= 2 and cause in seen}
     outcomes = []
     hidden_count = 0
+    exchanges_room = MAX_EXCHANGES_BYTES
     for test, secret in zip(tests, hidden, strict=True):
         status = str(test.get("status", "skipped"))
         name = str(test.get("name") or test.get("id") or "test")
@@ -95,6 +110,9 @@ def learner_tests(tests: Iterable[Mapping[str, Any]]) -> list[TestOutcome]:
         if secret:
             hidden_count += 1
             name, message, output = f"Hidden test {hidden_count}", "", ""
+        exchanges, more = [], 0
+        if not secret:
+            exchanges, more, exchanges_room = _exchanges(test, exchanges_room)
         max_points = int(test.get("max_points", test.get("points", 1)))
         grouped = _cause(test) in causes
         outcomes.append(
@@ -109,9 +127,33 @@ def learner_tests(tests: Iterable[Mapping[str, Any]]) -> list[TestOutcome]:
                 # In a group a test did not get to what its hint is about.
                 hint=str(test.get("hint") or "") if status in NOT_PASSED and not grouped else "",
                 cause=_cause(test) if grouped else "",
+                exchanges=exchanges,
+                more_exchanges=more,
             )
         )
     return outcomes
+
+
+def _exchanges(test: Mapping[str, Any], room: int) -> tuple[list[dict[str, Any]], int, int]:
+    """Return a visible test's exchanges read back within bounds, how many more it sent, and
+    the room left in the result's budget."""
+    data = test.get("exchanges")
+    more = test.get("more_exchanges")
+    more = more if isinstance(more, int) and not isinstance(more, bool) and more > 0 else 0
+    if not isinstance(data, list):
+        return [], more, room
+    kept = []
+    for item in data[: MAX_EXCHANGES_PER_TEST * 2]:
+        exchange = exchange_from_data(item)
+        if exchange is None:
+            continue
+        size = len(json.dumps(exchange))
+        if len(kept) == MAX_EXCHANGES_PER_TEST or size > room:
+            more += 1
+            continue
+        kept.append(exchange)
+        room -= size
+    return kept, more + max(len(data) - MAX_EXCHANGES_PER_TEST * 2, 0), room
 
 
 def _is_hidden(test: Mapping[str, Any]) -> bool:
@@ -128,9 +170,10 @@ def _cause(test: Mapping[str, Any]) -> str:
 def failure_groups(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Return the tests in the order to show them: a group per shared cause, then the rest.
 
-    Each entry is a group ({"cause", "message", "tests", "max_points"}: the message of its
-    first visible test says the whole story once) or {"test": a test} for a test in none. A
-    group stands where its first test did, and its tests keep their order.
+    Each entry is a group ({"cause", "message", "exchanges", "tests", "max_points"}: the
+    message and the requests of its first visible test say the whole story once) or {"test": a
+    test} for a test in none. A group stands where its first test did, and its tests keep
+    their order.
     """
     entries: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
@@ -140,13 +183,23 @@ def failure_groups(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             entries.append({"test": test})
             continue
         if cause not in groups:
-            groups[cause] = {"cause": cause, "message": "", "tests": [], "max_points": 0}
+            groups[cause] = {
+                "cause": cause,
+                "message": "",
+                "exchanges": None,
+                "tests": [],
+                "max_points": 0,
+            }
             entries.append(groups[cause])
         group = groups[cause]
         group["tests"].append(test)
         group["max_points"] += int(test.get("max_points", 0))
         if not group["message"] and not test.get("hidden"):
             group["message"] = str(test.get("message", ""))
+        if group["exchanges"] is None and not test.get("hidden"):
+            group["exchanges"] = list(test.get("exchanges") or [])
+    for group in groups.values():
+        group["exchanges"] = group["exchanges"] or []
     return entries
 
 
@@ -281,6 +334,16 @@ def _test_lines(test: Mapping[str, Any], *, log_lines: int) -> list[str]:
         lines.extend("    " + line for line in test["message"].splitlines())
     if test.get("hint"):
         lines.append(f"    Hint: {test['hint']}")
+    last = test["exchanges"][-1] if test.get("exchanges") else None
+    if last is not None and test["status"] in NOT_PASSED and not test.get("hidden"):
+        request, response = last["request"], last["response"]
+        answer = (
+            f"{response['status']} {response['reason']}".rstrip()
+            if response is not None
+            else f"no answer ({last['error'] or 'none'})"
+        )
+        line = f"Last request: {request['method']} {request['path']} → {answer}"
+        lines.append("    " + clean_text(line).replace("\n", " "))
     output = test.get("output", "").rstrip()
     if output and test["status"] != "passed":
         tail = output.splitlines()[-log_lines:]

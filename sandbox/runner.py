@@ -353,13 +353,20 @@ class OutputCapture:
     go to `events`: ("ready", None) when boot.py says the app is up, ("ended", None) when the
     stream ends (the container exited or was removed). Each "mark" starts a new segment of
     output; `marks` maps a mark's token to the segment it starts, so the runner can tell which
-    output was printed during which test.
+    output was printed during which test. Marks beyond `max_segments` segments are ignored.
     """
 
     def __init__(
-        self, stream: Iterator[bytes], limit: int, events: queue.Queue, nonce: str = ""
+        self,
+        stream: Iterator[bytes],
+        limit: int,
+        events: queue.Queue,
+        nonce: str = "",
+        *,
+        max_segments: int = MAX_SEGMENTS,
     ) -> None:
         self.stream = stream
+        self.max_segments = max_segments
         self.limit = limit
         self.events = events
         self.prefix = b"\n" + (boot.MARKER + (f"{nonce}:" if nonce else "")).encode()
@@ -442,7 +449,9 @@ class OutputCapture:
                 return
             if isinstance(failure, dict):
                 self.failure = failure
-        elif name == "mark" and payload not in self.marks and len(self.segments) < MAX_SEGMENTS:
+        elif (
+            name == "mark" and payload not in self.marks and len(self.segments) < self.max_segments
+        ):
             self.segments.append(Segment(SEGMENT_LIMIT))
             self.marks[payload] = len(self.segments) - 1
             self._last = b"\n"
@@ -764,6 +773,9 @@ def outcomes(
                 "hidden": bool(test.get("hidden")),
                 "hint": test.get("hint", ""),
                 "cause": test.get("cause", "") if status == test.get("status") else "",
+                # What a visible test sent and got (the harness records none for hidden ones).
+                "exchanges": test.get("exchanges", []),
+                "more_exchanges": test.get("more_exchanges", 0),
             }
         )
     return learner_tests(tests)

@@ -42,6 +42,11 @@ received or once decoded, when its status line and headers pass 32 KiB, when the
 more than 16 informational (1xx) answers before its real one, and when the whole answer takes
 longer than the request's timeout, even if bytes keep trickling in ("GET /: the answer took
 longer than 5 s in all").
+
+While a visible test runs, every request sent through an ``AppTransport`` (the ``client``
+fixture's, or a client a test makes itself) is recorded with its answer, to show the learner
+what the test did (sandbox.exchanges): the first few of each test and its last one, each body
+cut to what a page shows. Hidden tests record nothing.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from sandbox import exchanges
 from sandbox.textsafety import html_to_text
 
 __all__ = [
@@ -67,6 +73,7 @@ __all__ = [
     "BoundedDecoder",
     "CheckFailed",
     "Element",
+    "ExchangeLog",
     "PreconditionFailed",
     "check",
     "excerpt",
@@ -376,26 +383,207 @@ class _BoundedBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+# Recording what a test did ---------------------------------------------------------------------
+
+# Of each body, only what a page may show is kept (sandbox.exchanges cuts the text further).
+RECORDED_BODY_BYTES = 4 * exchanges.MAX_BODY_CHARS
+MAX_EXCHANGES_PER_TEST = 5  # the first four and the last: a failing test's last is the one
+
+
+def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
+
+
+def _request_body(request: httpx.Request) -> tuple[bytes, int]:
+    """Return the start of a request's body and its size.
+
+    A body the test streams (a generator, a file) is sent as it comes and not recorded: reading
+    it first would change what the test does. Its size is what Content-Length says, if it does.
+    """
+    if isinstance(request.stream, httpx.ByteStream):
+        content = request.read()
+        return content[:RECORDED_BODY_BYTES], len(content)
+    length = request.headers.get("content-length", "")
+    return b"", int(length) if length.isdigit() else 0
+
+
+def _decoded(data: bytes, encodings: list[str]) -> bytes | None:
+    """Return the start of a body with its gzip or deflate layers taken off, None if it cannot."""
+    names = [name.strip().lower() for name in encodings]
+    for name in reversed([name for name in names if name and name != "identity"]):
+        if name not in ZLIB_ENCODINGS or len(names) > MAX_ENCODINGS:
+            return None
+        try:
+            data = zlib.decompressobj(ZLIB_ENCODINGS[name]).decompress(data, RECORDED_BODY_BYTES)
+        except zlib.error:
+            if name != "deflate":
+                return None
+            try:
+                data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, RECORDED_BODY_BYTES)
+            except zlib.error:
+                return None
+    return data
+
+
+class Recording:
+    """One request sent to the app and what came back, filled in as the answer arrives."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.started = time.monotonic()
+        self.ended: float | None = None
+        self.method = request.method
+        self.path = request.url.raw_path.decode("ascii", "replace")
+        self.request_headers = _raw_headers(request.headers)
+        self.request_body, self.request_bytes = _request_body(request)
+        self.status: int | None = None
+        self.reason = ""
+        self.response_headers: list[tuple[str, str]] = []
+        self.body = bytearray()
+        self.body_bytes = 0
+        self.error = ""
+
+    def answered(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        self.reason = bytes(response.extensions.get("reason_phrase", b"")).decode(
+            "latin-1", "replace"
+        )
+        self.response_headers = _raw_headers(response.headers)
+
+    def took(self, chunk: bytes) -> None:
+        self.body_bytes += len(chunk)
+        room = RECORDED_BODY_BYTES - len(self.body)
+        if room > 0:
+            self.body += chunk[:room]
+
+    def end(self, error: str = "") -> None:
+        if self.ended is None:
+            self.ended = time.monotonic()
+            self.error = error
+
+    def exchange(self) -> dict[str, Any]:
+        """Return it as an exchange (sandbox.exchanges), sizes as sent and received."""
+        body = bytes(self.body)
+        encodings = httpx.Headers(self.response_headers).get_list(
+            "content-encoding", split_commas=True
+        )
+        decoded = _decoded(body, encodings) if encodings else body
+        ended = self.ended if self.ended is not None else time.monotonic()
+        recorded = exchanges.exchange(
+            method=self.method,
+            path=self.path,
+            request_headers=self.request_headers,
+            request_body=self.request_body,
+            status=self.status,
+            reason=self.reason,
+            response_headers=self.response_headers,
+            response_body=decoded if decoded is not None else b"",
+            error=self.error,
+            duration_ms=(ended - self.started) * 1000,
+        )
+        _sized(recorded["request"]["body"], self.request_bytes)
+        if recorded["response"] is not None:
+            if decoded is None:
+                recorded["response"]["body"].update(kind="binary", text="", truncated=False)
+            _sized(recorded["response"]["body"], self.body_bytes)
+        return recorded
+
+
+def _sized(body: dict[str, Any], size: int) -> None:
+    """Say a body's real size when only its start was recorded."""
+    if size > body["bytes"]:
+        body.update(bytes=size, truncated=body["kind"] != "binary")
+
+
+class ExchangeLog:
+    """The requests one test sent: the first few and the last, and how many in all."""
+
+    def __init__(self, keep: int = MAX_EXCHANGES_PER_TEST) -> None:
+        self.keep = max(keep, 1)
+        self.first: list[Recording] = []
+        self.last: Recording | None = None
+        self.count = 0
+        self._lock = threading.Lock()  # a test may send requests from several threads
+
+    def add(self, recording: Recording) -> None:
+        with self._lock:
+            self.count += 1
+            if len(self.first) < self.keep - 1:
+                self.first.append(recording)
+            else:
+                self.last = recording
+
+    def kept(self) -> list[Recording]:
+        with self._lock:
+            return [*self.first, *([self.last] if self.last is not None else [])]
+
+    @property
+    def omitted(self) -> int:
+        """How many requests were sent between the last two kept ones, not recorded."""
+        return self.count - len(self.kept())
+
+
+_log: ExchangeLog | None = None
+
+
+def record_exchanges(log: ExchangeLog | None) -> None:
+    """Record the requests sent from now on in `log` (None: record nothing)."""
+    global _log
+    _log = log
+
+
+def _transport_error(exc: BaseException) -> str:
+    if isinstance(exc, CheckFailed):
+        return str(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect to the app (did it crash?)"
+    if isinstance(exc, httpx.RemoteProtocolError) and not (
+        "disconnect" in str(exc) or "closed" in str(exc)
+    ):
+        return "the app's answer is not valid HTTP"
+    return "the app closed the connection (did it crash?)"
+
+
 class _BodyStream(httpx.SyncByteStream):
     """An answer's body as received, failing past the size limit."""
 
-    def __init__(self, stream: httpx.SyncByteStream, exchange: _Exchange, backend: _BoundedBackend):
+    def __init__(
+        self,
+        stream: httpx.SyncByteStream,
+        exchange: _Exchange,
+        backend: _BoundedBackend,
+        recording: Recording | None = None,
+    ):
         self._stream = stream
         self._exchange = exchange
         self._backend = backend
+        self._recording = recording
 
     def __iter__(self) -> Iterator[bytes]:
         chunks = iter(self._stream)
         while True:
             # Reads on this thread now count for this answer (a test may hold several open).
             self._backend.begin(self._exchange)
-            chunk = next(chunks, None)
+            try:
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    self._exchange.body(chunk)
+            except Exception as exc:
+                if self._recording is not None:
+                    self._recording.end(_transport_error(exc))
+                raise
             if chunk is None:
+                if self._recording is not None:
+                    self._recording.end()
                 return
-            self._exchange.body(chunk)
+            if self._recording is not None:
+                self._recording.took(chunk)
             yield chunk
 
     def close(self) -> None:
+        if self._recording is not None:
+            self._recording.end()
         self._stream.close()
 
 
@@ -418,14 +606,25 @@ class AppTransport(httpx.HTTPTransport):
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        log, recording = _log, None
+        if log is not None:
+            recording = Recording(request)
+            log.add(recording)
         exchange = _Exchange(describe(request), self._seconds(request), self.max_body_bytes)
         self._backend.begin(exchange)
-        response = super().handle_request(request)
+        try:
+            response = super().handle_request(request)
+        except Exception as exc:
+            if recording is not None:
+                recording.end(_transport_error(exc))
+            raise
         exchange.in_head = False
+        if recording is not None:
+            recording.answered(response)
         bounded = AppResponse(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_BodyStream(response.stream, exchange, self._backend),
+            stream=_BodyStream(response.stream, exchange, self._backend, recording),
             extensions=response.extensions,
         )
         bounded.max_body_bytes = self.max_body_bytes

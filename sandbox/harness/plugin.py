@@ -10,6 +10,12 @@ output was printed during which test. With --go-fd the plugin collects, writes t
 then waits for a line on that file descriptor (a copy of the harness's stdin, which pytest's
 capturing takes over): "go" runs the tests, anything else (or end of input) stops without
 running them. That lets the runner collect tests while the learner's app is still booting.
+
+Each visible test's requests to the app and its answers go into the report too, as
+"exchanges" (sandbox.exchanges; the first few and the last, "more_exchanges" counting the
+ones left out), within a size budget per test and per report: a test that sends ten thousand
+requests, or an app that answers each with megabytes, leaves a report of the same small size.
+Hidden tests record none.
 """
 
 from __future__ import annotations
@@ -25,7 +31,13 @@ from typing import Any
 
 import pytest
 
-from sandbox.harness.grader import AppClient, CheckFailed, PreconditionFailed
+from sandbox.harness.grader import (
+    AppClient,
+    CheckFailed,
+    ExchangeLog,
+    PreconditionFailed,
+    record_exchanges,
+)
 from sandbox.textsafety import describe_character, hidden_character
 
 VISIBILITIES = ("visible", "hidden")
@@ -36,6 +48,13 @@ MARK_TIMEOUT = 1.0
 # A failing test waits this long before its end mark, so that what the server prints just
 # after answering (uvicorn logs a traceback after the 500 has gone out) lands before it.
 SETTLE_AFTER_FAILURE = 0.02
+# The recorded requests and answers, as JSON: per test, and for all the tests of a run.
+EXCHANGES_PER_TEST_BYTES = 24 * 1024
+EXCHANGES_PER_RUN_BYTES = 64 * 1024
+# An exchange too large for what is left keeps this much of each body and fewer headers.
+SLIM_BODY_CHARS = 1024
+SLIM_HEADERS = 12
+SLIM_HEADER_CHARS = 200
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,6 +144,45 @@ def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     return text
 
 
+def _size(exchange: dict[str, Any]) -> int:
+    return len(json.dumps(exchange))
+
+
+def slim(exchange: dict[str, Any]) -> dict[str, Any]:
+    """Return a smaller copy of an exchange: bodies cut to SLIM_BODY_CHARS, fewer headers."""
+    slimmed = json.loads(json.dumps(exchange))
+    for part in (slimmed["request"], slimmed["response"]):
+        if part is None:
+            continue
+        part["headers"] = [
+            [name[:SLIM_HEADER_CHARS], value[:SLIM_HEADER_CHARS]]
+            for name, value in part["headers"][:SLIM_HEADERS]
+        ]
+        body = part["body"]
+        if len(body["text"]) > SLIM_BODY_CHARS:
+            body.update(text=body["text"][:SLIM_BODY_CHARS], truncated=True)
+    slimmed["output"] = slimmed["output"][:SLIM_BODY_CHARS]
+    return slimmed
+
+
+def fit_exchanges(recorded: list[dict[str, Any]], room: int) -> tuple[list[dict[str, Any]], int]:
+    """Return the exchanges that fit in `room` bytes of JSON, and how many did not.
+
+    The last exchange is fitted first (a failing test's last request is the one that failed);
+    one too large is slimmed, and left out only if even that does not fit.
+    """
+    kept: dict[int, dict[str, Any]] = {}
+    for index in sorted(range(len(recorded)), key=lambda i: i != len(recorded) - 1):
+        exchange = recorded[index]
+        if _size(exchange) > room:
+            exchange = slim(exchange)
+        size = _size(exchange)
+        if size <= room:
+            kept[index] = exchange
+            room -= size
+    return [kept[i] for i in sorted(kept)], len(recorded) - len(kept)
+
+
 class Marks:
     """Ask the app's container for marks in its output, through its control socket."""
 
@@ -175,6 +233,8 @@ class Recorder:
         self.state = "collecting"
         self.collect_errors: list[str] = []
         self.tests: dict[str, dict[str, Any]] = {}
+        self.exchange_log: ExchangeLog | None = None
+        self.exchanges_room = EXCHANGES_PER_RUN_BYTES
         app_socket = config.getoption("app_socket")
         self.marks = Marks(Path(app_socket).with_name(CONTROL_SOCKET_NAME) if app_socket else None)
 
@@ -264,6 +324,9 @@ class Recorder:
             self.tests[nodeid]["marks"] = {"start": self.marks.mark()}
             self.tests[nodeid]["status"] = "running"
             self.write()
+            if not self.tests[nodeid]["hidden"]:
+                self.exchange_log = ExchangeLog()
+                record_exchanges(self.exchange_log)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
@@ -297,11 +360,24 @@ class Recorder:
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         test = self.tests.get(nodeid)
+        record_exchanges(None)
+        log, self.exchange_log = self.exchange_log, None
         if test is not None:
+            if log is not None and not test["hidden"]:
+                self.keep_exchanges(test, log)
             if test["status"] != "passed" and not self.marks.broken:
                 time.sleep(SETTLE_AFTER_FAILURE)
             test.setdefault("marks", {})["end"] = self.marks.mark()
             self.write()
+
+    def keep_exchanges(self, test: dict[str, Any], log: ExchangeLog) -> None:
+        """Put a visible test's requests and answers in its report, within the budgets."""
+        recorded = [recording.exchange() for recording in log.kept()]
+        room = min(EXCHANGES_PER_TEST_BYTES, self.exchanges_room)
+        kept, dropped = fit_exchanges(recorded, room)
+        self.exchanges_room -= sum(_size(exchange) for exchange in kept)
+        test["exchanges"] = kept
+        test["more_exchanges"] = log.omitted + dropped
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

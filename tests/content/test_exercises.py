@@ -319,6 +319,7 @@ def test_a_failing_hidden_test_shows_its_hint_and_nothing_else(runner_image):
         "name": failed["name"], "status": "failed", "points": 0, "max_points": 1,
         "message": "", "output": "", "hidden": True,
         "hint": "100 characters is the longest title allowed", "cause": "",
+        "exchanges": [], "more_exchanges": 0,
     }  # fmt: skip
     assert failed["name"].startswith("Hidden test ")
     assert [t["hint"] for t in result["tests"] if t["hint"]] == [failed["hint"]]

@@ -19,6 +19,7 @@ from courses.models import Status
 from exercises import api as api_module
 from exercises.models import Submission, SubmissionArchive
 from sandbox.archive import NOT_A_ZIP, pack_files
+from sandbox.exchanges import exchange, exchange_from_data
 from sandbox.policy import DEFAULT_POLICY
 from tests.celery_fixtures import hello_archive, wait_until_graded
 from tests.factories import ExerciseFactory, StaffFactory, UserFactory
@@ -203,6 +204,12 @@ def test_a_wsgi_app_submitted_with_framework_wsgi_is_graded_in_the_sandbox(
     assert done["result"]["status"] == "passed", done["result"]["message"]
     assert (done["result"]["score"], done["result"]["max_score"]) == (6, 6)
     assert submission.verdict == "passed"
+    # Each visible test says what it sent and got; the hidden ones say nothing of theirs.
+    tests = done["result"]["tests"]
+    visible = [t for t in tests if not t["hidden"]]
+    assert [t["exchanges"][0]["request"]["path"] for t in visible] == ["/", "/hello/ada"]
+    assert visible[1]["exchanges"][0]["response"]["status"] == 200
+    assert [t["exchanges"] for t in tests if t["hidden"]] == [[], []]
 
 
 def test_an_empty_body_is_refused_with_how_to_send_the_zip(api, exercise):
@@ -600,6 +607,9 @@ def test_the_result_shows_the_tests_as_learners_may_see_them(api, exercise):
         "name": "test_secret_admin_path", "status": "failed", "points": 0, "max_points": 2,
         "message": "GET /admin-secret: 404", "output": "", "hidden": True,
         "hint": "an admin page",
+        # A grader should never send a hidden test's requests; if one did, they stay unseen.
+        "exchanges": [exchange(method="GET", path="/admin-secret", status=404)],
+        "more_exchanges": 3,
     }  # fmt: skip
     stored = {**PASSED, "status": "failed", "score": 0, "tests": [secret]}
     finish(pk, stored)
@@ -609,8 +619,43 @@ def test_the_result_shows_the_tests_as_learners_may_see_them(api, exercise):
     assert "admin-secret" not in body and "test_secret_admin_path" not in body
     assert json.loads(body)["result"]["tests"] == [
         {"name": "Hidden test 1", "status": "failed", "points": 0, "max_points": 2,
-         "message": "", "output": "", "hidden": True, "hint": "an admin page", "cause": ""},
+         "message": "", "output": "", "hidden": True, "hint": "an admin page", "cause": "",
+         "exchanges": [], "more_exchanges": 0},
     ]  # fmt: skip
+
+
+def test_the_result_shows_what_a_visible_test_sent_and_got(api, exercise):
+    pk = post_zip(api, SUBMIT + "?framework=flask").json()["id"]
+    sent = exchange(
+        method="GET", path="/hello/ada", request_headers=[("Accept", "application/json")],
+        status=500, reason="INTERNAL SERVER ERROR",
+        response_headers=[("Content-Type", "text/html")], response_body=b"<h1>Oops</h1>",
+        duration_ms=3.25,
+    )  # fmt: skip
+    visible = {
+        "name": "GET /hello/ada answers JSON", "status": "failed", "points": 0,
+        "max_points": 2, "message": "GET /hello/ada: expected status 200, got 500.",
+        "hidden": False, "exchanges": [sent, {"not": "an exchange"}], "more_exchanges": 7,
+    }  # fmt: skip
+    finish(pk, {**PASSED, "status": "failed", "score": 0, "tests": [visible]})
+
+    test = api.get(f"/api/submissions/{pk}/").json()["result"]["tests"][0]
+
+    assert test["exchanges"] == [exchange_from_data(sent)]
+    assert test["exchanges"][0]["request"]["path"] == "/hello/ada"
+    assert test["exchanges"][0]["response"]["status"] == 500
+    assert test["exchanges"][0]["response"]["body"]["text"] == "<h1>Oops</h1>"
+    assert test["more_exchanges"] == 7
+
+
+def test_an_older_result_without_exchanges_reads_with_none(api, exercise):
+    pk = post_zip(api, SUBMIT + "?framework=flask").json()["id"]
+    older = {"name": "GET / answers 200", "status": "passed", "points": 1, "max_points": 1}
+    finish(pk, {**PASSED, "score": 1, "max_score": 1, "tests": [older]})
+
+    test = api.get(f"/api/submissions/{pk}/").json()["result"]["tests"][0]
+
+    assert (test["name"], test["exchanges"], test["more_exchanges"]) == ("GET / answers 200", [], 0)
 
 
 def test_another_learners_submission_is_not_found(api, exercise, sent_gradings):

@@ -150,6 +150,9 @@ class TestHostileOutputStores:
         assert not any("\x00" in text or has_surrogate(text) for text in strings(stored))
         assert "lone \ufffd nul" in test["message"]
         assert "nul\u2400 escred bad" in test["output"]
+        # The answer the test got, shown beside it, is stored cleaned the same way.
+        answered = test["exchanges"][0]["response"]["body"]["text"]
+        assert '"a": "lone \ufffd nul \\u0000"' in answered  # JSON escapes the NUL itself
         assert leftovers(graded) == []
 
 

@@ -21,6 +21,7 @@ from exercises import views as sandbox_views
 from exercises.forms import SubmissionForm
 from exercises.models import Draft, Submission, Verdict
 from sandbox.archive import NOT_A_ZIP, pack_files
+from sandbox.exchanges import exchange
 from tests.factories import ExerciseFactory, LessonFactory, SubmissionFactory, UserFactory
 
 FILES = {
@@ -802,6 +803,89 @@ def test_a_failed_result_shows_each_test_with_points_and_messages(
     assert '<p class="test__note">This test is hidden: what it checks is not shown.</p>' in html
     assert '<details class="result__log">' in html
     assert "<pre>booted\n</pre>" in html
+
+
+def with_exchanges(test: dict, *sent: dict, more: int = 0) -> dict:
+    return {**test, "exchanges": list(sent), "more_exchanges": more}
+
+
+HELLO_500 = exchange(
+    method="GET", path="/hello/ada", request_headers=[("Accept", "*/*")], status=500,
+    reason="INTERNAL SERVER ERROR", response_headers=[("Content-Type", "text/plain")],
+    response_body=b"Traceback\x1b[31m boom", duration_ms=4.0,
+)  # fmt: skip
+
+
+def test_a_failing_visible_test_shows_its_requests_and_answers_open(
+    learner_client, learner, exercise
+):
+    failing = with_exchanges(TESTS[1], HELLO_500, more=3)
+    html = result_html(learner_client, learner, exercise, result("failed", tests=[failing]))
+
+    assert '<details class="test__exchanges" open>' in html
+    assert "<code>GET /hello/ada</code>" in html
+    assert "500 INTERNAL SERVER ERROR" in html
+    assert "exchange__status--5xx" in html
+    assert "Traceback␛[31m boom" in html  # a control character is shown, not obeyed
+    assert "3 other requests of this test are not shown." in html
+    assert "css/exchange.css" in html
+
+
+def test_a_passing_test_s_requests_are_folded(learner_client, learner, exercise):
+    ok = exchange(method="GET", path="/", status=200, reason="OK", response_body=b"Hi")
+    passing = with_exchanges(outcome("GET / answers 200", "passed"), ok)
+    html = result_html(learner_client, learner, exercise, result("passed", tests=[passing]))
+
+    assert '<details class="test__exchanges">' in html
+    assert "<code>GET /</code>" in html
+
+
+def test_a_page_the_app_answered_is_framed_without_scripts(learner_client, learner, exercise):
+    page = b'<h1>Hi</h1><script>alert("x")</script><img src="https://evil.example/t.png">'
+    answered = exchange(
+        method="GET", path="/page", status=200, response_body=page,
+        response_headers=[("Content-Type", "text/html; charset=utf-8")],
+    )  # fmt: skip
+    test = with_exchanges(outcome("GET /page", "failed", 1, "expected a list"), answered)
+    html = result_html(learner_client, learner, exercise, result("failed", tests=[test]))
+
+    frame = re.search(r'<iframe class="exchange__page" sandbox="" [^>]*>', html).group()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in frame
+    assert "<script>alert" not in html
+    assert "default-src &#x27;none&#x27;" in frame or "default-src 'none'" in frame
+
+
+def test_a_group_of_tests_that_could_not_run_shows_its_first_request(
+    learner_client, learner, exercise
+):
+    cause = "POST /notes answered 501"
+    post = exchange(method="POST", path="/notes", status=501, reason="NOT IMPLEMENTED")
+    tests = [
+        {**with_exchanges(outcome(name, "failed", 1, "Could not create a note."), post),
+         "cause": cause}
+        for name in ("read", "update")
+    ]  # fmt: skip
+    html = result_html(learner_client, learner, exercise, result("failed", tests=tests))
+
+    assert "2 tests could not run:" in html
+    assert html.count("<code>POST /notes</code>") == 1
+    assert "501 NOT IMPLEMENTED" in html
+
+
+def test_a_hidden_test_shows_no_requests_even_if_stored(learner_client, learner, exercise):
+    secret = {**outcome("test_secret", "failed", 1, ""), "hidden": True}
+    stored = with_exchanges(secret, exchange(method="GET", path="/admin-secret", status=404))
+    html = result_html(learner_client, learner, exercise, result("failed", tests=[stored]))
+
+    assert "admin-secret" not in html
+    assert "test__exchanges" not in html
+
+
+def test_an_older_result_without_requests_still_renders(learner_client, learner, exercise):
+    html = result_html(learner_client, learner, exercise, result("failed", tests=TESTS))
+
+    assert "GET /hello/ada greets Ada" in html
+    assert "test__exchanges" not in html
 
 
 def test_a_passed_result_says_so_in_words(learner_client, learner, exercise):

@@ -68,7 +68,7 @@ def test_a_result_has_exactly_the_documented_keys(hello_graded):
     for test in result["tests"]:
         assert set(test) == {
             "name", "status", "points", "max_points", "message", "output", "hidden", "hint",
-            "cause",
+            "cause", "exchanges", "more_exchanges",
         }  # fmt: skip
     assert tuple(result["timings"]) == TIMING_KEYS
 
@@ -106,6 +106,33 @@ def test_a_failure_message_shows_method_path_expected_and_actual(hello_graded, f
     failed = next(t for t in result["tests"] if t["status"] == "failed")
     assert failed["message"].startswith("GET /hello/ada: expected status 200, got 404. Body: ")
     assert failed["points"] == 0 and failed["max_points"] == 2
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_failing_visible_test_shows_the_request_it_sent_and_the_answer(hello_graded, framework):
+    result, _ = hello_graded["starter", framework]
+    failed = next(t for t in result["tests"] if t["status"] == "failed" and not t["hidden"])
+    (exchange,) = failed["exchanges"]
+    assert (exchange["request"]["method"], exchange["request"]["path"]) == ("GET", "/hello/ada")
+    assert ["Accept-Encoding", "identity"] in exchange["request"]["headers"]
+    assert exchange["response"]["status"] == 404
+    assert exchange["response"]["body"]["bytes"] > 0
+    assert exchange["error"] == "" and exchange["duration_ms"] >= 0
+    assert failed["more_exchanges"] == 0
+    passed = next(t for t in result["tests"] if t["status"] == "passed" and not t["hidden"])
+    assert passed["exchanges"][0]["request"]["path"] == "/"
+    assert "Hello, world!" in passed["exchanges"][0]["response"]["body"]["text"]
+
+
+@pytest.mark.parametrize("kind", ["starter", "solution"])
+def test_hidden_tests_show_no_requests_anywhere_in_the_result(hello_graded, kind):
+    result, _ = hello_graded[kind, "flask"]
+    hidden = [t for t in result["tests"] if t["hidden"]]
+    assert len(hidden) == 2
+    assert all((t["exchanges"], t["more_exchanges"]) == ([], 0) for t in hidden)
+    stored = json.dumps(result, ensure_ascii=False)
+    assert "/hello/Zoë" not in stored and "Zo\\u00eb" not in stored
+    assert "/no-such-page" not in stored
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -6,6 +6,7 @@ in this process on a Unix socket, the way the runner uses it against a learner's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
@@ -32,6 +34,7 @@ from sandbox.harness.grader import (
     expect,
     precondition,
 )
+from sandbox.harness.plugin import EXCHANGES_PER_RUN_BYTES, EXCHANGES_PER_TEST_BYTES
 
 # expect() ----------------------------------------------------------------------------------
 
@@ -284,20 +287,32 @@ def demo_app(environ, start_response):
         return [b'{"a": 1}']
     if path == "/slow":
         time.sleep(3)
+    if path == "/big":  # as large as an answer may be shown, and then some
+        headers = [(f"X-Filler-{n}", "v" * 990) for n in range(50)]
+        start_response("200 OK", [("Content-Type", "text/html"), *headers])
+        return [b"<p>" + b"big " * 100_000 + b"</p>"]
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"nothing here"]
 
 
-@pytest.fixture
-def app_socket(short_tmp):
-    path = short_tmp / "app.sock"
+@contextlib.contextmanager
+def serving_demo_app(path: Path) -> Iterator[Path]:
+    """Serve demo_app on a Unix socket at `path` while the block runs."""
     server = UnixWSGIServer(str(path), QuietHandler)
     server.set_app(demo_app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield path
-    server.shutdown()
-    server.server_close()
+    try:
+        yield path
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def app_socket(short_tmp):
+    with serving_demo_app(short_tmp / "app.sock") as path:
+        yield path
 
 
 def run_harness(tests: dict[str, str], socket_path: Path, folder: Path, *extra: str, stdin=""):
@@ -571,3 +586,85 @@ def test_done_is_said_on_the_done_descriptor(app_socket, short_tmp):
         assert said.readline() == "done\n"
     process.wait(timeout=30)
     assert json.loads((short_tmp / "report.json").read_text())["state"] == "done"
+
+
+EXCHANGE_TESTS = """
+import pytest
+from grader import expect
+
+
+def test_failing(client):
+    expect(client.get("/json"), status=200, json={"a": 2})
+
+
+@pytest.mark.visibility("hidden")
+def test_secret(client):
+    expect(client.get("/json?secret=1"), status=404)
+
+
+def test_loops(client):
+    for _ in range(10_000):
+        client.get("/")
+
+
+@pytest.mark.parametrize("round", range(6))
+def test_big(client, round):
+    for _ in range(5):
+        client.get("/big")
+"""
+
+
+def json_size(value) -> int:
+    return len(json.dumps(value))
+
+
+@pytest.fixture(scope="module")
+def exchange_report():
+    """Run EXCHANGE_TESTS once (ten thousand requests take a while): (tests by name, report)."""
+    folder = Path(tempfile.mkdtemp(prefix="wc-"))
+    try:
+        with serving_demo_app(folder / "app.sock") as path:
+            report = run_harness({"test_exchanges.py": EXCHANGE_TESTS}, path, folder)
+        size = (folder / "report.json").stat().st_size
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {t["id"].split("::")[1]: t for t in report["tests"]}, size
+
+
+def test_a_visible_test_s_requests_and_answers_are_in_the_report(exchange_report):
+    tests, _ = exchange_report
+    failing = tests["test_failing"]
+    assert failing["status"] == "failed"
+    (exchange,) = failing["exchanges"]
+    assert (exchange["request"]["method"], exchange["request"]["path"]) == ("GET", "/json")
+    assert exchange["response"]["status"] == 200
+    assert exchange["response"]["body"]["text"] == '{\n  "a": 1\n}'
+    assert failing["more_exchanges"] == 0
+
+
+def test_a_hidden_test_records_nothing(exchange_report):
+    tests, _ = exchange_report
+    assert tests["test_secret"]["status"] == "failed"
+    assert "exchanges" not in tests["test_secret"]
+    assert all("secret=1" not in json.dumps(t.get("exchanges")) for t in tests.values())
+
+
+def test_ten_thousand_requests_leave_five_exchanges_and_a_count(exchange_report):
+    loops = exchange_report[0]["test_loops"]
+    assert loops["status"] == "passed"
+    assert len(loops["exchanges"]) == 5
+    assert loops["more_exchanges"] == 10_000 - 5
+
+
+def test_the_exchanges_of_a_run_stay_within_their_budgets(exchange_report):
+    tests, report_size = exchange_report
+    for test in tests.values():
+        assert json_size(test.get("exchanges", [])) <= EXCHANGES_PER_TEST_BYTES
+    assert sum(json_size(t.get("exchanges", [])) for t in tests.values()) <= (
+        EXCHANGES_PER_RUN_BYTES
+    )
+    big = [tests[f"test_big[{n}]"] for n in range(6)]
+    # The first big answers are kept slimmed; once the budget is spent, later ones are counted.
+    assert big[0]["exchanges"] and len(big[0]["exchanges"][0]["response"]["headers"]) <= 12
+    assert big[-1]["exchanges"] == [] and big[-1]["more_exchanges"] == 5
+    assert report_size < EXCHANGES_PER_RUN_BYTES + 16 * 1024

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from sandbox.exchanges import MAX_OUTPUT_CHARS, exchange, exchange_from_data
 from sandbox.results import (
+    MAX_EXCHANGES_BYTES,
+    MAX_EXCHANGES_PER_TEST,
     RESULT_KEYS,
     TestOutcome,
     clean_text,
@@ -42,6 +45,8 @@ def test_the_score_is_the_points_of_passed_tests_out_of_all():
         "hidden": False,
         "hint": "",
         "cause": "",
+        "exchanges": [],
+        "more_exchanges": 0,
     }
     assert result["timings"] == dict.fromkeys(("queued", "started", "booted", "tested", "finished"))
 
@@ -354,3 +359,98 @@ def test_the_text_shows_a_group_once_with_its_tests_and_a_hint_under_its_test():
         "✗ Hidden test 1  (0/1)\n"
         "    Hint: names with accents"
     ) in text
+
+
+# The requests a visible test sent ----------------------------------------------------------
+
+
+def sent(path: str = "/hello/ada", status: int | None = 500, **kwargs) -> dict:
+    return exchange(method="GET", path=path, status=status, reason="Oops", **kwargs)
+
+
+def test_a_visible_test_keeps_its_exchanges_read_back_within_bounds():
+    hostile = {**sent(), "output": "x" * 100_000, "extra": "dropped"}
+    (test,) = learner_tests(
+        [
+            {
+                "name": "a",
+                "status": "failed",
+                "exchanges": [hostile, "junk", None],
+                "more_exchanges": 2,
+            }
+        ]
+    )
+    assert test.exchanges == [exchange_from_data(hostile)]
+    assert len(test.exchanges[0]["output"]) == MAX_OUTPUT_CHARS
+    assert "extra" not in test.exchanges[0]
+    assert test.more_exchanges == 2
+
+
+def test_a_hidden_test_shows_no_exchanges_whatever_was_stored():
+    stored = {"name": "secret", "status": "failed", "hidden": True, "more_exchanges": 4}
+    (test,) = learner_tests([{**stored, "exchanges": [sent("/admin-secret")]}])
+    assert (test.exchanges, test.more_exchanges) == ([], 0)
+    assert "admin-secret" not in json.dumps(test.as_dict())
+
+
+def test_a_result_without_exchanges_reads_as_having_none():
+    (test,) = learner_tests([{"name": "a", "status": "passed", "points": 1}])
+    assert (test.exchanges, test.more_exchanges) == ([], 0)
+
+
+@pytest.mark.parametrize("more", [-3, "7", True, None, 1.5])
+def test_a_count_of_other_requests_that_is_not_a_count_is_zero(more):
+    (test,) = learner_tests([{"name": "a", "status": "failed", "more_exchanges": more}])
+    assert test.more_exchanges == 0
+
+
+def test_too_many_exchanges_are_counted_not_shown():
+    (test,) = learner_tests([{"name": "a", "status": "failed", "exchanges": [sent()] * 50}])
+    assert len(test.exchanges) == MAX_EXCHANGES_PER_TEST
+    assert test.more_exchanges == 50 - MAX_EXCHANGES_PER_TEST
+
+
+def test_the_exchanges_of_a_result_stay_within_its_budget():
+    large = sent(response_body=b"z" * 100_000, response_headers=[("Content-Type", "text/plain")])
+    tests = [{"name": f"t{n}", "status": "failed", "exchanges": [large] * 5} for n in range(10)]
+    outcomes = learner_tests(tests)
+    shown = sum(len(json.dumps(t.exchanges)) for t in outcomes)
+    assert 0 < shown <= MAX_EXCHANGES_BYTES
+    assert outcomes[-1].exchanges == [] and outcomes[-1].more_exchanges == 5
+    # Reading it again changes nothing.
+    assert learner_tests(t.as_dict() for t in outcomes) == outcomes
+
+
+def test_the_text_of_a_failing_test_names_its_last_request_and_the_answer():
+    tests = [
+        TestOutcome("GET /hello/ada", "failed", 0, 2, "expected 200, got 500",
+                    exchanges=[sent("/"), sent("/hello/ada\x1b[2J")]),
+        TestOutcome("no answer", "error", 0, 1, "too slow",
+                    exchanges=[sent("/slow", status=None, error="no answer within 5 s")]),
+        TestOutcome("passes", "passed", 1, 1, exchanges=[sent("/ok", status=200)]),
+    ]  # fmt: skip
+    text = render_text(make_result(status="failed", message="", tests=tests))
+    assert "    Last request: GET /hello/ada → 500 Oops" in text
+    assert "\x1b" not in text
+    assert "    Last request: GET /slow → no answer (no answer within 5 s)" in text
+    assert "/ok" not in text
+
+
+def test_a_group_shows_the_requests_of_its_first_visible_test():
+    post = exchange(method="POST", path="/notes", status=501, reason="NOT IMPLEMENTED")
+    secret = exchange(method="POST", path="/secret-notes", status=501)
+    tests = learner_tests(
+        [
+            {**reported("read", cause=NOT_RUN, hidden=True), "exchanges": [secret]},
+            {**reported("update", cause=NOT_RUN), "exchanges": [post]},
+            {**reported("delete", cause=NOT_RUN), "exchanges": [sent("/other")]},
+        ]
+    )
+    (group,) = failure_groups(t.as_dict() for t in tests)
+    assert group["exchanges"] == [exchange_from_data(post)]
+
+
+def test_a_group_of_tests_without_requests_shows_none():
+    tests = learner_tests([reported("a", cause=NOT_RUN), reported("b", cause=NOT_RUN)])
+    (group,) = failure_groups(t.as_dict() for t in tests)
+    assert group["exchanges"] == []

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import engine, runner
+from sandbox.exchanges import exchange, exchange_from_data
 from sandbox.harness import cgroup as cgroups
 from sandbox.harness import forkserver
 from sandbox.policy import DEFAULT_POLICY, MiB
@@ -301,6 +302,24 @@ def test_outcomes_keep_a_shared_cause_and_the_hint_of_a_failed_test():
         TestOutcome("Hidden test 2", "failed", 0, 1, "", hidden=True, hint="names with accents"),
         TestOutcome("D", "error", 0, 1, "too slow", hint="a slow answer"),
     ]
+
+
+def test_outcomes_carry_a_visible_test_s_exchanges_and_never_a_hidden_one_s():
+    sent = exchange(method="GET", path="/hello/ada", status=404, reason="NOT FOUND")
+    secret = exchange(method="GET", path="/admin-secret", status=200)
+    report = {
+        "tests": [
+            {"id": "a", "name": "A", "hidden": False, "points": 2, "status": "failed",
+             "message": "expected 200", "exchanges": [sent], "more_exchanges": 4},
+            {"id": "b", "name": "B", "hidden": True, "points": 1, "status": "failed",
+             "message": "secret", "exchanges": [secret], "more_exchanges": 9},
+            {"id": "c", "name": "C", "hidden": False, "points": 1, "status": "passed"},
+        ]
+    }  # fmt: skip
+    visible, hidden, older = runner.outcomes(report)
+    assert (visible.exchanges, visible.more_exchanges) == ([exchange_from_data(sent)], 4)
+    assert (hidden.exchanges, hidden.more_exchanges) == ([], 0)
+    assert (older.exchanges, older.more_exchanges) == ([], 0)
 
 
 def test_outcomes_of_no_report_are_empty():

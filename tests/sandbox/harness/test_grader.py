@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import os
 import shutil
@@ -14,15 +15,20 @@ import zlib
 import httpx
 import pytest
 
+from sandbox import exchanges
 from sandbox.harness.grader import (
+    RECORDED_BODY_BYTES,
     AppClient,
     AppResponse,
+    AppTransport,
     BoundedDecoder,
     CheckFailed,
+    ExchangeLog,
     check,
     excerpt,
     expect,
     parse_html,
+    record_exchanges,
 )
 from tests.sandbox.harness.bombs import MiB, gzip_twice, gzip_zeros
 
@@ -324,3 +330,207 @@ def test_an_excerpt_of_a_hostile_page_is_quick():
     started = time.monotonic()
     assert excerpt(response) == "(empty)"
     assert time.monotonic() - started < 1
+
+
+# Recording what a test did --------------------------------------------------------------------
+
+
+@pytest.fixture
+def log():
+    """Record the requests sent during the test in an ExchangeLog, as the plugin does."""
+    recorded = ExchangeLog()
+    record_exchanges(recorded)
+    yield recorded
+    record_exchanges(None)
+
+
+def recorded(log: ExchangeLog) -> list[dict]:
+    return [recording.exchange() for recording in log.kept()]
+
+
+def test_a_request_and_its_answer_are_recorded(app_socket, log):
+    headers = "Content-Type: application/json\r\nX-Trace: 7\r\n"
+    path = app_socket(lambda c: c.sendall(answer_with("201 Created", headers, b'{"id":1}')))
+    with AppClient(socket_path=path, timeout=1) as client:
+        client.post("/notes?draft=1", json={"text": "hi"}, headers={"X-Learner": "ada"})
+
+    (exchange,) = recorded(log)
+    request, response = exchange["request"], exchange["response"]
+    assert (request["method"], request["path"]) == ("POST", "/notes?draft=1")
+    assert ["X-Learner", "ada"] in request["headers"]
+    assert request["body"] == {
+        "text": '{\n  "text": "hi"\n}',
+        "kind": "json",
+        "bytes": 13,
+        "truncated": False,
+    }
+    assert (response["status"], response["reason"]) == (201, "Created")
+    assert ["X-Trace", "7"] in response["headers"]
+    assert response["body"]["text"] == '{\n  "id": 1\n}'
+    assert exchange["error"] == ""
+    assert 0 <= exchange["duration_ms"] < 1000
+    assert exchanges.exchange_from_data(exchange) == exchange
+
+
+def test_a_test_keeps_its_first_four_requests_and_its_last(app_socket, log):
+    answer = answer_with(headers="Connection: close\r\n", body=b"ok")
+    path = app_socket(lambda c: c.sendall(answer))
+    with AppClient(socket_path=path, timeout=1) as client:
+        for number in range(12):
+            client.get(f"/page/{number}")
+
+    paths = [exchange["request"]["path"] for exchange in recorded(log)]
+    assert paths == ["/page/0", "/page/1", "/page/2", "/page/3", "/page/11"]
+    assert (log.count, log.omitted) == (12, 7)
+
+
+def test_a_large_body_is_recorded_by_its_start_and_its_size(app_socket, log):
+    body = b"x" * (MiB - 10)
+    path = app_socket(lambda c: c.sendall(answer_with(body=body)))
+    with AppClient(socket_path=path, timeout=2) as client:
+        client.get("/big")
+
+    (recording,) = log.kept()
+    assert len(recording.body) == RECORDED_BODY_BYTES
+    shown = recording.exchange()["response"]["body"]
+    assert len(shown["text"]) == exchanges.MAX_BODY_CHARS
+    assert (shown["bytes"], shown["truncated"]) == (MiB - 10, True)
+
+
+def test_a_body_past_the_limit_is_recorded_with_the_failure(app_socket, log):
+    def endless(connection):
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n")
+        while True:
+            connection.sendall(b"y" * 65536)
+
+    with pytest.raises(CheckFailed):
+        get(app_socket(endless), "/endless")
+
+    (exchange,) = recorded(log)
+    assert exchange["response"]["status"] == 200
+    assert "larger than 1 MiB" in exchange["error"]
+    assert exchange["response"]["body"]["truncated"] is True
+    assert len(exchange["response"]["body"]["text"]) == exchanges.MAX_BODY_CHARS
+
+
+def test_a_gzip_body_is_recorded_decoded(app_socket, log):
+    body = gzip.compress(b"Hello, gzip!")
+    headers = "Content-Encoding: gzip\r\nContent-Type: text/plain\r\n"
+    get(app_socket(lambda c: c.sendall(answer_with(headers=headers, body=body))))
+
+    (exchange,) = recorded(log)
+    assert exchange["response"]["body"]["text"] == "Hello, gzip!"
+
+
+def test_a_body_that_cannot_be_decoded_is_described_not_shown(app_socket, log):
+    headers = "Content-Encoding: br\r\n"
+    with pytest.raises(CheckFailed):
+        get(app_socket(lambda c: c.sendall(answer_with(headers=headers, body=b"\x8b\x00junk"))))
+
+    (exchange,) = recorded(log)
+    assert exchange["response"]["body"]["kind"] == "binary"
+    assert exchange["response"]["body"]["text"] == ""
+
+
+def test_hostile_bytes_in_a_body_are_recorded_as_text_of_bounded_size(app_socket, log):
+    body = b"\xff\xfe\x1b[2J\x00bell\x07" * 10_000
+    get(app_socket(lambda c: c.sendall(answer_with(body=body))))
+
+    (exchange,) = recorded(log)
+    assert exchange["response"]["body"]["kind"] == "binary"  # a NUL near the start
+    assert exchange["response"]["body"]["bytes"] == len(body)
+
+
+def test_text_that_is_not_utf8_is_recorded_with_replacement_characters(app_socket, log):
+    text_body = b"caf\xe9 \x1b[31mred\x1b[0m\r\n" * 1000
+    get(app_socket(lambda c: c.sendall(answer_with(body=text_body))), "/text")
+    shown = recorded(log)[0]["response"]["body"]
+    assert shown["kind"] == "text" and "\ufffd" in shown["text"]
+    assert len(shown["text"]) <= exchanges.MAX_BODY_CHARS
+
+
+def test_a_request_without_an_answer_is_recorded_with_why(app_socket, log):
+    path = app_socket(lambda c: time.sleep(1.5))
+    with pytest.raises(CheckFailed, match=r"no answer within 0\.3 s"):
+        get(path, "/slow", timeout=0.3)
+
+    (exchange,) = recorded(log)
+    assert exchange["response"] is None
+    assert "no answer within 0.3 s" in exchange["error"]
+    assert exchange["request"]["path"] == "/slow"
+
+
+def test_a_streamed_answer_is_recorded_as_far_as_the_test_read_it(app_socket, log):
+    path = app_socket(lambda c: c.sendall(answer_with(body=b"a" * 100_000)))
+    with AppClient(socket_path=path, timeout=1) as client, client.stream("GET", "/s") as response:
+        next(response.iter_raw(1000))
+
+    (exchange,) = recorded(log)
+    assert exchange["response"]["status"] == 200
+    assert 0 < exchange["response"]["body"]["bytes"] <= 100_000
+    assert exchange["duration_ms"] is not None
+
+
+def test_nothing_is_recorded_without_a_log(app_socket):
+    quiet = ExchangeLog()
+    path = app_socket(lambda c: c.sendall(answer_with(body=b"ok")))
+    get(path)
+    assert quiet.count == 0 and quiet.kept() == []
+
+
+def test_a_test_s_own_client_is_recorded_too(app_socket, log):
+    path = app_socket(lambda c: c.sendall(answer_with(body=b"ok")))
+    transport = AppTransport(socket_path=path, timeout=1, max_body_bytes=MiB)
+    with httpx.Client(transport=transport, base_url="http://localhost") as own:
+        own.get("/own")
+    assert [exchange["request"]["path"] for exchange in recorded(log)] == ["/own"]
+
+
+def test_a_streamed_upload_is_sent_as_it_comes_and_recorded_by_its_size(app_socket, log):
+    sent = []
+
+    def upload():
+        for part in (b"one ", b"two"):
+            sent.append(part)
+            yield part
+
+    def answer_once_all_is_read(connection):
+        data = app_socket.requests[-1]
+        while not data.endswith(b"one two"):
+            data += connection.recv(100)
+        connection.sendall(answer_with(body=b"ok"))
+
+    path = app_socket(answer_once_all_is_read)
+    with AppClient(socket_path=path, timeout=1) as client:
+        client.post("/upload", content=upload(), headers={"Content-Length": "7"})
+
+    (exchange,) = recorded(log)
+    assert sent == [b"one ", b"two"]
+    assert exchange["request"]["body"]["bytes"] == 7
+    assert exchange["request"]["body"]["text"] == ""
+
+
+def test_many_large_answers_leave_only_the_kept_starts_in_memory(app_socket, log):
+    body = b"m" * (512 * 1024)
+    answer = answer_with(headers="Connection: close\r\n", body=body)
+    path = app_socket(lambda c: c.sendall(answer))
+
+    def send_many():
+        with AppClient(socket_path=path, timeout=2) as client:
+            for _ in range(200):
+                client.get("/big")
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        send_many()
+        gc.collect()  # answers wait in reference cycles until the collector runs
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert log.count == 200 and len(log.kept()) == 5
+    assert all(len(recording.body) == RECORDED_BODY_BYTES for recording in log.kept())
+    # What stays is the five kept starts of 32 KiB (and an answer httpx has yet to let go of),
+    # not 200 answers of 512 KiB (100 MiB).
+    assert held < MiB
