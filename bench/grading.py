@@ -1,6 +1,7 @@
 """Measure grading latency and throughput through Celery against the bare-container floor.
 
-    .venv/bin/python bench/grading.py [--runs 30] [--burst 50] [--concurrency 2] [--strict]
+    .venv/bin/python bench/grading.py [--runs 30] [--burst 50] [--concurrency 2] [--pool N]
+                                      [--strict]
 
 In one run, on this machine (the Docker engine must be running and the runner image built,
 see `manage.py sandbox_images`), with the hello exercise's Flask solution:
@@ -9,11 +10,16 @@ see `manage.py sandbox_images`), with the hello exercise's Flask solution:
    the same load on a shared machine):
    - floor: a bare hardened container (same image and limits as a grading) boots the app,
      answers one GET, and is removed;
-   - direct: `sandbox.runner.grade()` called in this process (what `manage.py grade` does);
+   - direct: `sandbox.runner.grade()` called in this process (what `manage.py grade` does),
+     cold: no warm container in this process's pool;
+   - warm: the same with one warm container ready (sandbox.pool; started off the clock);
    - Celery: submit -> verdict through a real worker on a private Redis, timed from the call
-     that saves (and enqueues) the submission until the worker's finished_at.
-   Reported: the floor's median, Celery p50 and p95, and where the time goes (medians of
-   the stages recorded in each result's timings).
+     that saves (and enqueues) the submission until the worker's finished_at. The grading
+     host keeps a warm pool of up to `--pool` containers (default: its own default; 0: cold
+     runs only); each round waits, off the clock, until the pool has a container ready.
+   Reported: the floor's median, direct cold and warm medians, Celery p50 and p95 and how
+   many of its gradings ran warm, and where the time goes (medians of the stages recorded
+   in each result's timings).
 2. Burst: `--burst` bare containers, `--concurrency` at a time, back to back; then `--burst`
    submissions saved at once (the grading throughput = graded / seconds from the first submit
    to the last verdict); then the bare containers again. The floor's throughput is that of
@@ -22,7 +28,8 @@ see `manage.py sandbox_images`), with the hello exercise's Flask solution:
    The nominal floor throughput, concurrency / floor median, is printed for reference: it
    assumes containers never compete for the CPUs, which even bare ones do on a small machine.
 
-Goals: p50 <= 1.5x floor, p95 <= 2.5x floor, burst throughput >= 0.7x the floor's, 0 lost.
+Goals: p50 <= 1.5x floor, p95 <= 2.5x floor, grading p50 with the pool warm (direct, warm)
+<= 0.8x floor, burst throughput >= 0.7x the floor's, 0 lost.
 Everything runs in a temporary folder (SQLite database, run folders, logs) with a private
 redis-server and worker, all removed at the end. --strict: exit 1 when a goal is missed.
 """
@@ -48,7 +55,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 HELLO_DIR = BASE_DIR / "content" / "python-web" / "exercises" / "hello"
 FRAMEWORK = "flask"
 APP_DIR = HELLO_DIR / "solution" / FRAMEWORK
-GOALS = {"p50": 1.5, "p95": 2.5, "throughput": 0.7}
+GOALS = {"p50": 1.5, "p95": 2.5, "warm": 0.8, "throughput": 0.7}
+GRADING_HOST_ID = f"bench-grading-{os.getpid()}"  # its pool is its own, not this process's
 # Stages of one grading, from the timings stored in its result (see sandbox.results).
 STAGES = (
     ("to worker", "submitted", "started"),  # save, enqueue, Redis, worker, claim
@@ -64,10 +72,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30, help="sequential rounds (>= 30)")
     parser.add_argument("--burst", type=int, default=50, help="submissions sent at once")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--pool", type=int, default=None, help="the grading host's warm pool maximum (0: none)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
     if args.runs < 2 or args.burst < 1 or args.concurrency < 1:
         parser.error("--runs must be at least 2, --burst and --concurrency at least 1")
+    if args.pool is not None and args.pool < 0:
+        parser.error("--pool must be 0 or more")
 
     workdir = Path(tempfile.mkdtemp(prefix="wc-bench-"))
     redis = worker = None
@@ -90,19 +103,24 @@ def main() -> int:
         learner, exercise = prepare_database()
         archive = hello_archive()
 
+        from sandbox import pool
+
+        if args.pool is None:
+            args.pool = pool.max_size()
+        host_env = {"GRADING_HOST_ID": GRADING_HOST_ID, "SANDBOX_WARM_POOL_MAX": str(args.pool)}
         worker = [
             start_worker(workdir, "site", ["-A", "config", "worker", "-Q", "results,celery"], 2),
             start_worker(
                 workdir, "grading", ["-A", "grading.worker", "worker", "-Q", "grading"],
-                args.concurrency,
+                args.concurrency, env=host_env,
             ),
         ]  # fmt: skip
-        print(f"Worker ready (concurrency {args.concurrency}); warming up...")
+        print(f"Worker ready (concurrency {args.concurrency}, pool {args.pool}); warming up...")
         floor_probe()
         submit_burst(learner, exercise, archive, 2 * args.concurrency, timeout=120)
 
         print(f"Sequential: {args.runs} rounds of floor, direct grading, Celery grading...")
-        rounds = sequential(learner, exercise, archive, args.runs)
+        rounds = sequential(learner, exercise, archive, args.runs, pool_size=args.pool)
 
         print(f"Floor burst: {args.burst} bare containers, {args.concurrency} at a time...")
         floor_before = measure_floor_burst(args.burst, args.concurrency)
@@ -156,7 +174,11 @@ def start_redis(workdir: Path) -> Redis:
 
 
 def start_worker(
-    workdir: Path, name: str, arguments: list[str], concurrency: int
+    workdir: Path,
+    name: str,
+    arguments: list[str],
+    concurrency: int,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     """Start the site's worker or a grading host (`arguments`), as scripts/up does."""
     log_path = workdir / f"{name}.log"
@@ -169,7 +191,7 @@ def start_worker(
         process = subprocess.Popen(
             command,
             cwd=BASE_DIR,
-            env={**os.environ, "LOG_LEVEL": "INFO"},
+            env={**os.environ, "LOG_LEVEL": "INFO", **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -259,11 +281,13 @@ def floor_probe() -> float:
     return runner.floor_probe(APP_DIR, FRAMEWORK)
 
 
-def sequential(learner, exercise, archive: bytes, runs: int) -> dict[str, list]:
-    from sandbox import runner
+def sequential(learner, exercise, archive: bytes, runs: int, *, pool_size: int) -> dict[str, list]:
+    from sandbox import pool, runner
 
     spec = exercise.spec()
-    rounds: dict[str, list] = {"floor": [], "direct": [], "celery": [], "stages": []}
+    rounds: dict[str, list] = {
+        "floor": [], "direct": [], "warm": [], "celery": [], "stages": [], "celery_warm": [],
+    }  # fmt: skip
     for _ in range(runs):
         rounds["floor"].append(floor_probe())
 
@@ -272,15 +296,41 @@ def sequential(learner, exercise, archive: bytes, runs: int) -> dict[str, list]:
         rounds["direct"].append(time.perf_counter() - started)
         check_verdict(result)
 
+        pool.start_warm(policy=spec.policy)  # off the clock: the pool is warm
+        started = time.perf_counter()
+        result = runner.grade(spec=spec, archive=archive, framework=FRAMEWORK)
+        rounds["warm"].append(time.perf_counter() - started)
+        check_verdict(result)
+        if not result["timings"].get("warm"):
+            sys.exit("The warm grading did not use the warm container.")
+
+        if pool_size:
+            wait_for_host_pool()
         submitted = time.time()
         (graded,) = submit_and_wait(learner, exercise, archive, 1, timeout=120)
         # The worker's finished_at (same clock), so polling gently costs no accuracy.
         rounds["celery"].append(graded.finished_at.timestamp() - submitted)
         rounds["stages"].append(stage_seconds(graded, submitted))
-    for name in ("floor", "direct", "celery"):
+        rounds["celery_warm"].append(bool(graded.result["timings"].get("warm")))
+    for name in ("floor", "direct", "warm", "celery"):
         print(f"  {name:>6}: {describe(rounds[name])}")
+    print(f"  Celery gradings that ran warm: {sum(rounds['celery_warm'])}/{runs}")
     print_stages(rounds["stages"])
     return rounds
+
+
+def wait_for_host_pool(timeout: float = 30) -> None:
+    """Wait until the grading host has a warm container ready (its keeper refills the pool)."""
+    from sandbox import config, pool
+
+    ready = pool.folder_of(config.current().run_dir, GRADING_HOST_ID) / "ready"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError):
+            if any(ready.iterdir()):
+                return
+        time.sleep(0.05)
+    print("  (the host's pool had no container ready: this round may run cold)")
 
 
 def measure_floor_burst(count: int, concurrency: int) -> float:
@@ -335,7 +385,7 @@ def stage_seconds(submission, submitted: float) -> dict[str, float]:
     marks = {
         key: datetime.fromisoformat(value).timestamp()
         for key, value in (submission.result.get("timings") or {}).items()
-        if value
+        if isinstance(value, str) and value  # not "warm", a flag
     }
     marks["submitted"] = submitted
     marks["stored"] = submission.finished_at.timestamp()
@@ -372,6 +422,8 @@ def percentile(samples: list[float], pct: int) -> float:
 def report(rounds: dict[str, list], floor_burst: float, burst: dict, args) -> int:
     floor = statistics.median(rounds["floor"])
     direct = statistics.median(rounds["direct"])
+    warm = statistics.median(rounds["warm"])
+    warm_share = f"{sum(rounds['celery_warm'])}/{len(rounds['celery_warm'])} ran warm"
     p50 = percentile(rounds["celery"], 50)
     p95 = percentile(rounds["celery"], 95)
     throughput = burst["graded"] / burst["seconds"] if burst["seconds"] > 0 else 0.0
@@ -380,8 +432,12 @@ def report(rounds: dict[str, list], floor_burst: float, burst: dict, args) -> in
     rows = [
         ("floor (bare container, median)", f"{floor:.3f} s", "", None),
         ("direct grading, median", f"{direct:.3f} s", f"{direct / floor:.2f}x floor", None),
+        ("direct grading, pool warm, median", f"{warm:.3f} s",
+         f"{warm / floor:.2f}x floor (goal <= {GOALS['warm']}x); {warm / direct:.2f}x cold",
+         warm / floor <= GOALS["warm"]),
         ("Celery latency p50", f"{p50:.3f} s",
-         f"{p50 / floor:.2f}x floor (goal <= {GOALS['p50']}x); {p50 / direct:.2f}x direct",
+         f"{p50 / floor:.2f}x floor (goal <= {GOALS['p50']}x); {p50 / direct:.2f}x direct; "
+         f"{warm_share}",
          p50 / floor <= GOALS["p50"]),
         ("Celery latency p95", f"{p95:.3f} s",
          f"{p95 / floor:.2f}x floor (goal <= {GOALS['p95']}x)", p95 / floor <= GOALS["p95"]),

@@ -29,7 +29,7 @@ from grading.jobs import (
     GradingJob,
     grading_time_limits,
 )
-from sandbox import engine, images, runner
+from sandbox import engine, images, pool, runner
 from sandbox.engine import EngineUnavailable
 from sandbox.policy import DEFAULT_POLICY
 
@@ -57,13 +57,16 @@ class HostSettings:
     """A grading host's settings, all from its environment: it has no other configuration.
 
     REDIS_URL (the broker), GRADING_HOST_ID (default: the machine's name; unique per worker),
-    GRADING_CONCURRENCY (gradings at once). The engine reads its own: SANDBOX_RUN_DIR (the
-    scratch folder for runs), SANDBOX_IMAGE, and DOCKER_HOST (the Docker SDK's).
+    GRADING_CONCURRENCY (gradings at once), SANDBOX_WARM_POOL_MAX (warm containers kept ready
+    at most; default: the machine's cores, up to 4; 0: none). The engine reads its own:
+    SANDBOX_RUN_DIR (the scratch folder for runs), SANDBOX_IMAGE, and DOCKER_HOST (the Docker
+    SDK's).
     """
 
     broker_url: str
     host: str
     concurrency: int
+    warm_pool: int = 0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> HostSettings:
@@ -74,6 +77,7 @@ class HostSettings:
             broker_url=environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
             host=environ.get("GRADING_HOST_ID") or socket.gethostname(),
             concurrency=int(concurrency),
+            warm_pool=pool.max_size(environ),
         )
 
 
@@ -256,3 +260,14 @@ class StatusLoop:
                     sweep_own_orphans()
                 except Exception:  # a sweep must never stop the heartbeat
                     logger.exception("Sweeping this host's orphans failed")
+
+
+# The warm pool --------------------------------------------------------------------------------
+
+
+def warm_pool_keeper(*, maximum: int, running: Callable[[], int]) -> pool.PoolKeeper:
+    """Return the keeper of this host's warm containers (started by the worker's main process).
+
+    Its size follows `running()`, the gradings running on this host now (see sandbox.pool).
+    """
+    return pool.PoolKeeper(maximum=maximum, running=running)

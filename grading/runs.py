@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from grading import logs
 from grading.interactive import RESULT_KEY, RESULT_TTL, RunJob, run_result
-from sandbox import snippets
+from sandbox import pool, snippets
 from sandbox.engine import EngineUnavailable
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,9 @@ def _result(job: RunJob, *, on_result: Callable[[snippets.ScriptRun], None]) -> 
         logger.warning("Run %s waited %.0f s in the queue; not run", job.run_id, waited)
         return run_result(job.run_id, status="error", message=TOO_LATE)
     try:
-        # The result goes out as soon as it is known (on_result), before the clean-up.
-        snippets.run_script(job.files, job.entry, on_result=on_result)
+        # The result goes out as soon as it is known (on_result), before the clean-up; the
+        # run takes a warm container of this host's pool when one is ready (sandbox.pool).
+        snippets.run_script(job.files, job.entry, on_result=on_result, launch=pool.launch_script)
     except snippets.ScriptRejected as exc:
         logger.info("Run %s refused: %s", job.run_id, exc)
         return run_result(job.run_id, status="error", message=str(exc))

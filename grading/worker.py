@@ -14,7 +14,8 @@ grading queued before it.
 At start the host removes what an earlier run of it left in its engine (containers labelled
 with its host id) and in its run folder, and publishes its status (grading.hosts); then it
 renews the status every HEARTBEAT_SECONDS and sweeps its orphans every minute, and it
-withdraws the status at a clean shutdown.
+withdraws the status at a clean shutdown. Its main process also keeps the host's warm pool
+filled (sandbox.pool; SANDBOX_WARM_POOL_MAX) and removes the warm containers at shutdown.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ RUN_HARD_TIME_LIMIT = RUN_TIMEOUT + 20
 
 _redis: dict[int, redis_lib.Redis] = {}  # by process id: a forked pool process makes its own
 _status: grading_host.StatusLoop | None = None
+_warm_pool = None  # sandbox.pool.PoolKeeper, in the main process
 
 
 def broker() -> redis_lib.Redis:
@@ -239,7 +241,19 @@ def _on_start(**kwargs) -> None:
 def _on_ready(**kwargs) -> None:
     if _status is not None:
         _status.start()
+    _start_warm_pool()
     logger.info("Grading host %s ready (%d at once)", settings.host, settings.concurrency)
+
+
+def _start_warm_pool() -> None:
+    # After the pool processes are forked: the keeper is a thread of the main process only.
+    global _warm_pool
+    if settings.warm_pool > 0:
+        _warm_pool = grading_host.warm_pool_keeper(
+            maximum=settings.warm_pool, running=lambda: len(worker_state.active_requests)
+        )
+        _warm_pool.start()
+        logger.info("Warm pool: up to %d containers", settings.warm_pool)
 
 
 @signals.worker_process_init.connect
@@ -249,6 +263,8 @@ def _on_pool_process(**kwargs) -> None:
 
 @signals.worker_shutdown.connect
 def _on_shutdown(**kwargs) -> None:
+    if _warm_pool is not None:
+        _warm_pool.stop()
     if _status is not None:
         _status.stop()
 

@@ -14,7 +14,7 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -333,6 +333,18 @@ def start_app_container(
     return AppContainer(id=container_id, name=name, output=_frames(sock), _socket=sock)
 
 
+@_engine_calls
+def attach_output(container_id: str, name: str) -> AppContainer:
+    """Follow a running container's output from now on (a warm container, when claimed)."""
+    sock = client().api.attach_socket(
+        container_id, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0}
+    )
+    for s in (sock, getattr(sock, "_sock", None)):
+        if hasattr(s, "settimeout"):
+            s.settimeout(None)
+    return AppContainer(id=container_id, name=name, output=_frames(sock), _socket=sock)
+
+
 def _frames(sock) -> Iterator[bytes]:
     try:
         for _stream, data in frames_iter(sock, tty=False):
@@ -404,11 +416,13 @@ def sandbox_containers(**label_filters: str) -> list[dict]:
     return client().api.containers(all=True, filters={"label": labels})
 
 
-def remove_stale_containers(*, older_than: float, host: str | None = None) -> int:
+def remove_stale_containers(
+    *, older_than: float, host: str | None = None, keep: Collection[str] = ()
+) -> int:
     """Remove a host's sandbox containers created more than `older_than` seconds ago.
 
     Return how many. `host` defaults to this one (config's `host`); containers of other hosts
-    on the same engine are left alone.
+    on the same engine are left alone, and so are those whose ids are in `keep`.
     """
     host = config.current().host if host is None else host
     removed = 0
@@ -419,7 +433,7 @@ def remove_stale_containers(*, older_than: float, host: str | None = None) -> in
             created = float(labels.get(CREATED_LABEL) or container.get("Created") or 0)
         except ValueError:
             created = 0.0
-        if now - created > older_than:
+        if now - created > older_than and container["Id"] not in keep:
             remove(container["Id"])
             removed += 1
     return removed

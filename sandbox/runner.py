@@ -162,8 +162,9 @@ class RunDirs:
         # host's Docker engine needs only that one folder at the same path on both sides.
         dirs.boot.mkdir()
         dirs.boot.chmod(0o755)
-        shutil.copyfile(CONTAINER_FILES_DIR / "boot.py", dirs.boot / "boot.py")
-        (dirs.boot / "boot.py").chmod(0o644)
+        for name in ("boot.py", "script.py"):  # script.py: a warm container may run a script
+            shutil.copyfile(CONTAINER_FILES_DIR / name, dirs.boot / name)
+            (dirs.boot / name).chmod(0o644)
         # The only folder the harness may write to (its report; its working folder and HOME).
         harness_folder = dirs.root / Harness.FOLDER
         harness_folder.mkdir(mode=0o700)
@@ -200,6 +201,19 @@ class RunDirs:
             logger.warning("Could not reach the control socket of %s", self.root, exc_info=True)
             return False
         return True
+
+    def tell_go(self, command: Mapping[str, Any], timeout: float = 5.0) -> bool:
+        """Give a warm container its run (see boot.py); False if it did not take it."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+                control.settimeout(timeout)
+                control.connect(str(self.sockets / CONTROL_NAME))
+                control.sendall(b"go " + json.dumps(dict(command)).encode() + b"\n")
+                answer = control.recv(16)
+        except OSError:
+            logger.warning("Could not start the run of %s", self.root, exc_info=True)
+            return False
+        return answer.strip() == b"ok"
 
     def socket_is_real(self) -> bool:
         """Return whether app.sock is a socket (not a link the app planted to elsewhere)."""
@@ -246,6 +260,15 @@ class RunDirs:
                 self.sockets, image=images.runner_image_tag(), user=DEFAULT_POLICY.user
             )
             shutil.rmtree(self.root)
+
+
+def container_mounts(dirs: RunDirs) -> list[engine.Mount]:
+    """Return what a learner's container mounts of its run folder (cold or warm alike)."""
+    return [
+        engine.Mount(dirs.boot, BOOT_DIR),
+        engine.Mount(dirs.submission, SUBMISSION_MOUNT),
+        engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
+    ]
 
 
 def _force_remove(function, path, _excinfo) -> None:
@@ -414,6 +437,8 @@ class OutputCapture:
         name, _, payload = line.decode("utf-8", "replace").partition(" ")
         if name == "sockets":
             self.events.put(("sockets", None))
+        elif name == "warm":
+            self.events.put(("warm", None))
         elif name == "ready" and not self.ready:
             self.ready = True
             self.events.put(("ready", None))
@@ -851,6 +876,7 @@ class GradingRun:
         self.deadline = 0.0
         self.nonce = secrets.token_hex(16)  # only boot.py's supervisor knows it in the container
         self.tests_started = False
+        self.warm = None  # the pool's entry (sandbox.pool.WarmEntry) when a warm container runs it
 
     # Driving -------------------------------------------------------------------------------
 
@@ -860,8 +886,10 @@ class GradingRun:
         engine.client()  # EngineUnavailable now, before anything is created
         image = self.image or images.runner_image_tag()
         try:
-            self.dirs = RunDirs.create(config.current().run_dir, self.run_id)
-            self.dirs.mount_sockets_tmpfs(self.policy.shared_dir_bytes)
+            self._claim_warm(image)
+            if self.warm is None:
+                self.dirs = RunDirs.create(config.current().run_dir, self.run_id)
+                self.dirs.mount_sockets_tmpfs(self.policy.shared_dir_bytes)
             result = self._grade(image)
         finally:
             try:
@@ -891,28 +919,29 @@ class GradingRun:
             return self._not_run("error", str(exc))
 
         self._phase("booting")
-        self.container = engine.start_app_container(
-            image=image,
-            policy=self.policy,
-            command=[PYTHON, f"{BOOT_DIR}/boot.py", self.framework],
-            mounts=[
-                engine.Mount(dirs.boot, BOOT_DIR),
-                engine.Mount(dirs.submission, SUBMISSION_MOUNT),
-                engine.Mount(dirs.sockets, SOCKET_MOUNT, read_only=False),
-            ],
-            labels={engine.RUN_LABEL: self.run_id, engine.CREATED_LABEL: f"{time.time():.3f}"},
-            environment={
-                boot.NONCE_VARIABLE: self.nonce,
-                boot.DEADLINE_VARIABLE: f"{self.deadline - time.monotonic() + CONTAINER_GRACE:.1f}",
-            },
-            name=f"webcourse-run-{self.run_id}",
-        )
+        if self.warm is None:
+            self.container = engine.start_app_container(
+                image=image,
+                policy=self.policy,
+                command=[PYTHON, f"{BOOT_DIR}/boot.py", self.framework],
+                mounts=container_mounts(dirs),
+                labels={engine.RUN_LABEL: self.run_id, engine.CREATED_LABEL: f"{time.time():.3f}"},
+                environment={
+                    boot.NONCE_VARIABLE: self.nonce,
+                    boot.DEADLINE_VARIABLE: f"{self._container_seconds():.1f}",
+                },
+                name=f"webcourse-run-{self.run_id}",
+            )
+        else:
+            self.container = engine.attach_output(self.warm.container_id, self.warm.run_id)
         self.capture = OutputCapture(
             self.container.output, self.policy.log_limit_bytes, self.events, self.nonce
         )
         self.capture.start()
         self.watch = SharedDirWatch(dirs.sockets, self._kill_container)
         self.watch.start()
+        if self.warm is not None and not self._say_go():
+            return self._not_run("error", SANDBOX_START_FAILED)
 
         booted = self._wait_for_boot()
         if booted is not None:
@@ -927,6 +956,48 @@ class GradingRun:
             return self._timed_out_in_tests()
         self.timings["tested"] = timestamp()
         return self._verdict_after_tests()
+
+    def _container_seconds(self) -> float:
+        """Return how long the container may live: the run's time, and a little grace."""
+        return self.deadline - time.monotonic() + CONTAINER_GRACE
+
+    # A warm container ------------------------------------------------------------------------
+
+    def _claim_warm(self, image: str) -> None:
+        """Take a warm container of this host's pool for this run, if one fits and is ready.
+
+        Any doubt (none ready, another policy or image, one that died waiting) means a cold
+        start, at once: a run never waits for the pool.
+        """
+        from sandbox import pool  # the pool starts its containers through this module
+
+        try:
+            entry = pool.claim(policy=self.policy, image=image, framework=self.framework)
+        except Exception:
+            logger.warning("Could not look at the warm pool; starting cold", exc_info=True)
+            return
+        if entry is None:
+            return
+        dirs = RunDirs(Path(entry.root))
+        if not pool.usable(entry, dirs):
+            logger.warning("Warm container %s was not usable; starting cold", entry.run_id)
+            try:
+                pool.discard(entry)
+            finally:
+                pool.release(entry)
+            return
+        self.warm = entry
+        self.run_id, self.nonce, self.dirs = entry.run_id, entry.nonce, dirs
+        self.timings["warm"] = True
+
+    def _say_go(self) -> bool:
+        """Start the learner's app in the claimed warm container; False if it did not answer."""
+        command = {
+            "mode": "app",
+            "framework": self.framework,
+            "deadline": round(self._container_seconds(), 1),
+        }
+        return self.dirs.tell_go(command)
 
     def _wait_for_boot(self) -> dict[str, Any] | None:
         """Return None once the app answers, else the result that ends the run."""
@@ -1247,6 +1318,10 @@ class GradingRun:
                 self.dirs.remove()
             except Exception as exc:
                 errors.append(exc)
+        if self.warm is not None:
+            from sandbox import pool
+
+            pool.release(self.warm)
         if errors:
             raise errors[0]
 
@@ -1326,8 +1401,20 @@ def sweep_orphans(max_age: float | timedelta, *, cgroup_age: float | None = None
     at once, but only cgroups older than any grading. A harness still in such a cgroup is
     killed.
     """
+    from sandbox import pool
+
     seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
-    removed = engine.remove_stale_containers(older_than=seconds, host=config.current().host)
+    # Warm containers waiting in this host's pool, or claimed by a run still in time, are not
+    # orphans however old; at a host's start (max_age 0) its earlier pool is.
+    if seconds > 0:
+        live = pool.live_runs(claimed_within=seconds)
+        pool.forget_stale(claimed_before=seconds)
+    else:
+        pool.forget_all()
+        live = {}
+    removed = engine.remove_stale_containers(
+        older_than=seconds, host=config.current().host, keep=set(live.values())
+    )
     cgroups_removed = cgroups.sweep(older_than=seconds if cgroup_age is None else cgroup_age)
     if cgroups_removed:
         logger.info("Removed %d orphaned harness cgroups.", cgroups_removed)
@@ -1335,6 +1422,8 @@ def sweep_orphans(max_age: float | timedelta, *, cgroup_age: float | None = None
     if base.is_dir():
         now = time.time()
         for folder in base.iterdir():
+            if folder.name in live or folder.name.startswith(pool.FOLDER_PREFIX):
+                continue
             try:
                 old = now - folder.lstat().st_mtime > seconds
             except OSError:

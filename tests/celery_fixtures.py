@@ -284,6 +284,7 @@ class GradingHost(CeleryWorker):
             "SANDBOX_RUN_DIR": str(run_dir),
             "SANDBOX_IMAGE": image,
             "VAR_DIR": str(root / "var"),
+            "SANDBOX_WARM_POOL_MAX": "0",  # cold runs, as these tests expect; a test may say more
             **({"DOCKER_HOST": docker_host} if docker_host else {}),
             **(env or {}),
         }

@@ -39,6 +39,24 @@ A line the app prints that looks like a marker lacks the nonce and stays ordinar
 grader's test process asks for a mark on the control socket as each test starts and ends; the
 mark lands in the output stream after everything the app printed before it, so the grader can
 tell which output belongs to which test (and show none of what hidden tests caused).
+
+A **warm** container (``python /opt/webcourse/boot.py --warm [FRAMEWORK]``) is started before
+any learner needs it, with an empty /submission. Its supervisor binds the sockets and waits for
+"sealed" as above, then starts the server at once: it imports the expected framework (nothing
+of the learner's exists yet) and says "warm", and the supervisor prints::
+
+    @@webcourse:<nonce>:warm
+
+Then both wait. The grader that claims the container writes the learner's files into the
+submission folder (from the host side) and sends one command on the control socket::
+
+    go {"mode": "app", "framework": "flask", "deadline": 65.0}
+
+The supervisor answers "ok", resets its deadline to the run's own, copies the files, checks
+requirements.txt and hands the command to the server, which loads and serves the app as in a
+cold start; from there the run is the same. "go" is taken once: a container serves one run.
+A script instead (``go {"mode": "script", "entry": "main.py", "time_limit": 5}``) is run as
+script.py runs one in a cold script container, the server being killed first.
 """
 
 from __future__ import annotations
@@ -78,6 +96,31 @@ EXIT_DEADLINE = 124  # the container's time was up (as timeout(1) says it)
 MAX_TOKEN_CHARS = 64  # a mark's token: the grader sends 16 hex digits
 MAX_REPORT_BYTES = 64 * 1024  # one message from the server to the supervisor
 SEAL_TIMEOUT = 10.0  # how long the supervisor waits for the grader to seal the socket folder
+MAX_COMMAND_BYTES = 4096  # a warm container's "go" line
+COMMAND_TIMEOUT = 5.0  # how long the supervisor waits for the rest of a "go" line
+# What a warm server imports before its run comes, for the framework it expects (any other
+# still runs: it imports the rest then, as a cold start does): only modules that are safe to
+# import without the learner's settings (Django's core, not its apps). Importing them all
+# would cost each warm container a second of CPU and 30 MiB more of its memory limit.
+_WSGI_SERVER = ("gunicorn.app.base", "gunicorn.workers.gthread")
+_ASGI_SERVER = ("uvicorn", "uvicorn.server")
+WARM_MODULES = {
+    "flask": ("flask", "werkzeug", "jinja2", *_WSGI_SERVER),
+    "fastapi": ("fastapi", "starlette.applications", "pydantic", *_ASGI_SERVER),
+    "django": (
+        "django", "django.conf", "django.core.handlers.wsgi", "django.core.wsgi",
+        "django.core.management", "django.http", "django.urls", "django.db.models",
+        "django.views", "django.template", *_WSGI_SERVER,
+    ),
+    "wsgi": _WSGI_SERVER,
+    "asgi": _ASGI_SERVER,
+}  # fmt: skip
+MODES = ("app", "script")  # what a warm container runs: an app, or a script (see script.py)
+# A script's path: relative, no "." or ".." part, and no part starting with "-" (python would
+# read the entry as an option).
+_SCRIPT_ENTRY = re.compile(
+    r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))(?!(?:.*/)?-)[A-Za-z0-9_./-]{1,200}\.py$"
+)
 
 FRAMEWORK_NAMES = {
     "flask": "Flask",
@@ -782,6 +825,82 @@ def serve_main(framework: str, report_fd: int, listen_fd: int) -> int:
     return 0
 
 
+def preload(framework: str) -> None:
+    """Import what an app of `framework` needs; a module the image lacks is skipped."""
+    for name in WARM_MODULES.get(framework, ()):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def read_command(fd: int) -> dict[str, Any] | None:
+    """Read the supervisor's one command line from `fd`; None when it closed the pipe."""
+    data = b""
+    while not data.endswith(b"\n") and len(data) <= MAX_COMMAND_BYTES:
+        try:
+            chunk = os.read(fd, MAX_COMMAND_BYTES)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return parse_command(data.decode("utf-8", "replace"))
+
+
+def parse_command(text: str) -> dict[str, Any] | None:
+    """Return a warm container's run command if it is one it can carry out, else None."""
+    try:
+        command = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(command, dict) or command.get("mode") not in MODES:
+        return None
+    if command["mode"] == "app" and command.get("framework") not in FRAMEWORK_NAMES:
+        return None
+    if command["mode"] == "script" and not (
+        isinstance(command.get("entry"), str)
+        and _SCRIPT_ENTRY.match(command["entry"])
+        and _seconds(command.get("time_limit"))
+    ):
+        return None
+    if command.get("deadline") is not None and not _seconds(command["deadline"]):
+        return None
+    return command
+
+
+def _seconds(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
+def run_warm_script(command: dict[str, Any], server: subprocess.Popen, control) -> int:
+    """Run a script as a cold script run does (script.py, mounted beside this file).
+
+    The warm server is not needed: it is killed, and the sockets are closed. script.py then
+    copies the files (from /submission here), runs ``python ENTRY`` with its own time limit,
+    and this process exits with the script's status.
+    """
+    control.close()
+    server.kill()  # it holds nothing of the run's: no need to let it shut down
+    server.wait()
+    import script  # sandbox/container/script.py, beside this file
+
+    script.FILES_DIR = SUBMISSION_DIR
+    os.environ[script.TIME_LIMIT_VARIABLE] = f"{command['time_limit']:g}"
+    return script.main(["script.py", command["entry"]])
+
+
+def warm_serve_main(report_fd: int, listen_fd: int, command_fd: int, expected: str) -> int:
+    """A warm server: import the frameworks, say "warm", then serve what the command says."""
+    global _report_fd
+    _report_fd = report_fd
+    preload(expected)
+    report("warm")
+    command = read_command(command_fd)
+    os.close(command_fd)
+    if command is None:  # retired unclaimed, or the supervisor is gone
+        return 0
+    return serve_main(command["framework"], report_fd, listen_fd)
+
+
 # The supervisor -----------------------------------------------------------------------------
 
 
@@ -861,6 +980,7 @@ class Supervisor:
         self.nonce = nonce
         self.failure: dict[str, Any] | None = None
         self.ready = False
+        self.warm = False
         self.selector = selectors.DefaultSelector()
         self.buffers: dict[int, bytes] = {}
 
@@ -871,16 +991,13 @@ class Supervisor:
         try:
             prepare(self.framework)
         except BootFailure as failure:
-            self.emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
-            return EXIT_FAILED
+            return self._failed(failure)
         listener = listening_socket(SOCKET_PATH)
         control = listening_socket(CONTROL_PATH)
         self.emit("sockets")
         if not wait_for_seal(control, SEAL_TIMEOUT):
             self.emit("fail", {"kind": "sandbox", "message": "The grader did not seal the folder."})
             return EXIT_FAILED
-        control.setblocking(False)
-        self.selector.register(control, selectors.EVENT_READ, "control")
         read_end, write_end = os.pipe()
         server = subprocess.Popen(
             [
@@ -894,8 +1011,117 @@ class Supervisor:
         )  # fmt: skip
         listener.close()
         os.close(write_end)
+        return self._supervise(server, control, read_end)
+
+    def run_warm(self, expected: str = "") -> int:
+        """Start the server before the files are there; run it once the grader says "go"."""
+        listener = listening_socket(SOCKET_PATH)
+        control = listening_socket(CONTROL_PATH)
+        self.emit("sockets")
+        if not wait_for_seal(control, SEAL_TIMEOUT):
+            self.emit("fail", {"kind": "sandbox", "message": "The grader did not seal the folder."})
+            return EXIT_FAILED
+        # Sealed: from here the container can add nothing to the socket folder, so the server
+        # may start. It imports the frameworks only; no file of the learner's exists yet.
+        read_end, write_end = os.pipe()
+        command_read, command_write = os.pipe()
+        server = subprocess.Popen(
+            [
+                sys.executable, __file__, "--serve-warm",
+                str(write_end), str(listener.fileno()), str(command_read), expected,
+            ],
+            env=server_environment(),
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_end, listener.fileno(), command_read),
+            cwd="/",
+        )  # fmt: skip
+        listener.close()
+        os.close(write_end)
+        os.close(command_read)
         os.set_blocking(read_end, False)
         self.selector.register(read_end, selectors.EVENT_READ, "report")
+        command = self._wait_for_go(control, server)
+        if command is None:
+            return self._server_ended(server, read_end)
+        if command.get("deadline") is not None:
+            end_at_deadline(float(command["deadline"]))  # the run's own, from now
+        if command["mode"] == "script":
+            os.close(command_write)
+            return run_warm_script(command, server, control)
+        self.framework = command["framework"]
+        try:
+            prepare(self.framework)
+        except BootFailure as failure:
+            return self._failed(failure)
+        line = (json.dumps(command) + "\n").encode()
+        while line:
+            line = line[os.write(command_write, line) :]
+        os.close(command_write)
+        return self._supervise(server, control, read_end, registered=True)
+
+    def _wait_for_go(
+        self, control: socket.socket, server: subprocess.Popen
+    ) -> dict[str, Any] | None:
+        """Relay the server's "warm"; return the first valid "go" command (None: it died)."""
+        control.setblocking(False)
+        self.selector.register(control, selectors.EVENT_READ, "control")
+        try:
+            while server.poll() is None:
+                for key, _ in self.selector.select(timeout=0.5):
+                    if key.data == "report":
+                        self._read_report(key.fd)
+                    elif key.data == "control":
+                        command = self._take_go(control)
+                        if command is not None:
+                            return command
+            return None
+        finally:
+            self.selector.unregister(control)
+
+    def _take_go(self, control: socket.socket) -> dict[str, Any] | None:
+        try:
+            connection, _ = control.accept()
+        except OSError:
+            return None
+        with connection:
+            connection.settimeout(COMMAND_TIMEOUT)
+            data = b""
+            with contextlib.suppress(OSError):
+                while b"\n" not in data and len(data) <= MAX_COMMAND_BYTES:
+                    chunk = connection.recv(MAX_COMMAND_BYTES)
+                    if not chunk:
+                        break
+                    data += chunk
+            word, _, payload = data.partition(b"\n")[0].decode("utf-8", "replace").partition(" ")
+            command = parse_command(payload) if word == "go" else None
+            with contextlib.suppress(OSError):
+                connection.sendall(b"ok\n" if command is not None else b"no\n")
+        return command
+
+    def _server_ended(self, server: subprocess.Popen, read_end: int) -> int:
+        if read_end in self.selector.get_map():
+            self._read_report(read_end)
+        self.emit("fail", {"kind": "sandbox", "message": "The warm server ended unclaimed."})
+        return EXIT_FAILED
+
+    def _failed(self, failure: BootFailure) -> int:
+        self.emit("fail", {"kind": failure.kind, "message": failure.message, **failure.extra})
+        return EXIT_FAILED
+
+    def _supervise(
+        self,
+        server: subprocess.Popen,
+        control: socket.socket,
+        read_end: int,
+        *,
+        registered: bool = False,
+    ) -> int:
+        """Relay the server's reports and answer mark requests until the server ends."""
+        control.setblocking(False)
+        self.selector.register(control, selectors.EVENT_READ, "control")
+        if not registered:
+            os.set_blocking(read_end, False)
+            self.selector.register(read_end, selectors.EVENT_READ, "report")
         while server.poll() is None:
             for key, _ in self.selector.select(timeout=0.1):
                 if key.data == "control":
@@ -938,6 +1164,9 @@ class Supervisor:
             if name == "ready" and not self.ready:
                 self.ready = True
                 self.emit("ready")
+            elif name == "warm" and not self.warm:
+                self.warm = True
+                self.emit("warm")
             elif name == "fail" and self.failure is None:
                 self.failure = parse_failure(payload)
 
@@ -964,6 +1193,8 @@ class Supervisor:
 def main(argv: list[str]) -> int:
     if len(argv) > 4 and argv[1] == "--serve":
         return serve_main(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) > 5 and argv[1] == "--serve-warm":
+        return warm_serve_main(int(argv[2]), int(argv[3]), int(argv[4]), argv[5])
     framework = argv[1] if len(argv) > 1 else ""
     nonce = os.environ.pop(NONCE_VARIABLE, "")
     if nonce:
@@ -971,6 +1202,8 @@ def main(argv: list[str]) -> int:
     deadline = os.environ.pop(DEADLINE_VARIABLE, "")
     if deadline:
         end_at_deadline(float(deadline))
+    if framework == "--warm":  # boot.py --warm [FRAMEWORK]: the one to import ahead
+        return Supervisor("", nonce).run_warm(argv[2] if len(argv) > 2 else "")
     return Supervisor(framework, nonce).run()
 
 
