@@ -5,12 +5,21 @@ from __future__ import annotations
 import redis as redis_lib
 from celery import current_app
 
-_clients: dict[str, redis_lib.Redis] = {}
+# Seconds a call waits for the broker: an action the reader asked for may wait a little; a read
+# a page makes on its way (is a live app running?) gives up sooner, and the page goes on without.
+TIMEOUT = 5.0
+QUICK_TIMEOUT = 0.5
+
+_clients: dict[tuple[str, bool], redis_lib.Redis] = {}
 
 
-def broker() -> redis_lib.Redis:
+def broker(*, quick: bool = False) -> redis_lib.Redis:
     """Return a Redis client on the Celery broker (one per broker address and process)."""
     url = current_app.conf.broker_url
-    if url not in _clients:
-        _clients[url] = redis_lib.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-    return _clients[url]
+    key = (url, quick)
+    if key not in _clients:
+        timeout = QUICK_TIMEOUT if quick else TIMEOUT
+        _clients[key] = redis_lib.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+    return _clients[key]
