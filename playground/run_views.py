@@ -7,8 +7,6 @@ who may run what. Only signed-in readers run code: an anonymous page shows a sig
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.throttles import client_ip
 from playground.runs import RunRefused, run_result, run_start
+from sandbox.textsafety import parse_json
 
 
 def _refused(exc: RunRefused) -> HttpResponse:
@@ -45,8 +44,8 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
     requests = None
     if "requests" in request.POST:
         try:
-            requests = json.loads(request.POST["requests"])
-        except ValueError:
+            requests = parse_json(request.POST["requests"])
+        except ValueError:  # not JSON, or nested deeper than any list of requests
             return _refused(RunRefused("The requests cannot be read."))
         if not isinstance(requests, list):
             return _refused(RunRefused("The requests must be a list."))

@@ -68,6 +68,16 @@ def test_starting_a_run_takes_post_only(learner_client):
     assert learner_client.get(START).status_code == 405
 
 
+def test_requests_nested_too_deep_are_refused_before_they_are_parsed(
+    broker, learner_client, run_lesson
+):
+    fields = {"lesson": run_lesson.id, "block": str(APP), "requests": "[" * 100_000}
+    response = learner_client.post(START, fields)
+    assert response.status_code == 400
+    assert response.content.decode() == "The requests cannot be read."
+    assert broker.sent_runs() == []
+
+
 @pytest.mark.parametrize(
     ("fields", "status", "message"),
     [
