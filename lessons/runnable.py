@@ -32,8 +32,9 @@ Reset. Settings follow the classes, as `key=value` (quote a value that holds spa
 
 Blocks are numbered from 0 in the order they appear among the lesson's runnable blocks; a
 page names a block by that number. Problems (an unknown framework, a request that is not
-``METHOD /path``, two files with one name) are shown in place of the toolbar while an author
-previews the lesson, and refused by a course import, with the line they are on.
+``METHOD /path``, a header that is not ``Name: value``, two files with one name) are shown in
+place of the toolbar while an author previews the lesson, and refused by a course import, with
+the line they are on.
 
 This module imports nothing of the sandbox (it sits below it): the framework names, methods
 and bounds below repeat the run protocol's (grading.interactive), and a test checks that they
