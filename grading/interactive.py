@@ -49,12 +49,14 @@ MAX_FILES_BYTES = 256 * 1024  # all files of a run, paths included
 MAX_REQUESTS = 10  # sent to an app run
 MAX_REQUEST_BODY = 64 * 1024
 MAX_REQUEST_HEADERS = 20
+MAX_HEADER_VALUE_CHARS = 1000
 MAX_PATH_CHARS = 2000
 RUN_TIMEOUT = 10.0  # seconds a run may take in all, from container start to its end
 LIVE_LIFETIME = 300.0  # seconds a live app is kept, at most
 
 _SAFE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]{1,200}$")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+# \Z, not $: a name must not end in a line break.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}\Z")
 
 
 class MessageRejected(ValueError):
@@ -135,7 +137,7 @@ class LiveRequest:
             name, value = pair
             if not _HEADER_NAME.match(name):
                 raise MessageRejected(f"{name[:40]!r} is not a header name")
-            if len(value) > 1000 or any(c in value for c in "\r\n\x00"):
+            if len(value) > MAX_HEADER_VALUE_CHARS or any(c in value for c in "\r\n\x00"):
                 raise MessageRejected(f"the value of {name} is too long or holds a line break")
             headers.append((name, value))
         body = data.get("body") or ""

@@ -18,16 +18,23 @@ Reset. Settings follow the classes, as `key=value` (quote a value that holds spa
   its real server instead of as a script; the entry is then the file the sandbox starts for
   that framework (app.py; main.py for FastAPI; manage.py for Django) unless `file` says.
 - ``requests="GET /hello/ada; POST /notes title=Hi"`` (app blocks only) are the example
-  requests sent to the app, separated by semicolons: a method, a path, and optionally a body
-  after a space. A body that starts with ``{`` or ``[`` is sent as JSON, any other as a form
-  (``application/x-www-form-urlencoded``). Put the value in single quotes when a body holds
-  double quotes: ``requests='POST /notes {"title": "Hi"}'``. Readers can edit these and add
-  their own on the page.
+  requests sent to the app, separated by semicolons: a method, a path, any headers, and
+  optionally a body after a space. A body that starts with ``{`` or ``[`` is sent as JSON, any
+  other as a form (``application/x-www-form-urlencoded``). Put the value in single quotes when
+  a body holds double quotes: ``requests='POST /notes {"title": "Hi"}'``.
+  A header is ``-H`` and ``Name: value`` in quotes, as curl takes it, between the path and the
+  body: ``requests='POST /notes -H "X-API-Key: let-me-in" {"title": "Hi"}'`` (in a value in
+  double quotes, quote the header with ``'``). The name is an HTTP token (letters, digits and
+  ``-``, as in X-API-Key), the value at most 1000 characters; a request has at most 20 headers,
+  with the Content-Type its body gets unless a header gives one. No part of a request may
+  hold a ``;``, since that ends it. Readers can edit these requests and their headers, and add
+  their own, on the page.
 
 Blocks are numbered from 0 in the order they appear among the lesson's runnable blocks; a
 page names a block by that number. Problems (an unknown framework, a request that is not
-``METHOD /path``, two files with one name) are shown in place of the toolbar while an author
-previews the lesson, and refused by a course import, with the line they are on.
+``METHOD /path``, a header that is not ``Name: value``, two files with one name) are shown in
+place of the toolbar while an author previews the lesson, and refused by a course import, with
+the line they are on.
 
 This module imports nothing of the sandbox (it sits below it): the framework names, methods
 and bounds below repeat the run protocol's (grading.interactive), and a test checks that they
@@ -37,6 +44,7 @@ agree. The site checks every run against the protocol again before it sends one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from markdown.extensions.attr_list import get_attrs
@@ -57,11 +65,21 @@ SCRIPT_ENTRY = "main.py"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_REQUESTS = 10
 MAX_REQUEST_BODY = 64 * 1024
+MAX_REQUEST_HEADERS = 20
+MAX_HEADER_VALUE_CHARS = 1000
 MAX_PATH_CHARS = 2000
 MAX_FILES = 20
 MAX_BLOCK_CHARS = 64 * 1024
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}\Z")  # an HTTP token
+# A request: its method, its path, its headers (each -H and a quoted Name: value), its body.
+_REQUEST = re.compile(
+    r"""(?P<method>\S+)(?:\s+(?P<path>\S+))?"""
+    r"""(?P<headers>(?:\s+-H\s+(?:"[^"]*"|'[^']*'))*)(?:\s+(?P<body>.*))?\Z""",
+    re.DOTALL,
+)
+_HEADER_OPTION = re.compile(r"""-H\s+(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)')""")
 SAFE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]{1,200}\Z")
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)$")
 
@@ -84,6 +102,41 @@ def body_headers(body: str) -> tuple[tuple[str, str], ...]:
     return (("Content-Type", kind),)
 
 
+def request_headers(headers: Sequence[tuple[str, str]], body: str) -> tuple[tuple[str, str], ...]:
+    """Return the headers a request is sent with: those given, and its body's Content-Type.
+
+    A Content-Type among the given headers wins over the one the body would get.
+    """
+    if any(name.lower() == "content-type" for name, _ in headers):
+        return tuple(headers)
+    return (*headers, *body_headers(body))
+
+
+def read_header(text: str) -> tuple[str, str]:
+    """Return the name and value of a header written `Name: value`.
+
+    Raise ValueError saying what is wrong, in words for the author or reader who typed it.
+    """
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not name:
+        raise ValueError(f"{text.strip()[:60]!r} is not a header: write it as Name: value")
+    if not HEADER_NAME.match(name):
+        raise ValueError(
+            f"{name[:40]!r} cannot be a header name (use letters, digits and -, as in X-API-Key)"
+        )
+    if len(value) > MAX_HEADER_VALUE_CHARS:
+        raise ValueError(f"the value of header {name} is over {MAX_HEADER_VALUE_CHARS} characters")
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError(f"the value of header {name} may not hold a line break or a NUL character")
+    return name, value
+
+
+def header_text(headers: tuple[tuple[str, str], ...]) -> str:
+    """Return headers as the page shows them: one `Name: value` a line."""
+    return "\n".join(f"{name}: {value}" for name, value in headers)
+
+
 @dataclass(frozen=True)
 class ExampleRequest:
     """One request an author offers to send to an app block."""
@@ -91,12 +144,18 @@ class ExampleRequest:
     method: str
     path: str
     body: str = ""
+    headers: tuple[tuple[str, str], ...] = ()  # the author's, in order
 
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        return body_headers(self.body)
+    def sent_headers(self) -> tuple[tuple[str, str], ...]:
+        """Return the headers this request is sent with, its body's Content-Type among them."""
+        return request_headers(self.headers, self.body)
 
     def as_dict(self) -> dict[str, str]:
-        return {"method": self.method, "path": self.path, "body": self.body}
+        """Return the request as the page holds it (its headers as text, when it has any)."""
+        data = {"method": self.method, "path": self.path, "body": self.body}
+        if self.headers:
+            data["headers"] = header_text(self.headers)
+        return data
 
 
 @dataclass(frozen=True)
@@ -178,28 +237,42 @@ def _settings(info: str) -> tuple[str, list[str], dict[str, str]] | None:
     return language, classes, values
 
 
+def _parse_request(part: str) -> ExampleRequest:
+    """Return one request of a `requests=` setting; raise ValueError saying what is wrong."""
+    found = _REQUEST.match(part)
+    if found is None:  # only an empty text, which the caller skips
+        raise ValueError("write a request as METHOD /path")
+    method, path = found["method"].upper(), found["path"] or ""
+    body = (found["body"] or "").strip()
+    if method not in METHODS:
+        raise ValueError(f"start with a method ({', '.join(METHODS)}), then a path such as /hello")
+    if not path.startswith("/") or len(path) > MAX_PATH_CHARS:
+        raise ValueError("the path must start with /")
+    if body == "-H" or body.startswith(("-H ", "-H\t")):
+        raise ValueError('put each header in quotes after -H: -H "Name: value"')
+    headers = tuple(
+        read_header(option["double"] if option["double"] is not None else option["single"])
+        for option in _HEADER_OPTION.finditer(found["headers"])
+    )
+    if len(request_headers(headers, body)) > MAX_REQUEST_HEADERS:
+        raise ValueError(
+            f"at most {MAX_REQUEST_HEADERS} headers, with the Content-Type of the body"
+        )
+    if len(body.encode()) > MAX_REQUEST_BODY:
+        raise ValueError("the body is over 64 KiB")
+    return ExampleRequest(method, path, body, headers)
+
+
 def parse_requests(value: str) -> tuple[tuple[ExampleRequest, ...], list[str]]:
     """Return the requests of a `requests=` setting, and what is wrong with it."""
     requests, problems = [], []
     for part in (p.strip() for p in value.split(";")):
         if not part:
             continue
-        method, _, rest = part.partition(" ")
-        path, _, body = rest.strip().partition(" ")
-        method = method.upper()
-        if method not in METHODS:
-            problems.append(
-                f"request {part[:60]!r}: start with a method ({', '.join(METHODS)}), "
-                "then a path such as /hello"
-            )
-            continue
-        if not path.startswith("/") or len(path) > MAX_PATH_CHARS:
-            problems.append(f"request {part[:60]!r}: the path must start with /")
-            continue
-        if len(body.encode()) > MAX_REQUEST_BODY:
-            problems.append(f"request {part[:60]!r}: the body is over 64 KiB")
-            continue
-        requests.append(ExampleRequest(method, path, body.strip()))
+        try:
+            requests.append(_parse_request(part))
+        except ValueError as exc:
+            problems.append(f"request {part[:60]!r}: {exc}")
     if len(requests) > MAX_REQUESTS:
         problems.append(f"at most {MAX_REQUESTS} requests")
     return tuple(requests[:MAX_REQUESTS]), problems

@@ -2,11 +2,11 @@
 
 `run_start` checks that the reader may run the block (a signed-in reader of a lesson they may
 see, within the rate limits), builds the run from the lesson's text (the block's example, with
-the reader's edit of the block and the requests they chose), checks it against the run
-protocol (grading.interactive) and sends it to the grading hosts. Nothing is stored in the
-database: the broker keeps who started the run, and the host leaves its result there, where
-`run_result` reads it for that reader only, checking its shape and bounds again — it holds
-what the reader's code printed and answered, and is as hostile as that code.
+the reader's edit of the block and the requests they chose, headers included), checks it
+against the run protocol (grading.interactive) and sends it to the grading hosts. Nothing is
+stored in the database: the broker keeps who started the run, and the host leaves its result
+there, where `run_result` reads it for that reader only, checking its shape and bounds again —
+it holds what the reader's code printed and answered, and is as hostile as that code.
 """
 
 from __future__ import annotations
@@ -33,7 +33,13 @@ from grading.interactive import (
     new_id,
 )
 from lessons.models import Lesson
-from lessons.runnable import ExampleRequest, body_headers, example_files, runnable_blocks
+from lessons.runnable import (
+    ExampleRequest,
+    example_files,
+    read_header,
+    request_headers,
+    runnable_blocks,
+)
 from playground.broker import broker
 from sandbox.exchanges import exchange_from_data
 
@@ -45,6 +51,8 @@ OWNER_TTL = RESULT_TTL + 120
 RUNS_PER_LEARNER = Throttle("run-learner", limit=30, window=60)
 RUNS_PER_IP = Throttle("run-ip", limit=60, window=60)
 MAX_CODE_CHARS = 64 * 1024
+# A request's headers as the reader types them: room for 20 full ones.
+MAX_HEADER_TEXT_CHARS = 24 * 1024
 MAX_OUTPUT_CHARS = 64 * 1024
 MAX_MESSAGE_CHARS = 2000
 STATUSES = ("ok", "error", "timeout")
@@ -105,8 +113,29 @@ def _encodable(value: Any) -> bool:
     return True
 
 
+def _header_lines(text: Any, number: int) -> list[tuple[str, str]]:
+    """Return the headers of request `number`, typed one `Name: value` a line."""
+    if text in (None, ""):
+        return []
+    if not isinstance(text, str) or len(text) > MAX_HEADER_TEXT_CHARS:
+        raise RunRefused(f"Request {number}: write its headers as text, one per line: Name: value.")
+    headers = []
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                headers.append(read_header(line))
+            except ValueError as exc:
+                raise RunRefused(f"Request {number}: {exc}.") from None
+    return headers
+
+
 def _requests(kind: str, given: list[Any] | None, default: tuple[ExampleRequest, ...]):
-    """Return the requests of an app run as LiveRequests: the reader's, else the author's."""
+    """Return the requests of an app run as LiveRequests: the reader's, else the author's.
+
+    Each is a dict with a method, a path, and optionally a body and headers (text, one
+    `Name: value` a line, as the page has them); a body gets its Content-Type unless the
+    headers give one.
+    """
     if kind != "app":
         return ()
     if given is None:
@@ -120,13 +149,17 @@ def _requests(kind: str, given: list[Any] | None, default: tuple[ExampleRequest,
         if not isinstance(data, dict):
             raise RunRefused(f"Request {number} must have a method and a path.")
         body = data.get("body") or ""
-        if not all(_encodable(data.get(key)) for key in ("method", "path", "body")):
+        if not all(_encodable(data.get(key)) for key in ("method", "path", "body", "headers")):
             raise RunRefused(f"Request {number} holds characters that cannot be sent.")
+        headers = _header_lines(data.get("headers"), number)
         message = {
             "method": data.get("method"),
             "path": data.get("path"),
             "body": body,
-            "headers": [list(pair) for pair in body_headers(body if isinstance(body, str) else "")],
+            "headers": [
+                list(pair)
+                for pair in request_headers(headers, body if isinstance(body, str) else "")
+            ],
         }
         try:
             requests.append(LiveRequest.from_message(message))
@@ -148,7 +181,7 @@ def run_start(
 
     `code` is the reader's edit of the block (None: the author's code); `requests`, for an
     app block, the requests to send (None: the author's examples), each a dict with a method,
-    a path and optionally a body. Raise RunRefused saying why a run cannot start.
+    a path and optionally a body and headers. Raise RunRefused saying why a run cannot start.
     """
     if not getattr(user, "is_authenticated", False):
         raise RunRefused("Sign in to run this example.", status=403)

@@ -2,11 +2,12 @@
 
    Each block the server marked runnable (div.runnable[data-run-block], see lessons.runnable)
    gets a toolbar under it. A signed-in reader can Run it (an app block: "Run as app", with the
-   example requests, which they can edit, remove or add to), Edit it in the site's editor and
-   Reset it to the author's code. A run is posted to the server, which answers where its
-   result will be; this script asks for it every POLL_MS until it is there, and gives up after
-   GIVE_UP_MS. An anonymous reader sees a link to sign in instead. Without this script the
-   blocks stay plain, readable, copyable code. */
+   example requests, which they can edit, remove or add to, each with its headers typed one
+   "Name: value" a line), Edit it in the site's editor and Reset it to the author's code. A
+   run is posted to the server, which answers where its result will be; this script asks for
+   it every POLL_MS until it is there, and gives up after GIVE_UP_MS. An anonymous reader sees
+   a link to sign in instead. Without this script the blocks stay plain, readable, copyable
+   code. */
 (function () {
   "use strict";
 
@@ -32,6 +33,14 @@
       attributes[name] = extra[name];
     });
     return el("button", attributes, [label]);
+  }
+
+  /* A headers box is as tall as its lines, up to MAX_HEADER_ROWS; past that it scrolls. */
+  var MAX_HEADER_ROWS = 6;
+
+  function fitLines(textarea) {
+    var lines = textarea.value.split("\n").length;
+    textarea.rows = Math.max(1, Math.min(MAX_HEADER_ROWS, lines));
   }
 
   function readRequests(block) {
@@ -69,6 +78,22 @@
         spellcheck: "false",
         "data-run-path": "",
       });
+      // Headers before the body, as a request has them; one per line, so Enter adds one.
+      var headers = el("textarea", {
+        id: id + "-headers",
+        class: "run-request__headers",
+        rows: "1",
+        wrap: "off",
+        spellcheck: "false",
+        autocomplete: "off",
+        placeholder: "Headers (optional): Name: value",
+        "data-run-headers": "",
+      });
+      headers.value = typeof request.headers === "string" ? request.headers : "";
+      fitLines(headers);
+      headers.addEventListener("input", function () {
+        fitLines(headers);
+      });
       var body = el("textarea", {
         id: id + "-body",
         rows: "1",
@@ -83,6 +108,10 @@
         method,
         el("label", { class: "visually-hidden", for: id + "-path" }, ["Path"]),
         path,
+        el("label", { class: "visually-hidden", for: id + "-headers" }, [
+          "Headers, one per line: Name: value",
+        ]),
+        headers,
         el("label", { class: "visually-hidden", for: id + "-body" }, ["Body"]),
         body,
         remove,
@@ -111,6 +140,7 @@
           return {
             method: item.querySelector("[data-run-method]").value,
             path: item.querySelector("[data-run-path]").value.trim(),
+            headers: item.querySelector("[data-run-headers]").value,
             body: item.querySelector("[data-run-body]").value,
           };
         });

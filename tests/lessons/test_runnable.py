@@ -63,6 +63,32 @@ def test_the_protocol_and_the_authoring_checks_agree():
     assert runnable.MAX_REQUESTS == interactive.MAX_REQUESTS
     assert runnable.MAX_REQUEST_BODY == interactive.MAX_REQUEST_BODY
     assert runnable.MAX_FILES == interactive.MAX_FILES
+    assert runnable.MAX_REQUEST_HEADERS == interactive.MAX_REQUEST_HEADERS
+    assert runnable.MAX_HEADER_VALUE_CHARS == interactive.MAX_HEADER_VALUE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("X-API-Key", True),
+        ("content-type", True),
+        ("X_Odd.Name~1", True),
+        ("x" * 100, True),
+        ("x" * 101, False),
+        ("X API", False),
+        ("X-Key\n", False),
+        ("Ünicode", False),
+        ("a(b)", False),
+    ],
+)
+def test_authors_and_the_protocol_agree_on_header_names(name, allowed):
+    assert bool(runnable.HEADER_NAME.match(name)) is allowed
+    message = {"path": "/", "headers": [[name, "v"]]}
+    if allowed:
+        assert interactive.LiveRequest.from_message(message).headers == ((name, "v"),)
+    else:
+        with pytest.raises(interactive.MessageRejected):
+            interactive.LiveRequest.from_message(message)
 
 
 def test_a_plain_runnable_block_is_a_script_named_main_py():
@@ -79,10 +105,102 @@ def test_an_app_block_reads_its_framework_and_requests():
         {"method": "GET", "path": "/hello/ada", "body": ""},
         {"method": "POST", "path": "/notes", "body": '{"title": "Hi"}'},
     ]
-    assert block.requests[1].headers() == (("Content-Type", "application/json"),)
-    assert runnable.ExampleRequest("POST", "/notes", "title=Hi").headers() == (
+    assert block.requests[1].sent_headers() == (("Content-Type", "application/json"),)
+    assert runnable.ExampleRequest("POST", "/notes", "title=Hi").sent_headers() == (
         ("Content-Type", "application/x-www-form-urlencoded"),
     )
+
+
+def test_requests_carry_headers_written_after_the_path_like_curl():
+    text = (
+        '```{.python .runnable app=fastapi requests=\'POST /notes {"title": "No key"}; '
+        'POST /notes -H "X-API-Key: let-me-in" -H "Accept:  application/json " '
+        '{"title": "Hi"}; GET /notes\'}\nx = 1\n```\n'
+    )
+    assert runnable_problems(text) == []
+    (block,) = runnable_blocks(text)
+    no_key, with_key, listing = block.requests
+    assert no_key.headers == ()
+    assert (with_key.method, with_key.path, with_key.body) == ("POST", "/notes", '{"title": "Hi"}')
+    assert with_key.headers == (("X-API-Key", "let-me-in"), ("Accept", "application/json"))
+    assert with_key.sent_headers() == (
+        ("X-API-Key", "let-me-in"),
+        ("Accept", "application/json"),
+        ("Content-Type", "application/json"),
+    )
+    assert (listing.method, listing.path, listing.headers) == ("GET", "/notes", ())
+
+
+def test_headers_can_be_quoted_with_single_quotes_inside_a_double_quoted_value():
+    text = (
+        "```{.python .runnable app=flask "
+        "requests=\"POST /form -H 'Authorization: Bearer abc 123' title=Hi\"}\nx = 1\n```\n"
+    )
+    (block,) = runnable_blocks(text)
+    (request,) = block.requests
+    assert request.headers == (("Authorization", "Bearer abc 123"),)
+    assert request.body == "title=Hi"
+    assert runnable_problems(text) == []
+
+
+def test_a_content_type_the_author_gives_replaces_the_bodys():
+    (request,), problems = runnable.parse_requests(
+        "POST /raw -H 'content-type: text/plain' {not json}"
+    )
+    assert problems == []
+    assert request.sent_headers() == (("content-type", "text/plain"),)
+
+
+def test_a_request_is_shown_with_its_headers_as_lines_and_without_them_as_before():
+    with_headers = runnable.ExampleRequest("GET", "/", "", (("A", "1"), ("B", "two words")))
+    assert with_headers.as_dict() == {
+        "method": "GET",
+        "path": "/",
+        "body": "",
+        "headers": "A: 1\nB: two words",
+    }
+    assert runnable.ExampleRequest("GET", "/").as_dict() == {
+        "method": "GET",
+        "path": "/",
+        "body": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("requests", "problem"),
+    [
+        ("POST /n -H X-Key:abc {}", 'put each header in quotes after -H: -H "Name: value"'),
+        ('POST /n -H "X-Key: abc {}', 'put each header in quotes after -H: -H "Name: value"'),
+        ("GET /n -H", 'put each header in quotes after -H: -H "Name: value"'),
+        ('GET /n -H "X-Key abc"', "'X-Key abc' is not a header: write it as Name: value"),
+        ('GET /n -H ": abc"', "': abc' is not a header: write it as Name: value"),
+        ('GET /n -H "X Key: abc"', "'X Key' cannot be a header name (use letters, digits and -"),
+        ('GET /n -H "Ключ: abc"', "'Ключ' cannot be a header name"),
+        ('GET /n -H "X-Long: ' + "v" * 1001 + '"', "the value of header X-Long is over 1000"),
+        ('GET /n -H "X-Key: a;b"', "put each header in quotes after -H"),
+    ],
+)
+def test_a_wrong_header_is_reported_with_its_request(requests, problem):
+    text = f"# Notes\n\n```{{.python .runnable app=flask requests='{requests}'}}\nx = 1\n```\n"
+    problems = runnable_problems(text)
+    assert problems, requests
+    assert problems[0].line == 3
+    assert problems[0].message.startswith(f"request {requests.split(';')[0][:60]!r}: ")
+    assert problem in problems[0].message
+    assert not runnable_blocks(text)[0].usable
+
+
+def test_a_request_has_at_most_20_headers_with_its_bodys_content_type():
+    twenty = " ".join(f'-H "X-{n}: {n}"' for n in range(20))
+    (request,), problems = runnable.parse_requests(f"GET /n {twenty}")
+    assert problems == []
+    assert len(request.sent_headers()) == 20
+    requests, problems = runnable.parse_requests(f"POST /n {twenty} title=Hi")
+    assert requests == ()
+    assert problems == [
+        f"request {f'POST /n {twenty} title=Hi'[:60]!r}: "
+        "at most 20 headers, with the Content-Type of the body"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -163,6 +281,24 @@ def test_two_files_of_one_name_in_an_example_are_reported():
 def test_an_empty_block_cannot_run():
     assert [p.message for p in runnable_problems("```{.python .runnable}\n\n```\n")] == [
         "the block is empty"
+    ]
+
+
+def test_a_lessons_request_headers_reach_the_page_as_lines_the_sanitizer_keeps():
+    text = (
+        "```{.python .runnable app=fastapi "
+        """requests='POST /notes -H "X-API-Key: let-me-in" -H "X-Trace: 7" {"title": "Hi"}'}\n"""
+        "x = 1\n```\n"
+    )
+    body, _ = render_lesson(text)
+    (attributes,) = run_attributes(body)
+    assert json.loads(attributes["data-run-requests"]) == [
+        {
+            "method": "POST",
+            "path": "/notes",
+            "body": '{"title": "Hi"}',
+            "headers": "X-API-Key: let-me-in\nX-Trace: 7",
+        }
     ]
 
 

@@ -37,7 +37,7 @@ BLOCKS = course_blocks()
 
 def job_for(text, block) -> RunJob:
     requests = tuple(
-        LiveRequest.from_message({**r.as_dict(), "headers": [list(h) for h in r.headers()]})
+        LiveRequest.from_message({**r.as_dict(), "headers": [list(h) for h in r.sent_headers()]})
         for r in block.requests
     )
     job = RunJob(

@@ -50,6 +50,26 @@ def test_the_readers_code_and_requests_are_sent(broker, learner_client, run_less
     assert [(r.method, r.path) for r in job.requests] == [("GET", "/hello/you")]
 
 
+def test_the_readers_headers_are_sent_with_their_requests(broker, learner_client, run_lesson):
+    requests = [
+        {
+            "method": "POST",
+            "path": "/notes",
+            "headers": "X-API-Key: let-me-in\nAccept: application/json",
+            "body": '{"title": "Hi"}',
+        }
+    ]
+    response = post_run(learner_client, run_lesson, APP, requests=json.dumps(requests))
+    assert response.status_code == 202
+    (job,) = broker.sent_runs()
+    (request,) = job.requests
+    assert request.headers == (
+        ("X-API-Key", "let-me-in"),
+        ("Accept", "application/json"),
+        ("Content-Type", "application/json"),
+    )
+
+
 def test_an_anonymous_reader_is_told_to_sign_in(broker, client, run_lesson):
     response = post_run(client, run_lesson, SCRIPT)
     assert response.status_code == 403
@@ -91,6 +111,17 @@ def test_requests_nested_too_deep_are_refused_before_they_are_parsed(
             {"block": str(APP), "requests": '[{"path": "/\\ud800"}]'},
             400,
             "Request 1 holds characters that cannot be sent.",
+        ),
+        (
+            {"block": str(APP), "requests": '[{"path": "/", "headers": "X-API-Key let-me-in"}]'},
+            400,
+            "Request 1: 'X-API-Key let-me-in' is not a header: write it as Name: value.",
+        ),
+        (
+            {"block": str(APP), "requests": '[{"path": "/", "headers": "Bad Name: 1"}]'},
+            400,
+            "Request 1: 'Bad Name' cannot be a header name "
+            "(use letters, digits and -, as in X-API-Key).",
         ),
     ],
 )

@@ -14,7 +14,7 @@ from accounts.throttles import Throttle
 from grading.interactive import INTERACTIVE_QUEUE, RESULT_TTL
 from playground import runs
 from playground.runs import OWNER_TTL, RunRefused, run_result, run_start
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import LessonFactory, StaffFactory, UserFactory
 from tests.playground.conftest import APP, BROKEN, EXAMPLE, SCRIPT
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,48 @@ def test_the_readers_requests_replace_the_authors(broker, learner, run_lesson):
     ]
 
 
+def test_the_authors_headers_are_sent_with_the_bodys_content_type(broker, learner):
+    lesson = LessonFactory(
+        body=(
+            '```{.python .runnable app=fastapi requests=\'POST /notes {"title": "No key"}; '
+            'POST /notes -H "X-API-Key: let-me-in" {"title": "Hi"}\'}\n'
+            "app = None\n```\n"
+        )
+    )
+    start(learner, lesson, 0)
+
+    (job,) = broker.sent_runs()
+    assert [r.headers for r in job.requests] == [
+        (("Content-Type", "application/json"),),
+        (("X-API-Key", "let-me-in"), ("Content-Type", "application/json")),
+    ]
+
+
+def test_the_readers_headers_are_sent_one_per_line(broker, learner, run_lesson):
+    mine = [
+        {
+            "method": "POST",
+            "path": "/notes",
+            "body": '{"title": "Mine"}',
+            "headers": "X-API-Key:  let-me-in \n\nAccept: application/json\r\n",
+        },
+        {"path": "/raw", "body": "plain words", "headers": "content-type: text/plain"},
+        {"path": "/hello/bo", "headers": ""},
+    ]
+    start(learner, run_lesson, APP, requests=mine)
+
+    (job,) = broker.sent_runs()
+    assert [r.headers for r in job.requests] == [
+        (
+            ("X-API-Key", "let-me-in"),
+            ("Accept", "application/json"),
+            ("Content-Type", "application/json"),
+        ),
+        (("content-type", "text/plain"),),  # the reader's Content-Type, not the body's
+        (),
+    ]
+
+
 def test_a_script_block_sends_no_requests_whatever_it_is_given(broker, learner, run_lesson):
     start(learner, run_lesson, SCRIPT, requests=[{"method": "GET", "path": "/"}])
     assert broker.sent_runs()[0].requests == ()
@@ -115,6 +157,42 @@ def test_a_block_that_is_not_runnable_is_refused(broker, learner, run_lesson, bl
         (["GET /"], "Request 1 must have a method and a path."),
         ([{"path": "/\ud800"}], "Request 1 holds characters that cannot be sent."),
         ([{"path": "/", "body": "\udfff"}], "Request 1 holds characters that cannot be sent."),
+        (
+            [{"path": "/"}, {"path": "/", "headers": "X-API-Key let-me-in"}],
+            "Request 2: 'X-API-Key let-me-in' is not a header: write it as Name: value.",
+        ),
+        (
+            [{"path": "/", "headers": "X API Key: let-me-in"}],
+            "Request 1: 'X API Key' cannot be a header name (use letters, digits and -",
+        ),
+        (
+            [{"path": "/", "headers": "X-Long: " + "v" * 1001}],
+            "Request 1: the value of header X-Long is over 1000 characters.",
+        ),
+        (
+            [{"path": "/", "headers": "X-Nul: a\x00b"}],
+            "Request 1: the value of header X-Nul may not hold a line break or a NUL character.",
+        ),
+        (
+            [{"path": "/", "headers": "\n".join(f"X-{n}: {n}" for n in range(21))}],
+            "Request 1: at most 20 headers.",
+        ),
+        (
+            [{"path": "/", "body": "a=1", "headers": "\n".join(f"X-{n}: 1" for n in range(20))}],
+            "Request 1: at most 20 headers.",
+        ),
+        (
+            [{"path": "/", "headers": [["X-API-Key", "let-me-in"]]}],
+            "Request 1: write its headers as text, one per line: Name: value.",
+        ),
+        (
+            [{"path": "/", "headers": "X-Key: " + "v" * 30_000}],
+            "Request 1: write its headers as text, one per line: Name: value.",
+        ),
+        (
+            [{"path": "/", "headers": "X-Key: \ud800"}],
+            "Request 1 holds characters that cannot be sent.",
+        ),
     ],
 )
 def test_bad_requests_are_refused_with_a_reason(broker, learner, run_lesson, requests, message):
