@@ -54,8 +54,8 @@ MAX_PATH_CHARS = 2000
 RUN_TIMEOUT = 10.0  # seconds a run may take in all, from container start to its end
 LIVE_LIFETIME = 300.0  # seconds a live app is kept, at most
 
-_SAFE_PATH = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_./-]{1,200}$")
-# \Z, not $: a name must not end in a line break.
+# \Z, not $ (which also matches before a final line break), here and below.
+_SAFE_PATH = re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|\Z))[A-Za-z0-9_./-]{1,200}\Z")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}\Z")
 
 

@@ -25,6 +25,7 @@ described, not shown.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -173,6 +174,8 @@ def exchange_from_data(data: Any) -> dict[str, Any] | None:
         "output": _cut(str(data.get("output") or ""), MAX_OUTPUT_CHARS)[0],
         "error": _cut(str(data.get("error") or ""), MAX_ERROR_CHARS)[0],
         "duration_ms": round(float(duration), 1)
-        if isinstance(duration, (int, float)) and not isinstance(duration, bool)
+        if isinstance(duration, (int, float))
+        and not isinstance(duration, bool)
+        and math.isfinite(duration)
         else None,
     }
