@@ -311,6 +311,9 @@ def _answer(app: LiveApp, session: Session, message: Any) -> None:
 def main() -> int:
     """Serve the live app whose job comes on stdin (``python -m grading.live``)."""
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/live] %(message)s")
+    # httpx logs every request at INFO: a learner's paths are theirs, and one line per console
+    # request says nothing an operator needs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # Celery's warm shutdown, or anyone, may ask us to end: clean up on the way out.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGINT, _exit_on_signal)
