@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
-import socket
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -35,6 +33,7 @@ from sandbox.archive import SubmissionRejected, pack_files, unpack_submission
 from sandbox.container import boot
 from sandbox.harness.grader import BASE_URL as APP_URL
 from sandbox.harness.grader import AppClient, CheckFailed
+from sandbox.harness.marks import MARK_TIMEOUT, Marks
 from sandbox.policy import DEFAULT_POLICY, SandboxPolicy
 from sandbox.runner import (
     BOOT_DIR,
@@ -56,7 +55,6 @@ logger = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 10.0  # seconds for one whole answer
 MAX_RESPONSE_BYTES = exchanges.MAX_BODY_CHARS * 4 + 1  # read of a body; the rest is dropped
 MAX_REQUESTS = 500  # one live app answers at most this many (two marks each)
-MARK_TIMEOUT = 1.0  # for boot.py to answer a mark, and for the mark to reach the output
 SETTLE_AFTER_ERROR = 0.02  # uvicorn prints a traceback just after a 500 has gone out
 LIVE_LABEL = "webcourse.live"  # on a live app's container, beside the run label
 # Headers the client sets itself from the request it sends.
@@ -196,8 +194,7 @@ class LiveApp:
             image=image,
         )
         self._client: AppClient | None = None
-        self._control: socket.socket | None = None
-        self._marks_broken = False
+        self._marks: Marks | None = None  # made once the run's folders exist
         self._kept_from = 1  # segments before this one are freed (0 holds the start-up output)
         self._stopped = False
 
@@ -337,29 +334,9 @@ class LiveApp:
 
     def _mark(self) -> str | None:
         """Ask boot.py for a mark in the app's output; return its token (None: no mark)."""
-        if self._marks_broken:
-            return None
-        token = secrets.token_hex(8)
-        try:
-            if self._control is None:
-                self._control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self._control.settimeout(MARK_TIMEOUT)
-                self._control.connect(str(self._run.dirs.sockets / CONTROL_NAME))
-            self._control.sendall(f"mark {token}\n".encode())
-            answer = b""
-            while not answer.endswith(b"\n") and len(answer) < 16:
-                data = self._control.recv(16)
-                if not data:
-                    break
-                answer += data
-            if answer != b"ok\n":
-                raise OSError("no answer from the control socket")
-        except OSError:
-            # The app broke the control socket: its output is no longer shown per request.
-            self._marks_broken = True
-            self._close_control()
-            return None
-        return token
+        if self._marks is None:
+            self._marks = Marks(self._run.dirs.sockets / CONTROL_NAME)
+        return self._marks.mark()
 
     def _output_between(self, first: str | None, last: str | None) -> str:
         """Return the output between two marks (once the second has arrived), and forget it."""
@@ -391,17 +368,12 @@ class LiveApp:
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
-        self._close_control()
+        if self._marks is not None:
+            self._marks.close()
         try:
             self._run._clean_up()
         except Exception:  # the container ends at its deadline; the sweep removes the rest
             logger.exception("Cleaning up live app %s failed", self.run_id)
-
-    def _close_control(self) -> None:
-        if self._control is not None:
-            with contextlib.suppress(OSError):
-                self._control.close()
-            self._control = None
 
     def __enter__(self) -> LiveApp:
         self.start()

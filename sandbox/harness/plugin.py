@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -38,13 +36,13 @@ from sandbox.harness.grader import (
     PreconditionFailed,
     record_exchanges,
 )
+from sandbox.harness.marks import Marks
 from sandbox.textsafety import describe_character, hidden_character
 
 VISIBILITIES = ("visible", "hidden")
 MAX_MESSAGE_CHARS = 2000
 MAX_HINT_CHARS = 120
 CONTROL_SOCKET_NAME = "control.sock"  # beside the app's socket (boot.CONTROL_PATH)
-MARK_TIMEOUT = 1.0
 # A failing test waits this long before its end mark, so that what the server prints just
 # after answering (uvicorn logs a traceback after the 500 has gone out) lands before it.
 SETTLE_AFTER_FAILURE = 0.02
@@ -181,47 +179,6 @@ def fit_exchanges(recorded: list[dict[str, Any]], room: int) -> tuple[list[dict[
             kept[index] = exchange
             room -= size
     return [kept[i] for i in sorted(kept)], len(recorded) - len(kept)
-
-
-class Marks:
-    """Ask the app's container for marks in its output, through its control socket."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.connection: socket.socket | None = None
-        self.broken = path is None
-
-    def mark(self) -> str | None:
-        """Return the token of a mark now in the app's output, or None if none could be made."""
-        if self.broken:
-            return None
-        token = secrets.token_hex(8)
-        try:
-            if self.connection is None:
-                self.connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.connection.settimeout(MARK_TIMEOUT)
-                self.connection.connect(str(self.path))
-            self.connection.sendall(f"mark {token}\n".encode())
-            answer = b""
-            while not answer.endswith(b"\n") and len(answer) < 16:
-                data = self.connection.recv(16)
-                if not data:
-                    break
-                answer += data
-            if answer != b"ok\n":
-                raise OSError("no answer from the control socket")
-        except OSError:
-            # The app broke the control socket: the runner then shows no output of the tests.
-            self.broken = True
-            self.close()
-            return None
-        return token
-
-    def close(self) -> None:
-        if self.connection is not None:
-            with contextlib.suppress(OSError):
-                self.connection.close()
-            self.connection = None
 
 
 class Recorder:
