@@ -298,6 +298,12 @@ class _Exchange:
                 f"{size(MAX_HEAD_BYTES)}."
             )
 
+    def read_size(self, max_bytes: int) -> int:
+        """Return how much the next read may take: in the head, no more than the head's bound."""
+        if self.in_head:
+            return min(max_bytes, MAX_HEAD_BYTES - self.head_bytes)
+        return max_bytes
+
     def took(self, data: bytes) -> None:
         self.received = self.received or bool(data)
         if self.in_head:
@@ -327,7 +333,7 @@ class _BoundedStream(httpcore.NetworkStream):
         exchange.before_read()
         left = exchange.time_left(timeout)
         try:
-            data = self._stream.read(max_bytes, left)
+            data = self._stream.read(exchange.read_size(max_bytes), left)
         except httpcore.ReadTimeout:
             if timeout is None or left < timeout:
                 exchange.too_slow()

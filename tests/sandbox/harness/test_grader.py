@@ -319,6 +319,23 @@ def test_huge_headers_fail(app_socket):
     )
 
 
+def test_the_head_bound_holds_however_the_bytes_arrive(app_socket):
+    # Sent at once, a 40 KiB head arrives in one read as often as not: refused all the same.
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"x" * (40 * 1024) + b"\r\n"
+    path = app_socket(lambda c: c.sendall(head + b"Content-Length: 2\r\n\r\nok"))
+    with pytest.raises(CheckFailed) as failure:
+        get(path)
+    assert str(failure.value) == (
+        "GET /: the answer's status line and headers were larger than 32 KiB."
+    )
+
+
+def test_a_head_just_within_the_bound_is_read(app_socket):
+    filler = "X-Filler: " + "x" * (31 * 1024) + "\r\n"
+    path = app_socket(lambda c: c.sendall(answer_with(headers=filler, body=b"ok")))
+    assert get(path).text == "ok"
+
+
 def test_an_answer_that_breaks_http_says_so(app_socket):
     with pytest.raises(CheckFailed, match=r"^GET /: the app's answer is not valid HTTP"):
         get(app_socket(lambda c: c.sendall(b"SMTP ready\r\n\r\n")))
