@@ -256,10 +256,10 @@ class BrokerConsole:
             session=new_id(), files=hello_files(), framework=FRAMEWORK, lifetime=LIVE_LIFETIME
         )
         host = os.environ["GRADING_HOST_ID"]
-        if not live.start_live_app(job, redis=self.redis, host=host, broker_url=self.broker_url):
-            sys.exit(f"Live session {job.session} was taken already.")
-        # The host keeps its live apps' processes there; the bench, as the host, waits for its own.
-        self.session, self.process = job.session, live._children[-1]
+        process = live.start_live_app(job, redis=self.redis, host=host, broker_url=self.broker_url)
+        if process is None:
+            sys.exit(f"Live session {job.session} did not start.")
+        self.session, self.process = job.session, process
         key = LIVE_KEY.format(session=job.session)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -171,12 +171,13 @@ class Session:
 # A live app ---------------------------------------------------------------------------------
 
 
-def start_live_app(job: LiveJob, *, redis, host: str, broker_url: str) -> bool:
-    """Start a live app's process, which does the rest; False if the session is taken."""
+def start_live_app(job: LiveJob, *, redis, host: str, broker_url: str) -> subprocess.Popen | None:
+    """Start a live app's process, which does the rest, and return it; None if not started
+    (the session is taken, or the process could not start: the session then says so)."""
     session = Session(redis, job.session, job.lifetime)
     if not session.claim(host):
         logger.info("Live session %s is already taken; not started again", job.session)
-        return False
+        return None
     session.set("booting")
     _reap()
     try:
@@ -189,14 +190,14 @@ def start_live_app(job: LiveJob, *, redis, host: str, broker_url: str) -> bool:
     except OSError:
         logger.exception("Could not start the process of live session %s", job.session)
         session.set("failed", message=SANDBOX_START_FAILED)
-        return False
+        return None
     _children.append(process)
     try:
         process.stdin.write(json.dumps(job.to_message()).encode())
         process.stdin.close()
     except OSError:
         logger.exception("Could not hand live session %s to its process", job.session)
-    return True
+    return process
 
 
 _children: list[subprocess.Popen] = []
