@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -393,13 +394,21 @@ def header_lines(text: Any) -> list[list[str]]:
 
 
 def openapi_routes(exchange: dict[str, Any], *, limit: int = 50) -> list[tuple[str, str]]:
-    """Return the routes of an /openapi.json answer: (METHOD, path), at most `limit`."""
+    """Return the routes of an /openapi.json answer: (METHOD, path), at most `limit`.
+
+    A long answer arrives cut (sandbox.exchanges keeps 8 KiB of it, pretty-printed with an
+    indent of 2). FastAPI writes "paths" before the bulky "components", so the routes are
+    then read line by line from what was kept.
+    """
     response = exchange.get("response") or {}
     body = response.get("body") or {}
-    if response.get("status") != 200 or body.get("kind") != "json" or body.get("truncated"):
+    if response.get("status") != 200 or body.get("kind") != "json":
         return []
+    text = body.get("text") or ""
+    if body.get("truncated"):
+        return _routes_of_cut_text(text)[:limit]
     try:
-        paths = json.loads(body.get("text") or "").get("paths")
+        paths = json.loads(text).get("paths")
     except (ValueError, AttributeError):
         return []
     if not isinstance(paths, dict):
@@ -412,6 +421,36 @@ def openapi_routes(exchange: dict[str, Any], *, limit: int = 50) -> list[tuple[s
             if isinstance(method, str) and method.upper() in METHODS:
                 routes.append((method.upper(), path[:200]))
     return routes[:limit]
+
+
+_PATHS_LINE = '  "paths": {'
+_PATH_LINE = re.compile(r'^    ("(?:[^"\\]|\\.)*"): \{(?:\},?)?$')
+_OPERATION_LINE = re.compile(r'^      "([a-z]+)": \{(?:\},?)?$')
+
+
+def _routes_of_cut_text(text: str) -> list[tuple[str, str]]:
+    """Return the routes in the "paths" of a pretty-printed OpenAPI text cut anywhere."""
+    lines = text.split("\n")
+    try:
+        start = lines.index(_PATHS_LINE) + 1
+    except ValueError:
+        return []
+    routes, path = [], None
+    for line in lines[start:]:
+        if line.startswith("  }") or not line.startswith("    "):
+            break  # the end of "paths"
+        if found := _PATH_LINE.match(line):
+            try:
+                path = json.loads(found[1])
+            except ValueError:
+                path = None
+        elif (
+            (found := _OPERATION_LINE.match(line))
+            and path is not None
+            and found[1].upper() in METHODS
+        ):
+            routes.append((found[1].upper(), path[:200]))
+    return routes
 
 
 # Broker keys ---------------------------------------------------------------------------------

@@ -384,6 +384,66 @@ def test_openapi_routes_are_read_from_the_apps_answer():
     assert openapi_routes(not_found) == []
 
 
+def test_the_routes_of_a_long_openapi_answer_are_read_from_the_part_kept():
+    operation = {
+        "summary": "An operation with its usual answers",
+        "responses": {
+            "200": {"description": "Successful Response"},
+            "422": {
+                "description": "Validation Error",
+                "content": {"application/json": {"schema": {"$ref": "#/c/HTTPValidationError"}}},
+            },
+        },
+    }
+    paths = {f"/notes/{n}/{{note_id}}": {"get": operation, "delete": operation} for n in range(40)}
+    paths['/caf\u00e9 \\ "quoted"'] = {"post": operation}
+    paths = {"/": {"get": operation}, **paths}
+    spec = {"openapi": "3.1.0", "paths": paths, "components": {"schemas": {"X": "x" * 9000}}}
+    answer = exchange(
+        method="GET",
+        path="/openapi.json",
+        status=200,
+        response_headers=[("content-type", "application/json")],
+        response_body=json.dumps(spec).encode(),
+    )
+    assert answer["response"]["body"]["truncated"]
+
+    routes = openapi_routes(answer)
+
+    # Every route the kept part names, in order; none made up from a line cut short.
+    assert routes[:3] == [
+        ("GET", "/"),
+        ("GET", "/notes/0/{note_id}"),
+        ("DELETE", "/notes/0/{note_id}"),
+    ]
+    assert 10 < len(routes) < 81
+    assert routes == [
+        r
+        for r in routes
+        if r
+        in {("GET", "/")}
+        | {(m, f"/notes/{n}/{{note_id}}") for n in range(40) for m in ("GET", "DELETE")}
+    ]
+    assert openapi_routes(answer, limit=5) == routes[:5]
+
+
+def test_routes_with_odd_names_survive_a_cut_answer():
+    spec = {
+        "openapi": "3.1.0",
+        "paths": {'/caf\u00e9/"q"': {"get": {}, "parameters": []}, "/b": {"post": {}}},
+        "components": {"schemas": {"X": "x" * 9000}},
+    }
+    answer = exchange(
+        method="GET",
+        path="/openapi.json",
+        status=200,
+        response_headers=[("content-type", "application/json")],
+        response_body=json.dumps(spec).encode(),
+    )
+    assert answer["response"]["body"]["truncated"]
+    assert openapi_routes(answer) == [("GET", '/caf\u00e9/"q"'), ("POST", "/b")]
+
+
 # On a real grading host ----------------------------------------------------------------------
 
 
