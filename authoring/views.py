@@ -105,19 +105,13 @@ def chapter_move(request: HttpRequest, course: str, chapter: int) -> HttpRespons
     """Move a chapter one place up or down."""
     course_obj, role = staff_course(request.user, course, edit=True)
     chapter_obj = get_object_or_404(Chapter, pk=chapter, course=course_obj)
-    if request.method != "POST":
-        return _back(course_obj, f"chapter-{chapter_obj.pk}")
-    form = MoveForm(request.POST)
-    direction = form.cleaned_data["direction"] if form.is_valid() else ""
-    if direction:
-        outline.chapter_move(chapter=chapter_obj, direction=direction)
-    return _outline_changed(
+    return _move(
         request,
         course_obj,
         role,
-        anchor=f"chapter-{chapter_obj.pk}",
-        direction=direction,
-        announce=f"Chapter “{chapter_obj.title}” moved {direction}." if direction else "",
+        chapter_obj,
+        "chapter",
+        lambda direction: outline.chapter_move(chapter=chapter_obj, direction=direction),
     )
 
 
@@ -126,19 +120,31 @@ def lesson_move(request: HttpRequest, course: str, lesson: int) -> HttpResponse:
     """Move a lesson one place up or down in its chapter."""
     course_obj, role = staff_course(request.user, course, edit=True)
     lesson_obj = _course_lesson(course_obj, lesson)
+    return _move(
+        request,
+        course_obj,
+        role,
+        lesson_obj,
+        "lesson",
+        lambda direction: outline.lesson_move(lesson=lesson_obj, direction=direction),
+    )
+
+
+def _move(request, course_obj, role, item, noun: str, move) -> HttpResponse:
+    """Move a chapter or lesson as the posted direction says, and show the outline changed."""
     if request.method != "POST":
-        return _back(course_obj, f"lesson-{lesson_obj.pk}")
+        return _back(course_obj, f"{noun}-{item.pk}")
     form = MoveForm(request.POST)
     direction = form.cleaned_data["direction"] if form.is_valid() else ""
     if direction:
-        outline.lesson_move(lesson=lesson_obj, direction=direction)
+        move(direction)
     return _outline_changed(
         request,
         course_obj,
         role,
-        anchor=f"lesson-{lesson_obj.pk}",
+        anchor=f"{noun}-{item.pk}",
         direction=direction,
-        announce=f"Lesson “{lesson_obj.title}” moved {direction}." if direction else "",
+        announce=f"{noun.capitalize()} “{item.title}” moved {direction}." if direction else "",
     )
 
 
