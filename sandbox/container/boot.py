@@ -64,6 +64,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import importlib.machinery
 import importlib.metadata
 import inspect
 import json
@@ -793,10 +794,52 @@ def prepare(framework: str) -> None:
             )
 
 
+def import_framework(framework: str, app_dir: str = APP_DIR) -> None:
+    """Import what an app of `framework` needs (what a warm server imports ahead), before any
+    code of the learner's runs on purpose; when that fails because a file of theirs took the
+    name of a module the framework needs (a flask.py, a jinja2.py), say so plainly."""
+    prefix = app_dir.rstrip("/") + "/"
+    for name in WARM_MODULES.get(framework, ()):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            culprits = _learner_files_imported(exc, prefix)
+            if culprits:
+                raise _shadowing(name, culprits, exc) from None
+            if isinstance(exc, ModuleNotFoundError) and exc.name == name:
+                continue  # the image lacks it, as in preload(): the app's own import will say
+            raise
+        top = sys.modules.get(name.partition(".")[0])
+        file = getattr(top, "__file__", None) or ""
+        if file.startswith(prefix):  # a flask.py of the learner's, imported as Flask
+            raise _shadowing(name, [file.removeprefix(prefix)], None)
+
+
+def _learner_files_imported(exc: BaseException, prefix: str) -> list[str]:
+    """Return the learner's files (relative) that were imported or ran while `exc` was raised."""
+    files = {getattr(module, "__file__", None) or "" for module in list(sys.modules.values())} | {
+        frame.filename for frame in traceback.extract_tb(exc.__traceback__)
+    }
+    return sorted(f.removeprefix(prefix) for f in files if f.startswith(prefix))
+
+
+def _shadowing(module: str, files: list[str], exc: BaseException | None) -> BootFailure:
+    named = " and ".join(files)
+    message = (
+        f"Your {named} {'has' if len(files) == 1 else 'have'} the name of an installed module "
+        f"that is needed to run your app: importing {module} found your file instead. Rename "
+        "it, and the imports that use it."
+    )
+    if exc is not None:
+        message += f"\n{_clip(learner_traceback(exc))}"
+    return BootFailure("import", message)
+
+
 def serve(framework: str, listen_fd: int | None = None) -> None:
     """Load and serve the learner's app; raise BootFailure when that is impossible."""
     os.chdir(APP_DIR)
     sys.path.insert(0, APP_DIR)
+    import_framework(framework)
     if framework == "django":
         serve_wsgi(load_django_app(APP_DIR), SOCKET_PATH, listen_fd)
         return
@@ -830,6 +873,39 @@ def preload(framework: str) -> None:
     for name in WARM_MODULES.get(framework, ()):
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+
+
+def learner_module_names(app_dir: str) -> set[str]:
+    """Return the top-level names the learner's files take on the import path (app_dir first):
+    a module file of any suffix Python imports, or a folder with an __init__.py."""
+    suffixes = tuple(importlib.machinery.all_suffixes())
+    names = set()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(app_dir):
+            if entry.name.endswith(suffixes) and entry.is_file():
+                suffix = next(x for x in suffixes if entry.name.endswith(x))
+                if (stem := entry.name[: -len(suffix)]).isidentifier():
+                    names.add(stem)
+            elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")):
+                names.add(entry.name)
+    return names
+
+
+def forget_shadowed(preloaded: set[str], app_dir: str) -> None:
+    """Make a warm server import as a cold one would when the learner's files shadow a module
+    it imported ahead (say, a jinja2.py of their own): forget the modules imported ahead, so
+    that the app's imports find the learner's file first, as at a cold start. Compiled
+    extension modules stay (some cannot be initialised twice); nothing of the learner's is
+    one of them."""
+    if not {name.partition(".")[0] for name in preloaded} & learner_module_names(app_dir):
+        return
+    extension = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for name in preloaded:
+        module = sys.modules.get(name)
+        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
+        if not origin.endswith(extension):
+            sys.modules.pop(name, None)
+    importlib.invalidate_caches()
 
 
 def read_command(fd: int) -> dict[str, Any] | None:
@@ -892,12 +968,15 @@ def warm_serve_main(report_fd: int, listen_fd: int, command_fd: int, expected: s
     """A warm server: import the frameworks, say "warm", then serve what the command says."""
     global _report_fd
     _report_fd = report_fd
+    before = set(sys.modules)
     preload(expected)
+    preloaded = set(sys.modules) - before
     report("warm")
     command = read_command(command_fd)
     os.close(command_fd)
     if command is None:  # retired unclaimed, or the supervisor is gone
         return 0
+    forget_shadowed(preloaded, APP_DIR)  # the files are in place once "go" comes
     return serve_main(command["framework"], report_fd, listen_fd)
 
 

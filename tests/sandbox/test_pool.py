@@ -65,11 +65,20 @@ def grade_hello(hello_spec, files, policy=None):
 
 BROKEN = {"app.py": "from flask import Flask\nraise RuntimeError('broken on purpose')\n"}
 ENDLESS = {"app.py": "import time\nwhile True:\n    time.sleep(0.1)\n"}
+# A module of the learner's own with the name of one Flask imports: a cold start imports it
+# in the real one's place (and fails); a warm server, which imported the real one ahead, must too.
+SHADOWING = {"jinja2.py": "raise ImportError('this jinja2 is a file of mine')\n"}
 
 
 @pytest.mark.parametrize(
     ("case", "status"),
-    [("solution", "passed"), ("starter", "failed"), ("broken", "error"), ("endless", "timeout")],
+    [
+        ("solution", "passed"),
+        ("starter", "failed"),
+        ("broken", "error"),
+        ("endless", "timeout"),
+        ("shadowing", "error"),
+    ],
 )
 def test_a_warm_grading_gives_the_cold_verdict(warm_host, hello_spec, case, status):
     files = {
@@ -77,6 +86,7 @@ def test_a_warm_grading_gives_the_cold_verdict(warm_host, hello_spec, case, stat
         "starter": lambda: hello_spec.starter("flask"),
         "broken": lambda: BROKEN,
         "endless": lambda: ENDLESS,
+        "shadowing": lambda: {**hello_spec.solution("flask"), **SHADOWING},
     }[case]()
     policy = dataclasses.replace(hello_spec.policy, boot_timeout=3.0)
 
@@ -93,6 +103,30 @@ def test_a_warm_grading_gives_the_cold_verdict(warm_host, hello_spec, case, stat
     assert engine.container_state(entry.container_id).exit_code is None  # removed
     assert not os.path.exists(entry.root)
     assert pool.ready_entries() == [] and pool.claimed_entries() == []
+
+
+def test_a_file_with_the_name_of_a_module_the_framework_needs_is_named_warm_or_cold(
+    warm_host, hello_spec
+):
+    # The classic: a file named after the framework itself.
+    files = {**hello_spec.solution("flask"), "flask.py": "print('my own flask')\n"}
+    cold = grade_hello(hello_spec, files)
+    pool.start_warm(framework="flask")
+    warm = grade_hello(hello_spec, files)
+    shadowing = grade_hello(hello_spec, {**hello_spec.solution("flask"), **SHADOWING})
+
+    assert warm["timings"]["warm"] is True
+    for result in (cold, warm):
+        assert result["status"] == "error"
+        assert result["message"].endswith(
+            "Your flask.py has the name of an installed module that is needed to run your app: "
+            "importing flask found your file instead. Rename it, and the imports that use it."
+        )
+    assert summary(warm) == summary(cold)
+    # One that breaks the import shows where, in the learner's own file.
+    assert "Your jinja2.py has the name of an installed module" in shadowing["message"]
+    assert 'File "jinja2.py", line 1' in shadowing["message"]
+    assert "ImportError: this jinja2 is a file of mine" in shadowing["message"]
 
 
 @pytest.mark.parametrize("framework", ["django", "fastapi"])
