@@ -13,7 +13,7 @@ from courses.models import Status
 from lessons.models import Lesson
 from sandbox.policy import DEFAULT_POLICY, MiB
 from sandbox.spec import FRAMEWORKS, STORED_FOLDERS
-from sandbox.textsafety import JSONTooDeep, parse_json
+from sandbox.textsafety import JSONRefused, parse_json
 
 # The [limits] an exercise may set (SandboxPolicy.OVERRIDABLE), as the form shows them.
 LIMIT_LABELS = {
@@ -99,7 +99,11 @@ class ExerciseForm(forms.Form):
         raw = self.cleaned_data.get("files") or "{}"
         try:
             files = parse_json(raw.encode())
-        except (JSONTooDeep, ValueError) as exc:
+        except JSONRefused as exc:
+            raise ValidationError(
+                f"The files could not be read: {exc}; nothing was changed."
+            ) from exc
+        except ValueError as exc:
             raise ValidationError("The files could not be read; nothing was changed.") from exc
         if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()

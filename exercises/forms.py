@@ -11,7 +11,7 @@ from exercises.models import Framework
 from exercises.uploads import check_upload, pack_editor_files, pack_folder
 from sandbox.archive import SubmissionRejected
 from sandbox.policy import MiB, SandboxPolicy, policy_for
-from sandbox.textsafety import JSONTooDeep, parse_json
+from sandbox.textsafety import JSONRefused, parse_json
 
 # The largest request body the upload views read. Above the policy's limits (a folder is
 # sent unzipped, plus multipart headers), and far below what would hurt the server.
@@ -49,7 +49,7 @@ class DraftForm(forms.Form):
         """Return the form for a request body (invalid unless it is a JSON object)."""
         try:
             payload = parse_json(body or b"null")
-        except JSONTooDeep as exc:
+        except JSONRefused as exc:
             return cls(None, exercise=exercise, unreadable=f"The draft could not be read: {exc}.")
         except ValueError:  # not JSON, not UTF-8, or a number too long to read
             payload = None
@@ -133,8 +133,9 @@ class SubmissionForm(forms.Form):
             return pack_folder(self._folder_files(cleaned), policy=self.policy)
         if source == "files" and cleaned.get("files"):
             try:
-                files = parse_json(cleaned["files"])
-            except JSONTooDeep as exc:
+                # pack_editor_files refuses a file that is not text, naming it.
+                files = parse_json(cleaned["files"], allow_surrogates=True)
+            except JSONRefused as exc:
                 raise SubmissionRejected(f"The editor's files could not be read: {exc}.") from None
             except ValueError:
                 raise SubmissionRejected(

@@ -9,7 +9,6 @@ editor's files, which stay in the page (and its draft) whatever is answered.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -34,6 +33,7 @@ from playground.live import (
     live_state,
     live_stop,
 )
+from sandbox.textsafety import JSONRefused, parse_json
 
 MAX_BODY_BYTES = 512 * 1024  # a start's files (256 KiB of text) as JSON, with room to spare
 STATUSES = {
@@ -67,8 +67,10 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
             f"What you sent is larger than {MAX_BODY_BYTES // 1024} KiB: leave out large files."
         )
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        data = parse_json(request.body or b"{}")
+    except JSONRefused as exc:
+        raise LiveRefused(f"The request cannot be read: {exc}.") from None
+    except ValueError:  # not JSON, or not UTF-8 (a UnicodeDecodeError is a ValueError)
         raise LiveRefused("The request must be a JSON object.") from None
     if not isinstance(data, dict):
         raise LiveRefused("The request must be a JSON object.")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.throttles import client_ip
 from playground.runs import RunRefused, run_result, run_start
-from sandbox.textsafety import parse_json
+from sandbox.textsafety import JSONRefused, parse_json
 
 
 def _refused(exc: RunRefused) -> HttpResponse:
@@ -45,6 +45,8 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
     if "requests" in request.POST:
         try:
             requests = parse_json(request.POST["requests"])
+        except JSONRefused as exc:
+            return _refused(RunRefused(f"The requests cannot be read: {exc}."))
         except ValueError:  # not JSON, or nested deeper than any list of requests
             return _refused(RunRefused("The requests cannot be read."))
         if not isinstance(requests, list):

@@ -32,12 +32,39 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]++")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-class JSONTooDeep(ValueError):
+class JSONRefused(ValueError):
+    """A JSON text the site does not read; its message says why, to the person who sent it."""
+
+
+class JSONTooDeep(JSONRefused):
     """A JSON text nests more deeply than the site reads."""
 
     def __init__(self, max_depth: int) -> None:
         super().__init__(f"it is nested more than {max_depth} levels deep")
         self.max_depth = max_depth
+
+
+class JSONNotText(JSONRefused):
+    """A JSON string holds a lone surrogate (an escape from \\ud800 to \\udfff not in a pair):
+    valid JSON, but not text that can be stored, shown or sent on as UTF-8."""
+
+    def __init__(self) -> None:
+        super().__init__("it holds a character that is not text (an unpaired surrogate)")
+
+
+# An escape of a surrogate: a pair of them is one character once parsed, a lone one is none.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _holds_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_surrogate(item) for item in value)
+    return False
 
 
 def json_depth(text: str) -> int:
@@ -46,16 +73,24 @@ def json_depth(text: str) -> int:
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
 
 
-def parse_json(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON sent by a client; raise ValueError if it is not JSON or nests too deeply.
+def parse_json(
+    data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, allow_surrogates: bool = False
+) -> Any:
+    """Parse JSON sent by a client; raise ValueError if it is not JSON, nests too deeply or
+    holds a string that is not text.
 
-    JSONTooDeep (a ValueError) says the text was refused for its depth, before parsing.
+    JSONTooDeep (a JSONRefused, a ValueError) says the text was refused for its depth, before
+    parsing; JSONNotText that a string holds a lone surrogate (unless `allow_surrogates`:
+    for a caller that refuses them itself, naming where they are).
     """
     text = data.decode(json.detect_encoding(data)) if isinstance(data, bytes) else data
     # Only a text with more opening brackets than the bound is worth scanning.
     if text.count("[") + text.count("{") > max_depth and json_depth(text) > max_depth:
         raise JSONTooDeep(max_depth)
-    return json.loads(text)
+    value = json.loads(text)
+    if not allow_surrogates and _SURROGATE_ESCAPE.search(text) and _holds_surrogate(value):
+        raise JSONNotText()
+    return value
 
 
 # Characters that are not what they seem -----------------------------------------------
@@ -229,6 +264,8 @@ __all__ = [
     "CONTROL_PICTURES",
     "HTML_TEXT_CHARS",
     "MAX_JSON_DEPTH",
+    "JSONNotText",
+    "JSONRefused",
     "JSONTooDeep",
     "describe_character",
     "hidden_character",

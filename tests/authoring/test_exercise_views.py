@@ -169,6 +169,23 @@ def test_a_refused_save_explains_why_and_keeps_what_was_typed(client, course, in
     assert not Exercise.objects.exists()
 
 
+def test_files_that_are_not_text_are_refused_with_the_reason(client, course, instructor):
+    # Valid JSON, but a lone surrogate is no character: it can be neither stored nor shown.
+    client.force_login(instructor)
+    response = client.post(
+        _url("teach:exercise_new", False),
+        form_data(title="Kept", files=r'{"tests/\ud800.py": "print(1)\n"}'),
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert (
+        "The files could not be read: it holds a character that is not text (an unpaired "
+        "surrogate); nothing was changed." in text
+    )
+    assert 'value="Kept"' in text
+    assert not Exercise.objects.exists()
+
+
 def test_editing_the_files_adds_a_version_to_the_history(client, exercise, instructor):
     client.force_login(instructor)
     files = {**FILES, "tests/test_more.py": "def test_b(client):\n    pass\n"}

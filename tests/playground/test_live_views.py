@@ -126,8 +126,12 @@ def test_a_learner_starts_follows_and_stops_their_app(live_redis, learner_client
     [
         (b"not json", "must be a JSON object"),
         (b"[1, 2]", "must be a JSON object"),
-        (b"[" * 100_000 + b"]" * 100_000, "must be a JSON object"),
+        (b"[" * 100_000 + b"]" * 100_000, "cannot be read: it is nested more than 32 levels"),
         (b"\xff\xfe", "must be a JSON object"),
+        (
+            rb'{"framework": "flask", "files": {"app.py": "\udc80"}}',
+            "cannot be read: it holds a character that is not text",
+        ),
         (json.dumps({"framework": "rails", "files": {"app.py": ""}}).encode(), "frameworks"),
         (
             json.dumps({"framework": "flask", "files": {"/etc/passwd": ""}}).encode(),

@@ -94,7 +94,9 @@ def test_requests_nested_too_deep_are_refused_before_they_are_parsed(
     fields = {"lesson": run_lesson.id, "block": str(APP), "requests": "[" * 100_000}
     response = learner_client.post(START, fields)
     assert response.status_code == 400
-    assert response.content.decode() == "The requests cannot be read."
+    assert response.content.decode() == (
+        "The requests cannot be read: it is nested more than 32 levels deep."
+    )
     assert broker.sent_runs() == []
 
 
@@ -108,9 +110,10 @@ def test_requests_nested_too_deep_are_refused_before_they_are_parsed(
         ({"block": str(APP), "requests": "{nope"}, 400, "The requests cannot be read."),
         ({"block": str(APP), "requests": '{"a": 1}'}, 400, "The requests must be a list."),
         (
-            {"block": str(APP), "requests": '[{"path": "/\\ud800"}]'},
+            {"block": str(APP), "requests": r'[{"method": "GET", "path": "/\ud800"}]'},
             400,
-            "Request 1 holds characters that cannot be sent.",
+            "The requests cannot be read: it holds a character that is not text (an unpaired "
+            "surrogate).",
         ),
         (
             {"block": str(APP), "requests": '[{"path": "/", "headers": "X-API-Key let-me-in"}]'},

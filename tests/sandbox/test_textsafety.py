@@ -8,6 +8,8 @@ import pytest
 
 from sandbox.textsafety import (
     MAX_JSON_DEPTH,
+    JSONNotText,
+    JSONRefused,
     JSONTooDeep,
     hidden_character,
     html_to_text,
@@ -51,6 +53,32 @@ def test_parse_json_refuses_deeper_nesting_with_a_message():
         parse_json(nested(MAX_JSON_DEPTH + 1))
 
     assert str(caught.value) == f"it is nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r'{"\ud800": "print(1)"}',  # a key
+        r'{"app.py": "x = 1  # \udfff"}',  # a value
+        r'["ok", ["\uDBFF"]]',  # in a list, upper case
+        r'"\ude00\ud83d"',  # a pair in the wrong order is two lone ones
+    ],
+)
+def test_parse_json_refuses_a_lone_surrogate_with_a_message(text):
+    with pytest.raises(JSONNotText) as caught:
+        parse_json(text)
+
+    assert isinstance(caught.value, JSONRefused) and isinstance(caught.value, ValueError)
+    assert str(caught.value) == "it holds a character that is not text (an unpaired surrogate)"
+
+
+def test_parse_json_leaves_lone_surrogates_to_a_caller_that_asks():
+    assert parse_json(r'{"app.py": "\ud800"}', allow_surrogates=True) == {"app.py": "\ud800"}
+
+
+def test_parse_json_reads_surrogate_pairs_and_escaped_backslashes():
+    assert parse_json(r'{"smile": "\ud83d\ude00"}') == {"smile": "\U0001f600"}
+    assert parse_json(r'"\\ud800 is how Python writes it"') == "\\ud800 is how Python writes it"
 
 
 def test_parse_json_refuses_deep_nesting_before_parsing_whatever_the_stack(monkeypatch):
