@@ -350,13 +350,20 @@ def live_request(*, user, session: str, data: Any) -> dict[str, Any]:
     return exchange
 
 
-def live_routes(*, user, session: str) -> list[tuple[str, str]]:
-    """Return the (method, path) routes a running FastAPI app lists in its /openapi.json."""
+MAX_ROUTES = 50  # listed in the console
+
+
+def live_routes(*, user, session: str) -> tuple[list[tuple[str, str]], bool]:
+    """Return the (method, path) routes a running FastAPI app lists in its /openapi.json, and
+    whether they are all of them (False: its answer was longer than the console reads)."""
     state = live_state(user=user, session=session)
     if state.framework != "fastapi":
         raise LiveRefused("Only FastAPI apps list their routes.")
     exchange = live_request(user=user, session=session, data={"path": "/openapi.json"})
-    return openapi_routes(exchange)
+    routes = openapi_routes(exchange, limit=MAX_ROUTES + 1)
+    body = (exchange.get("response") or {}).get("body") or {}
+    complete = not body.get("truncated") and len(routes) <= MAX_ROUTES
+    return routes[:MAX_ROUTES], complete
 
 
 def live_stop(*, user, session: str) -> LiveSession:

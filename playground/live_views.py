@@ -140,10 +140,12 @@ def live_routes_view(request: HttpRequest, session: str) -> JsonResponse:
     if not request.user.is_authenticated:
         return _signed_out()
     try:
-        routes = live_routes(user=request.user, session=session)
+        routes, complete = live_routes(user=request.user, session=session)
     except LiveError as exc:
         return _refusal(exc)
-    return JsonResponse({"routes": [{"method": m, "path": p} for m, p in routes]})
+    return JsonResponse(
+        {"routes": [{"method": m, "path": p} for m, p in routes], "complete": complete}
+    )
 
 
 @require_POST

@@ -267,6 +267,8 @@
             })
           );
         });
+        var note = routes.querySelector("[data-live-routes-note]");
+        if (note) note.hidden = answer.data.complete !== false;
         routes.hidden = false;
       });
     }

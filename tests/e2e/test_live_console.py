@@ -148,6 +148,7 @@ def test_a_fastapi_app_lists_its_routes_to_click(live_server, course, start_grad
     console.get_by_role("button", name="Start my app").click()
     routes = console.locator("[data-live-routes]")
     expect(routes).to_be_visible(timeout=BOOT_TIMEOUT_MS)
+    expect(routes.locator("[data-live-routes-note]")).to_be_hidden()  # all of them are listed
     route = routes.get_by_role("button", name="GET /hello/{name}")
     route.click()
     expect(console.get_by_label("Path")).to_have_value("/hello/{name}")

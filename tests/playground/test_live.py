@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -382,6 +383,32 @@ def test_openapi_routes_are_read_from_the_apps_answer():
     ]
     not_found = exchange(method="GET", path="/openapi.json", status=404, response_body=b"no")
     assert openapi_routes(not_found) == []
+
+
+def test_the_route_list_says_whether_it_is_complete(monkeypatch):
+    def app_answering(paths):
+        spec = json.dumps({"openapi": "3.1.0", "paths": paths}).encode()
+        answer = exchange(
+            method="GET",
+            path="/openapi.json",
+            status=200,
+            response_headers=[("content-type", "application/json")],
+            response_body=spec,
+        )
+        monkeypatch.setattr(live, "live_state", lambda **kw: SimpleNamespace(framework="fastapi"))
+        monkeypatch.setattr(live, "live_request", lambda **kw: answer)
+
+    app_answering({"/a": {"get": {}}, "/b": {"post": {}}})
+    assert live.live_routes(user=None, session="s") == ([("GET", "/a"), ("POST", "/b")], True)
+
+    app_answering({f"/r{n}": {"get": {}} for n in range(live.MAX_ROUTES + 1)})
+    routes, complete = live.live_routes(user=None, session="s")
+    assert (len(routes), routes[-1], complete) == (50, ("GET", "/r49"), False)
+
+    long_operation = {"get": {"description": "x" * 2000}}
+    app_answering({f"/r{n}": long_operation for n in range(8)})  # cut after a few of them
+    routes, complete = live.live_routes(user=None, session="s")
+    assert 0 < len(routes) < 8 and not complete
 
 
 def test_the_routes_of_a_long_openapi_answer_are_read_from_the_part_kept():
