@@ -124,12 +124,11 @@ def text_problem(text: str) -> str | None:
     """Return why a file's text cannot be stored (a NUL or a lone surrogate), or None."""
     if "\0" in text:
         return "it contains a NUL character (U+0000), which text files cannot hold"
-    for char in text:
-        if "\ud800" <= char <= "\udfff":
-            return (
-                f"it contains {describe_character(char)}, half of a character that is "
-                "not valid text"
-            )
+    if surrogate := _SURROGATE.search(text):
+        return (
+            f"it contains {describe_character(surrogate[0])}, half of a character that is "
+            "not valid text"
+        )
     return None
 
 
