@@ -94,10 +94,11 @@ def main() -> int:
             workdir / "web.log",
         )
         processes.append(web)
-        # As scripts/up runs them: the site's worker, one grading host, beat.
+        # As scripts/up runs them, supervised: the site's worker, one grading host, beat.
         for function in ("run_site_worker", "run_grading_host", "run_beat"):
             log = workdir / f"{function.removeprefix('run_')}.log"
-            processes.append(start_logged(["bash", "-c", f"source {LIB} && {function}"], env, log))
+            command = f"source {LIB} && supervise {function} {function}"
+            processes.append(start_logged(["bash", "-c", command], env, log))
         base = f"http://127.0.0.1:{port}"
         wait_for_site(base, web, workdir / "web.log")
         print("Warming up: one submission graded end to end, each page once...", flush=True)

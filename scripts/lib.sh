@@ -164,6 +164,34 @@ prepare_site() {
     "$py" "$ROOT/manage.py" rebuild_search_index
 }
 
+# supervise NAME COMMAND... — run COMMAND, and start it again whenever it stops on its own (a
+# crash; a Celery worker whose broker client failed while Redis restarted), as compose's
+# "restart: unless-stopped" does. SIGTERM or SIGINT stop the command and the supervision: the
+# command gets SIGTERM (a Celery worker then finishes what it runs). It waits 1 s before a
+# restart, doubling up to 30 s while the command keeps stopping within a minute of its start.
+supervise() {
+    local name="$1"; shift
+    local child="" status=0 stopping=0 delay=1 started
+    trap 'stopping=1; [[ -n $child ]] && kill -TERM "$child" 2>/dev/null || true' TERM INT
+    while :; do
+        started=$SECONDS
+        "$@" &
+        child=$!
+        # A signal interrupts `wait`; the trap has passed it on, so wait for the command's end.
+        while kill -0 "$child" 2>/dev/null; do
+            status=0; wait "$child" || status=$?
+        done
+        ((stopping)) && return "$status"
+        if ((SECONDS - started >= 60)); then delay=1; fi
+        say "$name stopped (exit status $status); starting it again in $delay s"
+        sleep "$delay" &
+        child=$!  # a signal now ends the pause
+        wait "$child" || true
+        ((stopping)) && return "$status"
+        delay=$((delay * 2 > 30 ? 30 : delay * 2))
+    done
+}
+
 # run_site_worker — become the site's Celery worker: it applies grading hosts' reports to the
 # database and runs the periodic tasks beat sends. It replaces the shell (exec).
 run_site_worker() {

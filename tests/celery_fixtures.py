@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -44,9 +45,19 @@ from tests.sandbox.conftest import HELLO_DIR
 
 REDIS_BINARY_CANDIDATES = ("redis-server", "/usr/bin/redis-server")
 CELERY_BIN = Path(sys.executable).with_name("celery")
+SCRIPTS_LIB = Path(settings.BASE_DIR) / "scripts" / "lib.sh"
 WORKER_READY_TIMEOUT = 60.0
 _worker_numbers = count(1)
 _running: list[CeleryWorker] = []  # started and not stopped: their logs go with a failure
+# Log lines worth showing with a failure wherever they are in a worker's log.
+_NOTABLE = re.compile(
+    r"ERROR|CRITICAL|WARNING/MainProcess\] consumer|Connected to|Unrecoverable|shutdown"
+    r"|^\w*(Error|Exception)\b|Exception ignored"
+)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def _free_port() -> int:
@@ -134,7 +145,8 @@ class CeleryWorker:
     """A real `celery worker` process, logging to a file: the site's worker by default.
 
     The site's worker (`-A config`, queues results and celery) has the test database; a
-    grading host (GradingHost) has none.
+    grading host (GradingHost) has none. A `supervised` worker runs as scripts/up runs it,
+    under scripts/lib.sh's `supervise`, which starts it again if it stops on its own.
     """
 
     app = "config"
@@ -149,6 +161,7 @@ class CeleryWorker:
         log_dir: Path,
         run_dir: Path,
         concurrency: int = 2,
+        supervised: bool = False,
         env: dict[str, str] | None = None,
     ) -> None:
         self.name = f"{self.kind}{next(_worker_numbers)}-{os.getpid()}"
@@ -163,15 +176,21 @@ class CeleryWorker:
             **(env or {}),
         }
         self.concurrency = concurrency
+        self.supervised = supervised
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
-        return [
+        celery = [
             str(CELERY_BIN), "-A", self.app, "worker",
             "-Q", self.queues, "-c", str(self.concurrency), "--pool", "prefork",
             "-l", "info", "-n", f"{self.name}@%h",
             "--without-heartbeat", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
+        if not self.supervised:
+            return celery
+        # As scripts/up runs it: started again if it stops on its own.
+        script = 'source "$1" && supervise "$2" "${@:3}"'
+        return ["bash", "-c", script, "supervise", str(SCRIPTS_LIB), self.name, *celery]
 
     def start(self) -> CeleryWorker:
         self._asked = False
@@ -207,15 +226,47 @@ class CeleryWorker:
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
+    def report(self, notable: int = 30, tail: int = 40) -> str:
+        """Say whether the worker still runs, its notable log lines, then the end of its log.
+
+        Notable lines (connections, errors, tracebacks' last lines) come from the whole log, so
+        a failure long before the end is still shown when the tail is full of routine lines.
+        """
+        if self.process is None:
+            state = "stopped"
+        elif self.process.poll() is None:
+            state = f"running, pid {self.process.pid}"
+        else:
+            state = f"exited with {self.process.returncode}"
+        lines = self.log().splitlines()
+        picked = [
+            line for line in lines if _NOTABLE.search(line) and "Trying again in" not in line
+        ][-notable:]
+        return "\n".join(
+            [
+                f"--- {self.name} ({state}) ---",
+                "notable lines:",
+                *picked,
+                f"last {tail} lines:",
+                *lines[-tail:],
+            ]
+        )
+
     @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
 
+    def main_pid(self) -> int:
+        """Return the pid of Celery's main process (a supervised worker's runs below a shell)."""
+        if not self.supervised:
+            return self.pid
+        (celery,) = _children(self.pid)
+        return celery
+
     def pool_pids(self) -> list[int]:
         """Return the pids of the worker's pool processes (the ones running tasks)."""
-        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
-        return [int(p) for p in children.read_text().split()]
+        return _children(self.main_pid())
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process and pool), like a machine that died."""
@@ -273,6 +324,7 @@ class GradingHost(CeleryWorker):
         host_id: str | None = None,
         docker_host: str | None = None,
         concurrency: int = 2,
+        supervised: bool = False,
         env: dict[str, str] | None = None,
     ) -> None:
         self.name = f"{self.kind}{next(_worker_numbers)}-{os.getpid()}"
@@ -296,6 +348,7 @@ class GradingHost(CeleryWorker):
             **(env or {}),
         }
         self.concurrency = concurrency
+        self.supervised = supervised
         self.process = None
 
 
@@ -520,7 +573,7 @@ def wait_for_rows(
         _wait_until(check, timeout=timeout, what=what, interval=0.02)
     except TimeoutError as exc:
         shown = list(dict.fromkeys([*workers, *_running]))
-        logs = "\n".join(f"--- {w.name} ---\n{w.log_tail()}" for w in shown)
+        logs = "\n".join(w.report() for w in shown)
         pytest.fail(f"{exc}\n{logs}")
 
 

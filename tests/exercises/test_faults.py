@@ -1,4 +1,4 @@
-"""Nothing is lost when a grading host dies mid-grade or Redis restarts during a burst."""
+"""Nothing is lost when a grading host or the site's worker dies, or Redis restarts mid-burst."""
 
 from __future__ import annotations
 
@@ -89,8 +89,14 @@ def test_a_host_killed_mid_grade_is_graded_once_by_another_host(
 
 
 def test_a_redis_restart_during_a_burst_loses_no_submission(
-    celery_worker_proc, redis_server, hello_exercise, learner
+    start_celery_worker, start_grading_host, redis_server, hello_exercise, learner
 ):
+    # Both run as scripts/up and compose run them: started again if they stop on their own.
+    # (A Celery worker has been seen to exit when its broker client failed while it restored
+    # the messages it held as Redis went down.)
+    site_worker = start_celery_worker(supervised=True)
+    host = start_grading_host(supervised=True)
+    workers = [site_worker, host]
     archive = hello_archive("solution", "flask")
 
     def submit(count: int) -> list[int]:
@@ -110,7 +116,7 @@ def test_a_redis_restart_during_a_burst_loses_no_submission(
         Submission.objects.filter(pk__in=ids, state=Submission.State.RUNNING).exists,
         timeout=60,
         what="the first gradings to start",
-        workers=[celery_worker_proc],
+        workers=workers,
     )
 
     redis_server.stop(crash=True)  # queued and unacknowledged messages are gone
@@ -136,7 +142,7 @@ def test_a_redis_restart_during_a_burst_loses_no_submission(
         time.sleep(2)
         return False
 
-    wait_for_rows(all_graded, timeout=240, what="20 submissions", workers=[celery_worker_proc])
+    wait_for_rows(all_graded, timeout=240, what="20 submissions", workers=workers)
     graded = wait_until_graded(ids)
     assert [s.verdict for s in graded] == ["passed"] * 20
     # A report of a grading under way when Redis died may be lost with it (the host has no
@@ -149,6 +155,31 @@ def test_a_redis_restart_during_a_burst_loses_no_submission(
     # Both kinds of loss happened: messages queued in the old Redis, and never-sent ones.
     assert requeued & set(ids[:10])
     assert set(ids[10:]) <= requeued
+
+
+def test_a_supervised_site_worker_that_dies_is_started_again_and_applies_the_reports(
+    start_celery_worker, start_grading_host, hello_exercise, learner
+):
+    site_worker = start_celery_worker(supervised=True)
+    host = start_grading_host()
+    os.kill(site_worker.main_pid(), signal.SIGKILL)  # Celery's main process, not the supervisor
+    wait_for_rows(
+        lambda: site_worker.log().count(" ready.") == 2,
+        timeout=60,
+        what="the site's worker to be started again",
+        workers=[site_worker],
+    )
+
+    submission = services.submission_create(
+        learner=learner,
+        exercise=hello_exercise,
+        framework="flask",
+        archive=hello_archive("solution", "flask"),
+    )
+
+    (graded,) = wait_until_graded([submission.pk], workers=[site_worker, host])
+    assert graded.verdict == "passed"
+    assert "stopped (exit status 137); starting it again in 1 s" in site_worker.log()
 
 
 def test_a_docker_outage_delays_grading_without_failing_the_submission(
