@@ -164,11 +164,12 @@ prepare_site() {
     "$py" "$ROOT/manage.py" rebuild_search_index
 }
 
-# supervise NAME COMMAND... — run COMMAND, and start it again whenever it stops on its own (a
-# crash; a Celery worker whose broker client failed while Redis restarted), as compose's
-# "restart: unless-stopped" does. SIGTERM or SIGINT stop the command and the supervision: the
-# command gets SIGTERM (a Celery worker then finishes what it runs). It waits 1 s before a
-# restart, doubling up to 30 s while the command keeps stopping within a minute of its start.
+# supervise NAME COMMAND... — run COMMAND, and start it again whenever it fails (ends with a
+# non-zero status: a crash, a kill, a Celery worker whose broker client failed while Redis
+# restarted). A command that ends well (a Celery worker's warm shutdown on Ctrl-C) is not
+# started again. SIGTERM ends the supervision and is passed on to the command (a Celery worker
+# then finishes what it runs). It waits 1 s before a restart, doubling up to 30 s while the
+# command keeps failing within a minute of its start.
 supervise() {
     local name="$1"; shift
     local child="" status=0 stopping=0 delay=1 started
@@ -181,7 +182,7 @@ supervise() {
         while kill -0 "$child" 2>/dev/null; do
             status=0; wait "$child" || status=$?
         done
-        ((stopping)) && return "$status"
+        ((stopping || status == 0)) && return "$status"
         if ((SECONDS - started >= 60)); then delay=1; fi
         say "$name stopped (exit status $status); starting it again in $delay s"
         sleep "$delay" &

@@ -146,7 +146,7 @@ class CeleryWorker:
 
     The site's worker (`-A config`, queues results and celery) has the test database; a
     grading host (GradingHost) has none. A `supervised` worker runs as scripts/up runs it,
-    under scripts/lib.sh's `supervise`, which starts it again if it stops on its own.
+    under scripts/lib.sh's `supervise`, which starts it again if it fails.
     """
 
     app = "config"
@@ -188,7 +188,7 @@ class CeleryWorker:
         ]  # fmt: skip
         if not self.supervised:
             return celery
-        # As scripts/up runs it: started again if it stops on its own.
+        # As scripts/up runs it: started again if it fails.
         script = 'source "$1" && supervise "$2" "${@:3}"'
         return ["bash", "-c", script, "supervise", str(SCRIPTS_LIB), self.name, *celery]
 

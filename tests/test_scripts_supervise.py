@@ -1,4 +1,4 @@
-"""scripts/lib.sh's supervise: what stops on its own is started again; SIGTERM stops it all."""
+"""scripts/lib.sh's supervise: what fails is started again, what ends well is not."""
 
 from __future__ import annotations
 
@@ -63,3 +63,12 @@ def test_sigterm_reaches_the_command_and_ends_the_supervision(tmp_path):
     assert supervisor.returncode == 0  # the command's own exit status
     assert ended.read_text() == "term\n"
     assert output.count("up") == 1 and "starting it again" not in output
+
+
+def test_a_command_that_ends_well_is_not_started_again(tmp_path):
+    # A Celery worker ends with 0 after a warm shutdown: Ctrl-C in the terminal running scripts/up.
+    supervisor = supervise("echo once", tmp_path)
+    output = supervisor.communicate(timeout=20)[0]
+
+    assert supervisor.returncode == 0
+    assert output.count("once") == 1 and "starting it again" not in output

@@ -91,7 +91,7 @@ def test_a_host_killed_mid_grade_is_graded_once_by_another_host(
 def test_a_redis_restart_during_a_burst_loses_no_submission(
     start_celery_worker, start_grading_host, redis_server, hello_exercise, learner
 ):
-    # Both run as scripts/up and compose run them: started again if they stop on their own.
+    # Both run as scripts/up and compose run them: started again if they fail.
     # (A Celery worker has been seen to exit when its broker client failed while it restored
     # the messages it held as Redis went down.)
     site_worker = start_celery_worker(supervised=True)
