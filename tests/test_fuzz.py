@@ -38,10 +38,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tokens import token_create
+from config.celery import app as celery_app
 from courses.models import Chapter
 from exercises import api as sandbox_api
 from exercises.models import Draft, Submission
 from exercises.uploads import check_editor_files
+from grading.interactive import LIVE_TASK, RUN_TASK
 from lessons.models import Lesson
 from sandbox.archive import pack_files, unpack_submission
 from sandbox.policy import DEFAULT_POLICY, MiB
@@ -841,6 +843,16 @@ def world(db, monkeypatch, settings, tmp_path, sent_gradings, celery_broker) -> 
     settings.MEDIA_ROOT = tmp_path / "media"
     # celery_broker: the playground's addresses (runs, the live console) read and write the
     # broker (a real, private Redis).
+    # A request the fuzzer gets right may start a lesson run or a live app: its message is
+    # kept, not sent (no host runs here). Grading messages still go to sent_gradings.
+    catch_grading = celery_app.send_task
+
+    def send_task(name, args=(), kwargs=None, **options):
+        if name in (RUN_TASK, LIVE_TASK):
+            return None
+        return catch_grading(name, args, kwargs, **options)
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
     # Sign-ups and logins the fuzzer gets right would each spend a real password hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()

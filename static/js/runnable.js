@@ -192,6 +192,13 @@
     }
 
     function startEditing() {
+      if (!window.CourseEditor && document.readyState !== "complete") {
+        // The editor is a module script that may still be loading: edit once the page has
+        // loaded, in the editor if it came, else in the plain text box below.
+        editButton.disabled = true;
+        window.addEventListener("load", startEditing, { once: true });
+        return;
+      }
       host = el("div", { class: "run-editor", "data-run-editor": "" });
       pre.hidden = true;
       block.classList.add("runnable--editing");

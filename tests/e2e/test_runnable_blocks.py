@@ -7,6 +7,8 @@ the result in Redis, where the page's polling finds it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -151,3 +153,29 @@ def test_the_page_gives_up_waiting_after_30_seconds_and_says_so(
     )
     expect(run).to_be_enabled()
     celery_broker.flush()  # the run nobody took must not reach a later test's host
+
+
+def test_edit_pressed_while_the_editor_still_loads_opens_the_editor(live_server, course, new_page):
+    url = lesson_url("async def app(scope, receive, send)")
+    page = new_page()
+    sign_up(page, live_server.url, "ada", next_path=url)
+    held = []  # the editor's bundle, held back as on a slow connection
+    page.route(re.compile(r"editor\.bundle[^/]*\.js$"), lambda route: held.append(route))
+    page.reload(wait_until="commit")
+    panel = panel_of(page, 1)
+
+    panel.get_by_role("button", name="Edit").click()
+    expect(panel.get_by_role("button", name="Edit")).to_be_disabled()
+    page.wait_for_timeout(300)  # a moment in which the editor cannot be there yet
+    block = page.locator('div.runnable[data-run-block="1"]')
+    expect(block.locator(".run-editor")).to_have_count(0)
+    for _ in range(50):  # the browser asked for it while parsing the page
+        if held:
+            break
+        page.wait_for_timeout(100)
+    (bundle,) = held
+    bundle.continue_()
+
+    expect(block.locator(".run-editor .cm-content")).to_be_visible()
+    expect(block.locator("textarea")).to_have_count(0)  # not the fallback text box
+    expect(block.locator("pre")).to_be_hidden()
