@@ -400,7 +400,7 @@ def header_lines(text: Any) -> list[list[str]]:
     return pairs
 
 
-def openapi_routes(exchange: dict[str, Any], *, limit: int = 50) -> list[tuple[str, str]]:
+def openapi_routes(exchange: dict[str, Any], *, limit: int = MAX_ROUTES) -> list[tuple[str, str]]:
     """Return the routes of an /openapi.json answer: (METHOD, path), at most `limit`.
 
     A long answer arrives cut (sandbox.exchanges keeps 8 KiB of it, pretty-printed with an

@@ -844,7 +844,7 @@ def world(db, monkeypatch, settings, tmp_path, sent_gradings, celery_broker) -> 
     # celery_broker: the playground's addresses (runs, the live console) read and write the
     # broker (a real, private Redis).
     # A request the fuzzer gets right may start a lesson run or a live app: its message is
-    # kept, not sent (no host runs here). Grading messages still go to sent_gradings.
+    # dropped, not sent (no host runs here). Grading messages still go to sent_gradings.
     catch_grading = celery_app.send_task
 
     def send_task(name, args=(), kwargs=None, **options):
